@@ -1,0 +1,40 @@
+/** What the bridge keeps of a client's handshake, and the headers it forwards upstream. */
+
+/** A client's connect request, as each transport adapter reads it. */
+export interface Handshake {
+  /** Request headers, lower-case names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** A token from Socket.IO `auth.token` or `?token=` on `/ws`. */
+  token?: string | undefined;
+}
+
+/** Values containing CR or LF would let a client smuggle headers into the upstream request. */
+const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
+
+/**
+ * The handshake headers named in `--forward-headers`, plus `Authorization: Bearer <token>` when a
+ * token was given and the handshake had no Authorization header (browsers cannot set headers on
+ * a WebSocket).
+ */
+export function toForwardedHeaders(
+  handshake: Handshake,
+  forwardHeaders: readonly string[],
+): Record<string, string> {
+  const forwarded: Record<string, string> = {};
+  for (const name of forwardHeaders) {
+    const value = handshake.headers[name];
+    if (value === undefined || value === '' || UNSAFE_HEADER_VALUE.test(value)) continue;
+    forwarded[name] = value;
+  }
+  const token = handshake.token;
+  if (
+    token !== undefined &&
+    token !== '' &&
+    forwarded.authorization === undefined &&
+    handshake.headers.authorization === undefined &&
+    !UNSAFE_HEADER_VALUE.test(token)
+  ) {
+    forwarded.authorization = `Bearer ${token}`;
+  }
+  return forwarded;
+}

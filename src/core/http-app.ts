@@ -1,0 +1,89 @@
+/**
+ * The HTTP surface both runtimes share: `/healthz` and the plain WebSocket endpoint `/ws`, as a Hono
+ * app. Each runtime passes its own `upgradeWebSocket` (hono/cloudflare-workers, @hono/node-server).
+ */
+import { Hono } from 'hono';
+import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import type { Bridge } from './bridge.ts';
+import { BridgeError, ERROR_TABLE } from './errors.ts';
+import type { Handshake } from './handshake.ts';
+import type { Session } from './session.ts';
+import { createWsConnection, receiveWsText, toWsText } from './ws-protocol.ts';
+
+/** Runtime hooks around a `/ws` connection (Node uses them for protocol-level ping frames). */
+export interface WsHooks {
+  onOpen?(ws: WSContext<unknown>, session: Session): void;
+  onClose?(ws: WSContext<unknown>, session: Session): void;
+}
+
+/** What the shared app is built from. */
+export interface HttpAppDeps {
+  bridge: Bridge;
+  upgradeWebSocket: UpgradeWebSocket<unknown>;
+  wsHooks?: WsHooks;
+}
+
+/** Lower-case header record of a Web Request. */
+export function toHeaderRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    record[name] = value;
+  });
+  return record;
+}
+
+/** UTF-8 byte length, computed only when the string could exceed `limit`. */
+function exceedsBytes(text: string, limit: number): boolean {
+  if (text.length * 3 <= limit) return false;
+  return new TextEncoder().encode(text).byteLength > limit;
+}
+
+/** The shared Hono app. Runtimes mount more routes (Socket.IO, the playground) beside it. */
+export function createHttpApp(deps: HttpAppDeps): Hono {
+  const { bridge, upgradeWebSocket, wsHooks } = deps;
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get(
+    '/ws',
+    upgradeWebSocket((c) => {
+      const handshake: Handshake = {
+        headers: toHeaderRecord(c.req.raw.headers),
+        token: c.req.query('token'),
+      };
+      let session: Session | undefined;
+      let sendText: (text: string) => void = () => {};
+      return {
+        onOpen(_event, ws) {
+          sendText = (text) => {
+            if (ws.readyState === 1) ws.send(text);
+          };
+          session = bridge.openSession(createWsConnection(sendText), handshake);
+          wsHooks?.onOpen?.(ws, session);
+        },
+        onMessage(event, ws) {
+          if (!session) return;
+          const data = event.data;
+          if (typeof data !== 'string') {
+            const error = new BridgeError('bad_message', 'binary messages are not supported');
+            sendText(toWsText('error', error.toPayload()));
+            return;
+          }
+          if (exceedsBytes(data, bridge.options.maxMessageBytes)) {
+            ws.close(ERROR_TABLE.message_too_big.closeCode, 'message too big');
+            return;
+          }
+          receiveWsText(session, data, sendText);
+        },
+        onClose(_event, ws) {
+          if (!session) return;
+          session.close();
+          wsHooks?.onClose?.(ws, session);
+        },
+      };
+    }),
+  );
+
+  return app;
+}

@@ -1,0 +1,303 @@
+/**
+ * Bridge options: one table gives each option its flag, env var(s), default and parser, so the
+ * CLI, the help text and the Workers `[vars]` all read the same names.
+ */
+
+/** Default listen port. @default 8080 */
+export const DEFAULT_PORT = 8080;
+/** Loopback by default: a sidecar should not be reachable from outside unless asked. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** TCP/TLS connect budget for the upstream; a healthy sidecar peer connects in milliseconds. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** LLM backends may think for a long time before the first token. */
+export const DEFAULT_FIRST_FRAME_TIMEOUT_MS = 60_000;
+/** Longest silence between upstream bytes before the stream is considered dead. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Under the 30-60 s idle cut of common proxies and load balancers. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 25_000;
+/** How long a ping may go unanswered before the peer is dropped. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 20_000;
+/** Bounds memory per inbound client message (chat history with image paths fits easily). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
+/** Headers a legacy API typically authenticates and localises with. */
+export const DEFAULT_FORWARD_HEADERS = ['authorization', 'cookie', 'accept-language'] as const;
+
+/** Log verbosity. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Resolved bridge options. */
+export interface BridgeOptions {
+  /** Listen port. @default 8080 */
+  port: number;
+  /** Listen address. @default "127.0.0.1" */
+  host: string;
+  /** SSE upstream URL; undefined starts the embedded demo backend (Node only). @default undefined */
+  upstreamUrl: string | undefined;
+  /** @default 10000 */
+  connectTimeoutMs: number;
+  /** @default 60000 */
+  firstFrameTimeoutMs: number;
+  /** @default 60000 */
+  idleTimeoutMs: number;
+  /** @default 25000 */
+  heartbeatIntervalMs: number;
+  /** @default 20000 */
+  heartbeatTimeoutMs: number;
+  /** @default 1048576 */
+  maxMessageBytes: number;
+  /** Lower-case handshake header names forwarded upstream. @default authorization,cookie,accept-language */
+  forwardHeaders: string[];
+  /** @default "info" */
+  logLevel: LogLevel;
+}
+
+/** An option value that failed validation; the message names the option and the problem. */
+export class OptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionError';
+  }
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface OptionSpec<K extends keyof BridgeOptions = keyof BridgeOptions> {
+  key: K;
+  flag: string;
+  env: readonly string[];
+  defaultValue: BridgeOptions[K];
+  parse: Parser<BridgeOptions[K]>;
+  help: string;
+  valueName: string;
+}
+
+const fail = (name: string, problem: string): never => {
+  throw new OptionError(`${name}: ${problem}`);
+};
+
+const parseInteger = (raw: string, name: string, min: number, max: number): number => {
+  if (!/^\d+$/.test(raw.trim())) {
+    const negative = /^-\d+$/.test(raw.trim());
+    return fail(
+      name,
+      negative ? `must not be negative (got "${raw}")` : `"${raw}" is not a number`,
+    );
+  }
+  const n = Number(raw);
+  if (n < min || n > max) return fail(name, `${n} is out of range ${min}..${max}`);
+  return n;
+};
+
+const parsePort: Parser<number> = (raw, name) => parseInteger(raw, name, 0, 65_535);
+const parseMs: Parser<number> = (raw, name) => parseInteger(raw, name, 0, 2_147_483_647);
+const parseBytes: Parser<number> = (raw, name) => parseInteger(raw, name, 1, 2 ** 31);
+const parseHost: Parser<string> = (raw, name) =>
+  raw.trim() === '' ? fail(name, 'must not be empty') : raw.trim();
+const parseUrl: Parser<string | undefined> = (raw, name) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail(name, `"${raw}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return fail(name, `"${raw}" is not an http(s) URL`);
+  }
+  return url.href;
+};
+const parseList: Parser<string[]> = (raw, name) => {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  for (const item of items) {
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(item)) fail(name, `"${item}" is not a header name`);
+  }
+  return items;
+};
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const parseLogLevel: Parser<LogLevel> = (raw, name) =>
+  (LOG_LEVELS as readonly string[]).includes(raw)
+    ? (raw as LogLevel)
+    : fail(name, `"${raw}" is not one of ${LOG_LEVELS.join(', ')}`);
+
+const spec = <K extends keyof BridgeOptions>(s: OptionSpec<K>): OptionSpec => s as never;
+
+/** The option table, in help order. */
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  spec({
+    key: 'port',
+    flag: '--port',
+    env: ['SSE2WS_PORT', 'PORT'],
+    defaultValue: DEFAULT_PORT,
+    parse: parsePort,
+    help: 'port to listen on',
+    valueName: 'n',
+  }),
+  spec({
+    key: 'host',
+    flag: '--host',
+    env: ['SSE2WS_HOST'],
+    defaultValue: DEFAULT_HOST,
+    parse: parseHost,
+    help: 'address to listen on',
+    valueName: 'addr',
+  }),
+  spec({
+    key: 'upstreamUrl',
+    flag: '--upstream',
+    env: ['SSE2WS_UPSTREAM_URL'],
+    defaultValue: undefined,
+    parse: parseUrl,
+    help: 'SSE backend URL (POST); none starts the embedded demo backend',
+    valueName: 'url',
+  }),
+  spec({
+    key: 'connectTimeoutMs',
+    flag: '--connect-timeout',
+    env: ['SSE2WS_CONNECT_TIMEOUT_MS'],
+    defaultValue: DEFAULT_CONNECT_TIMEOUT_MS,
+    parse: parseMs,
+    help: 'upstream TCP/TLS connect timeout',
+    valueName: 'ms',
+  }),
+  spec({
+    key: 'firstFrameTimeoutMs',
+    flag: '--first-frame-timeout',
+    env: ['SSE2WS_FIRST_FRAME_TIMEOUT_MS'],
+    defaultValue: DEFAULT_FIRST_FRAME_TIMEOUT_MS,
+    parse: parseMs,
+    help: 'longest wait from the request to the first upstream event',
+    valueName: 'ms',
+  }),
+  spec({
+    key: 'idleTimeoutMs',
+    flag: '--idle-timeout',
+    env: ['SSE2WS_IDLE_TIMEOUT_MS'],
+    defaultValue: DEFAULT_IDLE_TIMEOUT_MS,
+    parse: parseMs,
+    help: 'longest silence between upstream bytes',
+    valueName: 'ms',
+  }),
+  spec({
+    key: 'heartbeatIntervalMs',
+    flag: '--heartbeat-interval',
+    env: ['SSE2WS_HEARTBEAT_INTERVAL_MS'],
+    defaultValue: DEFAULT_HEARTBEAT_INTERVAL_MS,
+    parse: parseMs,
+    help: 'interval between server pings',
+    valueName: 'ms',
+  }),
+  spec({
+    key: 'heartbeatTimeoutMs',
+    flag: '--heartbeat-timeout',
+    env: ['SSE2WS_HEARTBEAT_TIMEOUT_MS'],
+    defaultValue: DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    parse: parseMs,
+    help: 'how long a ping may go unanswered',
+    valueName: 'ms',
+  }),
+  spec({
+    key: 'maxMessageBytes',
+    flag: '--max-message-bytes',
+    env: ['SSE2WS_MAX_MESSAGE_BYTES'],
+    defaultValue: DEFAULT_MAX_MESSAGE_BYTES,
+    parse: parseBytes,
+    help: 'largest accepted client message',
+    valueName: 'n',
+  }),
+  spec({
+    key: 'forwardHeaders',
+    flag: '--forward-headers',
+    env: ['SSE2WS_FORWARD_HEADERS'],
+    defaultValue: [...DEFAULT_FORWARD_HEADERS],
+    parse: parseList,
+    help: 'handshake headers forwarded upstream (comma list)',
+    valueName: 'list',
+  }),
+  spec({
+    key: 'logLevel',
+    flag: '--log-level',
+    env: ['SSE2WS_LOG_LEVEL'],
+    defaultValue: 'info',
+    parse: parseLogLevel,
+    help: 'debug, info, warn, error or silent',
+    valueName: 'level',
+  }),
+];
+
+/** Options with every default applied. */
+export function defaultOptions(): BridgeOptions {
+  const entries = OPTION_SPECS.map((s) => [
+    s.key,
+    Array.isArray(s.defaultValue) ? [...s.defaultValue] : s.defaultValue,
+  ]);
+  return Object.fromEntries(entries) as BridgeOptions;
+}
+
+/** Environment-like lookup: `process.env` on Node, the `env` bindings on Workers. */
+export type EnvSource = Readonly<Record<string, unknown>>;
+
+/** Result of reading command-line arguments. */
+export interface ParsedArgs {
+  options: BridgeOptions;
+  help: boolean;
+}
+
+/**
+ * Resolve options: a flag wins over the env var, the env var over the default.
+ * @throws OptionError naming the option and the problem.
+ */
+export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArgs {
+  const byFlag = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
+  const fromFlags = new Map<string, string>();
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const s = byFlag.get(flag);
+    if (!s) throw new OptionError(`${arg}: unknown option (see --help)`);
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new OptionError(`${flag}: missing value`);
+    fromFlags.set(s.key, value);
+  }
+  const options = defaultOptions() as unknown as Record<string, unknown>;
+  for (const s of OPTION_SPECS) {
+    const flagValue = fromFlags.get(s.key);
+    if (flagValue !== undefined) {
+      options[s.key] = s.parse(flagValue, s.flag);
+      continue;
+    }
+    for (const name of s.env) {
+      const raw = env[name];
+      if (raw === undefined || raw === null || raw === '') continue;
+      options[s.key] = s.parse(String(raw), name);
+      break;
+    }
+  }
+  return { options: options as unknown as BridgeOptions, help };
+}
+
+/** The `--help` text: every option with its env var and default. */
+export function helpText(): string {
+  const rows = OPTION_SPECS.map((s) => {
+    const left = `  ${s.flag} <${s.valueName}>`;
+    const def = s.defaultValue === undefined ? 'none' : String(s.defaultValue);
+    return `${left.padEnd(32)}${s.help}\n${' '.repeat(32)}env ${s.env.join(' or ')}; default ${def}`;
+  });
+  return [
+    'Usage: sse2ws [options]',
+    '',
+    'Bridges a Server-Sent Events backend to Socket.IO (/socket.io/) and WebSocket (/ws) clients.',
+    '',
+    'Options (a flag wins over its env var, the env var over the default):',
+    ...rows,
+    `  ${'-h, --help'.padEnd(30)}show this help`,
+    '',
+  ].join('\n');
+}

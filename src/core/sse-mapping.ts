@@ -1,0 +1,100 @@
+/**
+ * Maps one upstream SSE event to a frame, by the README's rules (numbered as there).
+ */
+import type { Frame } from './frame.ts';
+
+/** One parsed SSE event (the shape eventsource-parser produces). */
+export interface SseEvent {
+  event?: string | undefined;
+  data: string;
+}
+
+/** The `[DONE]` sentinel of OpenAI-style streams: the stream is complete (rule 3). */
+export const DONE = Symbol('done');
+
+/** Parse JSON, or `undefined` when the text is not JSON. Cheap pre-check avoids throwing on prose. */
+export function tryParseJson(text: string): unknown {
+  const first = text.trimStart()[0];
+  if (first === undefined) return undefined;
+  if (!'{["-0123456789tfn'.includes(first)) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The message of an in-band upstream error member, whatever shape it has. */
+function errorMessage(error: unknown): string {
+  if (typeof error === 'string') return error;
+  if (isObject(error)) {
+    if (typeof error.message === 'string') return error.message;
+    if ('error' in error) return errorMessage(error.error);
+  }
+  return JSON.stringify(error) ?? 'upstream error';
+}
+
+/** Rule 1/6 applied to an already-parsed JSON value; `undefined` when neither applies. */
+export function fromJsonValue(value: unknown): Frame | undefined {
+  if (!isObject(value)) return undefined;
+  if (typeof value.type === 'string') {
+    if ('content' in value) return { type: value.type, content: value.content };
+    const { type, ...rest } = value;
+    return { type, content: rest };
+  }
+  if ('error' in value && !('type' in value)) {
+    const details = isObject(value.error) ? value.error : { error: value.error };
+    return {
+      type: 'error',
+      content: { ...details, code: 'upstream_error', message: errorMessage(value.error) },
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Rules:
+ * 1. JSON object with a string `type` -> that type; content = its `content`, else the rest.
+ * 6. JSON object with `error` and no `type` -> error frame, code `upstream_error`.
+ * 2. a named event (not `message`) with JSON data -> type = event name, content = the data;
+ *    an `error` event with non-JSON data -> error frame with that text as message.
+ * 3. `[DONE]` -> {@link DONE}.
+ * 4. anything else -> text frame with the raw data.
+ */
+export function toFrame(event: SseEvent): Frame | typeof DONE {
+  const frame = toRawFrame(event);
+  return frame !== DONE && frame.type === 'error' ? toErrorFrame(frame.content) : frame;
+}
+
+/**
+ * Error frames always carry `content.code` and `content.message`, as the seed frontends read them;
+ * an upstream error that lacks them gets `upstream_error` and a message.
+ */
+export function toErrorFrame(content: unknown): Frame {
+  if (isObject(content)) {
+    const code = typeof content.code === 'string' ? content.code : 'upstream_error';
+    const message = typeof content.message === 'string' ? content.message : errorMessage(content);
+    return { type: 'error', content: { ...content, code, message } };
+  }
+  const message = typeof content === 'string' ? content : (JSON.stringify(content) ?? 'error');
+  return { type: 'error', content: { code: 'upstream_error', message } };
+}
+
+function toRawFrame(event: SseEvent): Frame | typeof DONE {
+  const { data } = event;
+  const json = tryParseJson(data);
+  const fromJson = fromJsonValue(json);
+  if (fromJson) return fromJson;
+  const name = event.event;
+  if (name !== undefined && name !== '' && name !== 'message') {
+    if (json !== undefined) return { type: name, content: json };
+    if (name === 'error') {
+      return { type: 'error', content: { code: 'upstream_error', message: data } };
+    }
+  }
+  if (data.trim() === '[DONE]') return DONE;
+  return { type: 'text', content: { data } };
+}

@@ -1,0 +1,212 @@
+/**
+ * Runs one upstream request and turns its answer into frames, ending with exactly one stop.
+ */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { BridgeError, toBridgeError } from './errors.ts';
+import { type Frame, toStopFrame } from './frame.ts';
+import { DONE, toFrame } from './sse-mapping.ts';
+import type { UpstreamClient } from './upstream.ts';
+
+/** Bytes of a non-2xx body kept in the error frame: enough for a message, not a whole HTML page. */
+export const DEFAULT_ERROR_BODY_PREVIEW_BYTES = 512;
+/** Largest non-SSE (JSON or text) answer read into memory. */
+export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 8 * 1024 * 1024;
+/** Largest single SSE event (characters): bounds memory against a data line that never ends. */
+export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
+/** After the stream completes, keep reading this long so the pooled connection can be reused. */
+export const DEFAULT_DRAIN_MS = 1_000;
+
+/** The timeouts the relay enforces itself (the connect timeout belongs to the upstream client). */
+export interface RelayTimeouts {
+  firstFrameTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+/** Everything one relay run needs. */
+export interface RelayInput {
+  client: UpstreamClient;
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  timeouts: RelayTimeouts;
+  /** Aborted when the stream is cancelled; the relay then ends quietly. */
+  signal: AbortSignal;
+  /** Receives every frame in order; the last one is a stop. */
+  emit: (frame: Frame) => void;
+}
+
+type BodyKind = 'sse' | 'json' | 'text';
+
+function toBodyKind(contentType: string | null): BodyKind | undefined {
+  if (contentType === null) return undefined;
+  const media = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  if (media === 'text/event-stream') return 'sse';
+  if (media === 'application/json' || media.endsWith('+json')) return 'json';
+  if (media.startsWith('text/')) return 'text';
+  return undefined;
+}
+
+/** Relay one upstream request into frames. Never throws; always emits a final stop. */
+export async function relayUpstream(input: RelayInput): Promise<void> {
+  const { timeouts, emit } = input;
+  const abort = new AbortController();
+  const onCancel = (): void => abort.abort();
+  input.signal.addEventListener('abort', onCancel, { once: true });
+
+  let timedOut: string | undefined;
+  let completed = false;
+  let sawError = false;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const expire = (what: string): void => {
+    timedOut ??= what;
+    abort.abort();
+  };
+  let firstFrameTimer: ReturnType<typeof setTimeout> | undefined = setTimeout(
+    () => expire(`no upstream event within ${timeouts.firstFrameTimeoutMs} ms`),
+    timeouts.firstFrameTimeoutMs,
+  );
+  const touchIdle = (): void => {
+    if (completed) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(
+      () => expire(`upstream silent for ${timeouts.idleTimeoutMs} ms`),
+      timeouts.idleTimeoutMs,
+    );
+  };
+  const forward = (frame: Frame): void => {
+    if (completed) return;
+    if (firstFrameTimer !== undefined) {
+      clearTimeout(firstFrameTimer);
+      firstFrameTimer = undefined;
+    }
+    if (frame.type === 'error') sawError = true;
+    emit(frame);
+    if (frame.type === 'stop') complete();
+  };
+  const complete = (): void => {
+    if (completed) return;
+    completed = true;
+    clearTimeout(idleTimer);
+    // Drain briefly for connection reuse, then let go of the body whatever it does.
+    idleTimer = setTimeout(() => abort.abort(), DEFAULT_DRAIN_MS);
+  };
+
+  let gotResponse = false;
+  try {
+    const response = await input.client({
+      url: input.url,
+      body: input.body,
+      headers: input.headers,
+      signal: abort.signal,
+    });
+    gotResponse = true;
+    touchIdle();
+    if (response.status < 200 || response.status > 299) {
+      const preview = await readText(response.body, DEFAULT_ERROR_BODY_PREVIEW_BYTES, touchIdle);
+      throw new BridgeError('upstream_status', `upstream answered HTTP ${response.status}`, {
+        details: { status: response.status, body: preview },
+      });
+    }
+    const kind = toBodyKind(response.contentType);
+    if (kind === undefined) {
+      throw new BridgeError(
+        'upstream_bad_response',
+        `upstream answered ${response.contentType ?? 'no content type'}, not SSE, JSON or text`,
+      );
+    }
+    if (kind === 'sse') {
+      await readSse(response.body, forward, touchIdle, () => completed);
+    } else {
+      const text = await readText(response.body, DEFAULT_MAX_BUFFERED_BODY_BYTES, touchIdle);
+      const frame =
+        kind === 'json' ? toFrame({ data: text }) : { type: 'text', content: { data: text } };
+      if (frame !== DONE) forward(frame);
+    }
+    forward(toStopFrame(sawError ? 'error' : 'complete'));
+  } catch (error) {
+    if (!completed) {
+      const failure = toFailure(error, { cancelled: input.signal.aborted, timedOut, gotResponse });
+      if (failure === 'cancelled') {
+        forward(toStopFrame('cancelled'));
+      } else {
+        forward({ type: 'error', content: failure.toPayload() });
+        forward(toStopFrame('error'));
+      }
+    }
+  } finally {
+    clearTimeout(firstFrameTimer);
+    clearTimeout(idleTimer);
+    input.signal.removeEventListener('abort', onCancel);
+    abort.abort();
+  }
+}
+
+function toFailure(
+  error: unknown,
+  state: { cancelled: boolean; timedOut: string | undefined; gotResponse: boolean },
+): BridgeError | 'cancelled' {
+  if (state.cancelled) return 'cancelled';
+  if (state.timedOut !== undefined) {
+    return new BridgeError('upstream_timeout', state.timedOut, { cause: error });
+  }
+  if (error instanceof BridgeError) return error;
+  if (state.gotResponse) {
+    return new BridgeError('upstream_closed', undefined, { cause: error });
+  }
+  return toBridgeError(error);
+}
+
+async function readSse(
+  body: AsyncIterable<Uint8Array>,
+  forward: (frame: Frame) => void,
+  onBytes: () => void,
+  isCompleted: () => boolean,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let tooBig = false;
+  const onEvent = (event: EventSourceMessage): void => {
+    if (isCompleted()) return;
+    const frame = toFrame(event);
+    if (frame === DONE) {
+      forward(toStopFrame('complete'));
+      return;
+    }
+    forward(frame);
+  };
+  const parser = createParser({
+    onEvent,
+    onError: (error) => {
+      if (error.type === 'max-buffer-size-exceeded') tooBig = true;
+    },
+    maxBufferSize: DEFAULT_MAX_EVENT_CHARS,
+  });
+  for await (const chunk of body) {
+    onBytes();
+    if (isCompleted()) continue;
+    parser.feed(decoder.decode(chunk, { stream: true }));
+    if (tooBig) {
+      throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
+    }
+  }
+  if (!isCompleted()) parser.feed(decoder.decode());
+}
+
+async function readText(
+  body: AsyncIterable<Uint8Array>,
+  limit: number,
+  onBytes: () => void,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for await (const chunk of body) {
+    onBytes();
+    const room = limit - bytes;
+    bytes += chunk.byteLength;
+    text += decoder.decode(room < chunk.byteLength ? chunk.subarray(0, room) : chunk, {
+      stream: true,
+    });
+    if (bytes >= limit) break;
+  }
+  return text + decoder.decode();
+}

@@ -1,0 +1,69 @@
+/**
+ * Socket.IO v4 on the bridge's HTTP server: chat events in, chat_response out, acks both ways.
+ * Socket.IO's own ping/pong carries the heartbeat.
+ */
+import type { Server as HttpServer, IncomingHttpHeaders } from 'node:http';
+import { Server as SocketIoServer } from 'socket.io';
+import type { Bridge } from '../core/bridge.ts';
+import type { Reply } from '../core/session.ts';
+
+/** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
+export const SOCKET_IO_PATH = '/socket.io/';
+
+/** Flatten Node's header record (only set-cookie is ever an array). */
+export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) record[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return record;
+}
+
+type Ack = (payload: unknown) => void;
+
+/** Attach a Socket.IO server for the bridge to `server`. */
+export function attachSocketIo(server: HttpServer, bridge: Bridge): SocketIoServer {
+  const { options } = bridge;
+  const io = new SocketIoServer(server, {
+    path: SOCKET_IO_PATH,
+    pingInterval: options.heartbeatIntervalMs,
+    pingTimeout: options.heartbeatTimeoutMs,
+    maxHttpBufferSize: options.maxMessageBytes,
+    // ~16x memory per connection for little gain on short JSON frames.
+    perMessageDeflate: false,
+  });
+  io.on('connection', (socket) => {
+    const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    const session = bridge.openSession(
+      {
+        protocol: 'socketio',
+        send: (event, data) => (data === undefined ? socket.emit(event) : socket.emit(event, data)),
+      },
+      {
+        headers: toHeaderRecord(socket.handshake.headers),
+        token: typeof auth?.token === 'string' ? auth.token : undefined,
+      },
+    );
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
+      let reply: Reply | undefined;
+      if (ack) {
+        let answered = false;
+        reply = (outcome) => {
+          if (answered) return;
+          answered = true;
+          if ('error' in outcome) {
+            socket.emit('error', outcome.error);
+            ack({ error: outcome.error });
+          } else {
+            ack(outcome.data);
+          }
+        };
+      }
+      session.receive(event, args[0], reply);
+    });
+    socket.on('disconnect', () => session.close());
+  });
+  return io;
+}
