@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { settlesWithin, startSlowUpstream } from '../contract/slow-upstream.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
 import { assertWellFormed, connectSio } from '../helpers/clients.ts';
 import { sseBody, sseFrames, startFakeUpstream } from '../helpers/fake-upstream.ts';
@@ -44,5 +45,113 @@ describe.each([
     expect(req.headers['content-type']).toBe('application/json');
     expect(req.headers.accept).toBe('text/event-stream');
     expect(req.headers['x-request-id']).toBe(ack.request_id);
+  });
+});
+
+describe('Socket.IO protocol', () => {
+  it('answers bad input through the ack and an error event, and stays usable', async () => {
+    const upstream = await legacyUpstream();
+    const bridge = await startBridge(upstream.url);
+    const client = await connectSio(bridge.url, { transports: ['websocket'] });
+    expect(await client.request('chat_message', 'just text')).toEqual({
+      error: { code: 'bad_request', message: expect.any(String) },
+    });
+    expect(await client.request('chat_message', [1, 2])).toMatchObject({
+      error: { code: 'bad_request' },
+    });
+    expect(await client.request('fly_away', {})).toMatchObject({
+      error: { code: 'unknown_event' },
+    });
+    expect(await client.request('chat_cancel', { request_id: 'nope' })).toMatchObject({
+      error: { code: 'unknown_request' },
+    });
+    // Without an ack the error arrives as an `error` event.
+    client.socket.emit('bogus_event', {});
+    await client.inbox.waitFor(
+      (m) =>
+        m.event === 'error' &&
+        m.args[0]?.code === 'unknown_event' &&
+        client.inbox.items.filter((i) => i.event === 'error').length >= 5,
+    );
+    const errors = client.inbox.items.filter((m) => m.event === 'error').map((m) => m.args[0].code);
+    expect(errors).toEqual([
+      'bad_request',
+      'bad_request',
+      'unknown_event',
+      'unknown_request',
+      'unknown_event',
+    ]);
+    const ack = await client.request('chat_message', { current_text: 'still here' });
+    assertWellFormed(await client.frames(ack.request_id));
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('emits chat_message without an ack and still streams', async () => {
+    const upstream = await legacyUpstream();
+    const bridge = await startBridge(upstream.url);
+    const client = await connectSio(bridge.url);
+    client.socket.emit('chat_message', { request_id: 'no-ack', current_text: 'x' });
+    const frames = await client.frames('no-ack');
+    assertWellFormed(frames);
+    expect(frames).toHaveLength(4);
+  });
+
+  it('chat_cancel aborts the upstream and ends with stop {reason: cancelled}', async () => {
+    const upstream = await startSlowUpstream();
+    const bridge = await startBridge(upstream.url);
+    const client = await connectSio(bridge.url);
+    const ack = await client.request('chat_message', { current_text: 'long' });
+    await client.inbox.waitFor((m) => m.event === 'chat_response' && m.args[0].seq >= 2);
+    expect(await client.request('chat_cancel', { request_id: ack.request_id })).toEqual({
+      request_id: ack.request_id,
+    });
+    const frames = await client.frames(ack.request_id);
+    assertWellFormed(frames);
+    expect(frames.at(-1)?.content).toEqual({ reason: 'cancelled' });
+    expect(await settlesWithin((await upstream.request(0)).closed, 1000)).toBe(true);
+  });
+
+  it('aborts the upstream request when the client disconnects', async () => {
+    const upstream = await startSlowUpstream();
+    const bridge = await startBridge(upstream.url);
+    const client = await connectSio(bridge.url);
+    await client.request('chat_message', { current_text: 'long' });
+    const req = await upstream.request(0);
+    client.socket.disconnect();
+    expect(await settlesWithin(req.closed, 1000)).toBe(true);
+  });
+
+  it('forwards auth.token as Authorization: Bearer and the configured handshake headers', async () => {
+    const upstream = await legacyUpstream();
+    const bridge = await startBridge(upstream.url);
+    const client = await connectSio(bridge.url, {
+      transports: ['websocket'],
+      auth: { token: 'tok-123' },
+      extraHeaders: { 'accept-language': 'fr-FR', 'x-secret': 'no' },
+    });
+    const ack = await client.request('chat_message', {});
+    await client.frames(ack.request_id);
+    const req = await upstream.request(0);
+    expect(req.headers.authorization).toBe('Bearer tok-123');
+    expect(req.headers['accept-language']).toBe('fr-FR');
+    expect(req.headers['x-secret']).toBeUndefined();
+  });
+
+  it('uses the heartbeat options for Engine.IO ping/pong and disconnects over maxHttpBufferSize', async () => {
+    const bridge = await startBridge('http://127.0.0.1:9/chat', {
+      heartbeatIntervalMs: 1234,
+      heartbeatTimeoutMs: 4321,
+      maxMessageBytes: 1000,
+    });
+    const client = await connectSio(bridge.url, { transports: ['websocket'] });
+    const engine = client.socket.io.engine as unknown as {
+      pingInterval: number;
+      pingTimeout: number;
+    };
+    expect(engine._pingInterval).toBe(1234);
+    expect(engine._pingTimeout).toBe(4321);
+    const reason = new Promise<string>((resolve) => client.socket.once('disconnect', resolve));
+    client.socket.emit('chat_message', { current_text: 'x'.repeat(5000) });
+    expect(await reason).toBe('transport close');
   });
 });
