@@ -1,19 +1,16 @@
 /**
- * The bridge: owns the running streams and opens client sessions. Runtime pieces (the upstream
- * client, the logger) are injected by the Node and Workers adapters.
+ * The bridge: runs the upstream requests of the streams this instance owns, and opens client
+ * sessions. Runtime pieces (upstream client, logger, registry) are injected by the adapters.
  */
-import { BridgeError } from './errors.ts';
 import { type Handshake, toForwardedHeaders } from './handshake.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { createMemoryRegistry } from './memory-registry.ts';
 import type { BridgeOptions } from './options.ts';
+import type { Registry } from './registry.ts';
 import { type ClientConnection, Session, type SessionHost } from './session.ts';
 import { Stream } from './stream.ts';
 import type { UpstreamClient } from './upstream.ts';
 import { relayUpstream } from './upstream-relay.ts';
-
-/** Longest client-chosen request id; it travels as the X-Request-Id header. */
-export const MAX_REQUEST_ID_LENGTH = 128;
-const REQUEST_ID_PATTERN = /^[\x21-\x7e]+$/;
 
 /** What a bridge is built from. */
 export interface BridgeDeps {
@@ -22,57 +19,68 @@ export interface BridgeDeps {
   upstreamUrl: string;
   upstream: UpstreamClient;
   logger?: Logger;
+  /** Streams and conversations; in-memory unless given. */
+  registry?: Registry;
 }
 
 /** The runtime-independent bridge. */
 export interface Bridge {
   readonly options: BridgeOptions;
   readonly logger: Logger;
+  readonly registry: Registry;
   /** A new client connected. */
   openSession(connection: ClientConnection, handshake: Handshake): Session;
-  /** Streams whose stop has not gone out yet. */
+  /** Streams this instance runs whose stop has not gone out yet. */
   readonly runningStreams: number;
-  /** Resolves once every running stream has sent its stop. */
+  /** Resolves once every upstream request this instance ran has ended. */
   idle(): Promise<void>;
   /** Cancel every running stream. */
   cancelAll(): void;
+  /** Cancel everything and release the registry. */
+  close(): Promise<void>;
 }
 
 /** Build a bridge from its options and injected runtime pieces. */
 export function createBridge(deps: BridgeDeps): Bridge {
   const { options, upstream, upstreamUrl } = deps;
   const logger = deps.logger ?? silentLogger;
-  const streams = new Map<string, Stream>();
+  const registry = deps.registry ?? createMemoryRegistry(options);
+  const running = new Map<string, Stream>();
+  const byConversation = new Map<string, Set<string>>();
   const relays = new Set<Promise<void>>();
+  const logStoreError = (requestId: string) => (error: unknown) =>
+    logger.error({ requestId, err: String(error) }, 'registry write failed');
 
-  const toRequestId = (data: Record<string, unknown>): string => {
-    const given = data.request_id;
-    if (given === undefined || given === null) return crypto.randomUUID();
-    if (
-      typeof given !== 'string' ||
-      given.length > MAX_REQUEST_ID_LENGTH ||
-      !REQUEST_ID_PATTERN.test(given)
-    ) {
-      throw new BridgeError(
-        'bad_request',
-        `request_id must be 1-${MAX_REQUEST_ID_LENGTH} visible ASCII characters`,
-      );
+  const track = (stream: Stream): void => {
+    const { requestId, conversationId } = stream.info;
+    running.set(requestId, stream);
+    if (conversationId !== undefined) {
+      let ids = byConversation.get(conversationId);
+      if (!ids) {
+        ids = new Set();
+        byConversation.set(conversationId, ids);
+      }
+      ids.add(requestId);
     }
-    return given;
+    stream.onDone(() => {
+      running.delete(requestId);
+      if (conversationId !== undefined) {
+        const ids = byConversation.get(conversationId);
+        ids?.delete(requestId);
+        if (ids?.size === 0) byConversation.delete(conversationId);
+      }
+      registry.finishStream(requestId).catch(logStoreError(requestId));
+    });
   };
 
   const host: SessionHost = {
-    startStream(data, session) {
-      const requestId = toRequestId(data);
-      if (streams.has(requestId)) {
-        throw new BridgeError('bad_request', `request_id "${requestId}" is already running`);
-      }
-      const stream = new Stream(requestId, (error) =>
-        logger.warn({ requestId, err: String(error) }, 'frame delivery failed'),
-      );
-      streams.set(requestId, stream);
-      stream.onDone(() => streams.delete(requestId));
-      session.attach(stream);
+    registry,
+    startStream(info, data, session) {
+      const { requestId } = info;
+      const stream = new Stream(info, (frame) => {
+        registry.appendFrame(info, frame).catch(logStoreError(requestId));
+      });
+      track(stream);
       logger.info({ requestId, session: session.id }, 'stream started');
       const relay = relayUpstream({
         client: upstream,
@@ -88,10 +96,8 @@ export function createBridge(deps: BridgeDeps): Bridge {
         signal: stream.signal,
         emit: (frame) => {
           if (frame.type === 'error') {
-            logger.warn(
-              { requestId, code: (frame.content as { code?: unknown }).code },
-              'stream error',
-            );
+            const code = (frame.content as { code?: unknown }).code;
+            logger.warn({ requestId, code }, 'stream error');
           }
           stream.push(frame);
         },
@@ -100,28 +106,58 @@ export function createBridge(deps: BridgeDeps): Bridge {
         logger.info({ requestId, frames: stream.seq }, 'stream finished');
       });
       relays.add(relay);
-      return stream;
     },
-    release(stream) {
-      // No grace period yet: a stream nobody receives is cancelled at once.
-      if (stream.subscriberCount === 0) stream.cancel();
+    findRunning(requestId) {
+      return running.get(requestId)?.info;
     },
+    cancelStream(requestId) {
+      const stream = running.get(requestId);
+      if (!stream) return false;
+      stream.cancel();
+      return true;
+    },
+    audienceChanged(requestIds, conversationIds) {
+      const ids = new Set(requestIds);
+      for (const conversationId of conversationIds) {
+        for (const id of byConversation.get(conversationId) ?? []) ids.add(id);
+      }
+      for (const id of ids) {
+        const stream = running.get(id);
+        if (!stream) continue;
+        registry.audience(stream.info).then((count) => {
+          if (count > 0) {
+            stream.endGrace();
+          } else if (!stream.orphaned) {
+            logger.info({ requestId: id, graceMs: options.resumeGraceMs }, 'stream orphaned');
+            stream.startGrace(options.resumeGraceMs);
+          }
+        }, logStoreError(id));
+      }
+    },
+  };
+
+  const cancelAll = (): void => {
+    for (const stream of [...running.values()]) stream.cancel();
   };
 
   return {
     options,
     logger,
+    registry,
     openSession(connection, handshake) {
       return new Session(host, connection, toForwardedHeaders(handshake, options.forwardHeaders));
     },
     get runningStreams() {
-      return streams.size;
+      return running.size;
     },
     async idle() {
       while (relays.size > 0) await Promise.allSettled([...relays]);
     },
-    cancelAll() {
-      for (const stream of [...streams.values()]) stream.cancel();
+    cancelAll,
+    async close() {
+      cancelAll();
+      while (relays.size > 0) await Promise.allSettled([...relays]);
+      await registry.close();
     },
   };
 }

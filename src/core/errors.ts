@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'unknown_event'
   | 'bad_request'
   | 'unknown_request'
+  | 'resume_unavailable'
   | 'message_too_big'
   | 'upstream_status'
   | 'upstream_unavailable'
@@ -32,6 +33,10 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = {
   unknown_event: { message: 'unknown event', closeCode: 1008 },
   bad_request: { message: 'invalid request data', closeCode: 1008 },
   unknown_request: { message: 'no such request', closeCode: 1008 },
+  resume_unavailable: {
+    message: 'the stream is unknown, expired, or no longer holds the frames asked for',
+    closeCode: 1008,
+  },
   message_too_big: { message: 'message exceeds the size limit', closeCode: 1009 },
   upstream_status: { message: 'upstream answered with an error status', closeCode: 1011 },
   upstream_unavailable: { message: 'upstream could not be reached', closeCode: 1011 },

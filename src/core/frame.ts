@@ -16,7 +16,7 @@ export interface ChatResponse {
 }
 
 /** Why a stream stopped; sent as `content.reason` of the bridge's own stop frames. */
-export type StopReason = 'complete' | 'error' | 'cancelled';
+export type StopReason = 'complete' | 'error' | 'cancelled' | 'abandoned';
 
 /** The stop frame the bridge writes itself (an upstream stop is forwarded unchanged). */
 export function toStopFrame(reason: StopReason): Frame {

@@ -1,10 +1,28 @@
 /**
- * One connected client, whatever its protocol: turns its events into stream operations and
- * delivers stream frames back to it.
+ * One connected client, whatever its protocol: turns its events into stream and conversation
+ * operations and delivers frames back to it, each (request_id, seq) at most once and in order.
  */
 import { BridgeError, type ErrorPayload } from './errors.ts';
 import type { ChatResponse } from './frame.ts';
-import type { Stream, Subscriber } from './stream.ts';
+import {
+  conversationTopic,
+  type Registry,
+  type StreamInfo,
+  streamTopic,
+  type TopicMessage,
+  type Unsubscribe,
+} from './registry.ts';
+import {
+  toAfterSeq,
+  toConversationId,
+  toEventData,
+  toOptionalConversationId,
+  toOptionalRequestId,
+  toRequestId,
+} from './requests.ts';
+
+/** Requests whose last delivered seq a session remembers (for de-duplication); oldest go first. */
+export const DEFAULT_TRACKED_REQUESTS = 1_000;
 
 /** The client protocols the bridge speaks. */
 export type ClientProtocol = 'socketio' | 'ws';
@@ -22,25 +40,31 @@ export type ReplyOutcome = { event?: string; data?: unknown } | { error: ErrorPa
 /** Called at most once per client message. */
 export type Reply = (outcome: ReplyOutcome) => void;
 
-/** What a session needs from the bridge (kept narrow so sessions stay testable). */
+/** What a session needs from the bridge. */
 export interface SessionHost {
-  /** Start or find the stream for a chat_message; throws BridgeError when refused. */
-  startStream(data: Record<string, unknown>, session: Session): Stream;
-  /** A stream this session was attached to lost a subscriber. */
-  release(stream: Stream): void;
+  readonly registry: Registry;
+  /** Start the upstream request of a stream this session just claimed. */
+  startStream(info: StreamInfo, data: Record<string, unknown>, session: Session): void;
+  /** The stream this instance runs under that id, if any. */
+  findRunning(requestId: string): StreamInfo | undefined;
+  /** Cancel a running stream; false when this instance runs no such stream. */
+  cancelStream(requestId: string): boolean;
+  /** The audience of these streams/conversations may have changed: re-check grace periods. */
+  audienceChanged(requestIds: readonly string[], conversationIds: readonly string[]): void;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** One connected client and the streams it receives. */
-export class Session implements Subscriber {
+/** One connected client and what it receives. */
+export class Session {
   readonly id: string;
   readonly connection: ClientConnection;
   /** Headers forwarded upstream for this client's requests. */
   readonly forwardedHeaders: Readonly<Record<string, string>>;
   private readonly host: SessionHost;
-  private readonly streams = new Map<string, Stream>();
+  private readonly lastSeq = new Map<string, number>();
+  private readonly replaying = new Map<string, ChatResponse[]>();
+  private readonly streamSubs = new Map<string, Promise<Unsubscribe>>();
+  private readonly conversations = new Map<string, Promise<Unsubscribe>>();
+  private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -54,37 +78,21 @@ export class Session implements Subscriber {
     this.forwardedHeaders = forwardedHeaders;
   }
 
-  /** How many of this client's streams are still running. */
-  get streamCount(): number {
-    return this.streams.size;
-  }
-
-  deliver(frame: ChatResponse): void {
-    if (frame.type === 'stop') this.streams.delete(frame.request_id);
-    if (!this.closed) this.connection.send('chat_response', frame);
-  }
-
-  /** Handle one client event. Never throws: failures go to the reply or an `error` event. */
+  /** Handle one client event. Events are handled one after another, in arrival order. */
   receive(event: string, data: unknown, reply?: Reply): void {
-    if (this.closed) return;
-    try {
-      switch (event) {
-        case 'chat_message':
-          this.onChatMessage(data, reply);
-          return;
-        case 'chat_cancel':
-          this.onChatCancel(data, reply);
-          return;
-        case 'ping':
-          if (reply) reply({ event: 'pong' });
-          else this.connection.send('pong');
-          return;
-        default:
-          throw new BridgeError('unknown_event', `unknown event "${event}"`);
+    this.queue = this.queue.then(async () => {
+      if (this.closed) return;
+      try {
+        await this.dispatch(event, data, reply);
+      } catch (error) {
+        this.fail(error, reply);
       }
-    } catch (error) {
-      this.fail(error, reply);
-    }
+    });
+  }
+
+  /** Resolves once every event received so far has been handled. */
+  settled(): Promise<void> {
+    return this.queue;
   }
 
   /** Report an error that belongs to no stream: to the reply when there is one, else as `error`. */
@@ -96,44 +104,197 @@ export class Session implements Subscriber {
     else if (!this.closed) this.connection.send('error', payload);
   }
 
-  /** The client went away: detach from every stream. */
+  /** The client went away: leave conversations and stop receiving streams. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const streams = [...this.streams.values()];
-    this.streams.clear();
-    for (const stream of streams) {
-      stream.unsubscribe(this);
-      this.host.release(stream);
+    const requestIds = [...this.streamSubs.keys()];
+    const conversationIds = [...this.conversations.keys()];
+    this.queue = this.queue.then(async () => {
+      await Promise.all([
+        ...requestIds.map((id) => this.unsubscribeStream(id)),
+        ...conversationIds.map((id) => this.leave(id)),
+      ]);
+      this.host.audienceChanged(requestIds, conversationIds);
+    });
+  }
+
+  private async dispatch(event: string, data: unknown, reply?: Reply): Promise<void> {
+    switch (event) {
+      case 'chat_message':
+        return this.onChatMessage(toEventData(data, event), reply);
+      case 'chat_resume': {
+        const d = toEventData(data, event);
+        return this.onResume(toRequestId(d), toAfterSeq(d), reply);
+      }
+      case 'chat_cancel':
+        return this.onCancel(toRequestId(toEventData(data, event)), reply);
+      case 'join':
+        return this.onJoin(toConversationId(toEventData(data, event)), reply);
+      case 'leave':
+        return this.onLeave(toConversationId(toEventData(data, event)), reply);
+      case 'ping':
+        if (reply) reply({ event: 'pong' });
+        else this.connection.send('pong');
+        return;
+      default:
+        throw new BridgeError('unknown_event', `unknown event "${event}"`);
     }
   }
 
-  private onChatMessage(data: unknown, reply?: Reply): void {
-    if (!isObject(data)) {
-      throw new BridgeError('bad_request', 'chat_message data must be a JSON object');
+  private async onChatMessage(data: Record<string, unknown>, reply?: Reply): Promise<void> {
+    const requestId = toOptionalRequestId(data) ?? crypto.randomUUID();
+    const conversationId = toOptionalConversationId(data);
+    if (conversationId !== undefined) await this.join(conversationId);
+    const info: StreamInfo = { requestId, conversationId };
+    if (!(await this.host.registry.claimStream(info))) {
+      // Idempotent retry: attach to the stream that already runs (or is retained).
+      return this.onResume(requestId, -1, reply);
     }
-    const stream = this.host.startStream(data, this);
-    this.streams.set(stream.requestId, stream);
-    reply?.({ data: { request_id: stream.requestId } });
+    // Members of the conversation receive the stream through it; others subscribe directly.
+    if (conversationId === undefined) await this.subscribeStream(requestId);
+    this.host.startStream(info, data, this);
+    reply?.({ data: { request_id: requestId } });
+    if (conversationId !== undefined) {
+      await this.host.registry.publish(conversationTopic(conversationId), {
+        kind: 'event',
+        event: 'user_message',
+        data: { conversation_id: conversationId, request_id: requestId, data },
+        exceptSession: this.id,
+      });
+    }
   }
 
-  /** Subscribe this session to a stream it will receive until stop. */
-  attach(stream: Stream): void {
-    if (stream.state === 'done') return;
-    this.streams.set(stream.requestId, stream);
-    stream.subscribe(this);
+  private async onResume(requestId: string, afterSeq: number, reply?: Reply): Promise<void> {
+    const { registry } = this.host;
+    // Live frames that arrive while the replay is read wait here, so order holds.
+    const pending: ChatResponse[] = [];
+    this.replaying.set(requestId, pending);
+    try {
+      await this.subscribeStream(requestId);
+      const replay = await registry.readFrames(requestId, afterSeq);
+      if (replay.status !== 'ok') {
+        await this.unsubscribeStream(requestId);
+        const details = replay.status === 'truncated' ? { first_seq: replay.firstSeq } : {};
+        const message =
+          replay.status === 'truncated'
+            ? `frames after ${afterSeq} were dropped; the oldest held is ${replay.firstSeq}`
+            : `request "${requestId}" is unknown or expired`;
+        throw new BridgeError('resume_unavailable', message, { details });
+      }
+      this.lastSeq.delete(requestId);
+      this.lastSeq.set(requestId, afterSeq);
+      reply?.({ data: { request_id: requestId } });
+      for (const frame of replay.frames) this.emitFrame(frame);
+    } finally {
+      this.replaying.delete(requestId);
+    }
+    for (const frame of pending) this.emitFrame(frame);
+    this.host.audienceChanged([requestId], []);
   }
 
-  private onChatCancel(data: unknown, reply?: Reply): void {
-    const requestId = isObject(data) ? data.request_id : undefined;
-    if (typeof requestId !== 'string' || requestId === '') {
-      throw new BridgeError('bad_request', 'chat_cancel needs a string request_id');
-    }
-    const stream = this.streams.get(requestId);
-    if (!stream || stream.state === 'done') {
+  private async onCancel(requestId: string, reply?: Reply): Promise<void> {
+    const info = this.host.findRunning(requestId);
+    const receiving =
+      this.lastSeq.has(requestId) ||
+      this.streamSubs.has(requestId) ||
+      (info?.conversationId !== undefined && this.conversations.has(info.conversationId));
+    if (!info || !receiving || !this.host.cancelStream(requestId)) {
       throw new BridgeError('unknown_request', `no running request "${requestId}"`);
     }
-    stream.cancel();
     reply?.({ data: { request_id: requestId } });
+  }
+
+  private async onJoin(conversationId: string, reply?: Reply): Promise<void> {
+    const clients = await this.join(conversationId);
+    reply?.({ data: { conversation_id: conversationId, clients } });
+  }
+
+  private async onLeave(conversationId: string, reply?: Reply): Promise<void> {
+    const clients = await this.leave(conversationId);
+    reply?.({ data: { conversation_id: conversationId, clients } });
+    this.host.audienceChanged([], [conversationId]);
+  }
+
+  /** Subscribe to a conversation (once) and tell its members when the count changed. */
+  private async join(conversationId: string): Promise<number> {
+    const { registry } = this.host;
+    const alreadyMember = this.conversations.has(conversationId);
+    if (!alreadyMember) {
+      const topic = conversationTopic(conversationId);
+      this.conversations.set(
+        conversationId,
+        registry.subscribe(topic, (m) => this.onTopicMessage(m)),
+      );
+    }
+    await this.conversations.get(conversationId);
+    const clients = await registry.joinConversation(conversationId, this.id);
+    if (!alreadyMember) {
+      await this.publishPresence(conversationId, clients);
+      this.host.audienceChanged([], [conversationId]);
+    }
+    return clients;
+  }
+
+  private async leave(conversationId: string): Promise<number> {
+    const { registry } = this.host;
+    const subscription = this.conversations.get(conversationId);
+    this.conversations.delete(conversationId);
+    if (subscription) await (await subscription)();
+    const clients = await registry.leaveConversation(conversationId, this.id);
+    await this.publishPresence(conversationId, clients);
+    return clients;
+  }
+
+  private publishPresence(conversationId: string, clients: number): Promise<void> {
+    return this.host.registry.publish(conversationTopic(conversationId), {
+      kind: 'event',
+      event: 'presence',
+      data: { conversation_id: conversationId, clients },
+    });
+  }
+
+  private async subscribeStream(requestId: string): Promise<void> {
+    if (!this.streamSubs.has(requestId)) {
+      const topic = streamTopic(requestId);
+      this.streamSubs.set(
+        requestId,
+        this.host.registry.subscribe(topic, (m) => this.onTopicMessage(m)),
+      );
+    }
+    await this.streamSubs.get(requestId);
+  }
+
+  private async unsubscribeStream(requestId: string): Promise<void> {
+    const subscription = this.streamSubs.get(requestId);
+    this.streamSubs.delete(requestId);
+    if (subscription) await (await subscription)();
+  }
+
+  private onTopicMessage(message: TopicMessage): void {
+    if (this.closed) return;
+    if (message.kind === 'event') {
+      if (message.exceptSession !== this.id) this.connection.send(message.event, message.data);
+      return;
+    }
+    const pending = this.replaying.get(message.frame.request_id);
+    if (pending) pending.push(message.frame);
+    else this.emitFrame(message.frame);
+  }
+
+  /** Send a frame unless this client already has it. */
+  private emitFrame(frame: ChatResponse): void {
+    const id = frame.request_id;
+    const last = this.lastSeq.get(id);
+    if (last !== undefined && frame.seq <= last) return;
+    // Re-insert so the map's order is least-recently-used first.
+    this.lastSeq.delete(id);
+    this.lastSeq.set(id, frame.seq);
+    if (this.lastSeq.size > DEFAULT_TRACKED_REQUESTS) {
+      const oldest = this.lastSeq.keys().next().value as string;
+      this.lastSeq.delete(oldest);
+    }
+    if (!this.closed) this.connection.send('chat_response', frame);
+    if (frame.type === 'stop' && this.streamSubs.has(id)) void this.unsubscribeStream(id);
   }
 }

@@ -1,37 +1,37 @@
 /**
- * A Stream is one answer in flight: its request id, its numbering, its state and the sockets that
- * receive it. It is an object of its own so that it can outlive a socket and fan out to several.
+ * A Stream is one answer in flight on the instance that runs its upstream request: it numbers the
+ * frames, hands them to the registry (which keeps them for resume and fans them out to every
+ * subscribed socket), guarantees exactly one final stop, and owns the resume grace timer.
  */
-import { type ChatResponse, type Frame, toStopFrame } from './frame.ts';
-
-/** Something that receives a stream's numbered frames (a client session, a conversation). */
-export interface Subscriber {
-  readonly id: string;
-  deliver(frame: ChatResponse): void;
-}
+import { type ChatResponse, type Frame, type StopReason, toStopFrame } from './frame.ts';
+import type { StreamInfo } from './registry.ts';
 
 /** Lifecycle: running until a stop frame has been numbered, then done for good. */
 export type StreamState = 'running' | 'done';
 
+/** Where numbered frames go (the registry, in seq order). */
+export type FrameSink = (frame: ChatResponse) => void;
+
 /** One answer in flight, numbered 0, 1, 2, ... with exactly one final stop. */
 export class Stream {
-  readonly requestId: string;
+  readonly info: StreamInfo;
   private nextSeq = 0;
   private stateValue: StreamState = 'running';
-  private readonly subscribers = new Set<Subscriber>();
   private readonly abort = new AbortController();
   private readonly doneListeners: Array<(stream: Stream) => void> = [];
-  private readonly onDeliveryError: (error: unknown, subscriber: Subscriber) => void;
+  private readonly sink: FrameSink;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(
-    requestId: string,
-    onDeliveryError: (error: unknown, subscriber: Subscriber) => void = () => {},
-  ) {
-    this.requestId = requestId;
-    this.onDeliveryError = onDeliveryError;
+  constructor(info: StreamInfo, sink: FrameSink) {
+    this.info = info;
+    this.sink = sink;
   }
 
-  /** Aborted when the stream is cancelled; the upstream relay listens to it. */
+  get requestId(): string {
+    return this.info.requestId;
+  }
+
+  /** Aborted when the stream is cancelled or abandoned; the upstream relay listens to it. */
   get signal(): AbortSignal {
     return this.abort.signal;
   }
@@ -45,18 +45,9 @@ export class Stream {
     return this.nextSeq;
   }
 
-  get subscriberCount(): number {
-    return this.subscribers.size;
-  }
-
-  subscribe(subscriber: Subscriber): void {
-    this.subscribers.add(subscriber);
-  }
-
-  /** @returns how many subscribers remain. */
-  unsubscribe(subscriber: Subscriber): number {
-    this.subscribers.delete(subscriber);
-    return this.subscribers.size;
+  /** Whether the grace timer runs (nobody receives this stream right now). */
+  get orphaned(): boolean {
+    return this.graceTimer !== undefined;
   }
 
   /** Called once, after the stop frame went out. */
@@ -65,33 +56,41 @@ export class Stream {
     else this.doneListeners.push(listener);
   }
 
-  /** Number a frame and deliver it to every subscriber. Frames after the stop are dropped. */
+  /** Number a frame and hand it on. Frames after the stop are dropped. */
   push(frame: Frame): void {
     if (this.stateValue === 'done') return;
-    const response: ChatResponse = {
+    const isStop = frame.type === 'stop';
+    if (isStop) {
+      this.stateValue = 'done';
+      this.endGrace();
+    }
+    this.sink({
       type: frame.type,
       content: frame.content,
-      request_id: this.requestId,
+      request_id: this.info.requestId,
       seq: this.nextSeq++,
-    };
-    const isStop = frame.type === 'stop';
-    if (isStop) this.stateValue = 'done';
-    for (const subscriber of this.subscribers) {
-      try {
-        subscriber.deliver(response);
-      } catch (error) {
-        // One broken socket must not starve the others of this frame.
-        this.onDeliveryError(error, subscriber);
-      }
-    }
-    if (isStop) {
-      for (const listener of this.doneListeners.splice(0)) listener(this);
-    }
+    });
+    if (isStop) for (const listener of this.doneListeners.splice(0)) listener(this);
   }
 
-  /** End the stream now with `stop {reason: "cancelled"}` and abort its upstream request. */
-  cancel(): void {
-    this.push(toStopFrame('cancelled'));
+  /** End the stream now with a stop of this reason and abort its upstream request. */
+  cancel(reason: StopReason = 'cancelled'): void {
+    this.push(toStopFrame(reason));
     this.abort.abort();
+  }
+
+  /** Nobody receives the stream: keep it running for `graceMs`, then abandon it. */
+  startGrace(graceMs: number): void {
+    if (this.stateValue === 'done' || this.graceTimer !== undefined) return;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = undefined;
+      this.cancel('abandoned');
+    }, graceMs);
+  }
+
+  /** Somebody receives the stream again. */
+  endGrace(): void {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
   }
 }

@@ -86,10 +86,9 @@ export async function startNodeServer(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      bridge.cancelAll();
       for (const client of wss.clients) client.terminate();
       io.disconnectSockets(true);
-      await bridge.idle();
+      await bridge.close();
       // io.close() also closes the HTTP server, which waits for idle keep-alive sockets.
       const closed = new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();

@@ -1,0 +1,177 @@
+/**
+ * The default, single-process {@link Registry}: frames in bounded arrays, topics as listener sets.
+ */
+import type { ChatResponse } from './frame.ts';
+import {
+  conversationTopic,
+  type Registry,
+  type ReplayResult,
+  type StreamInfo,
+  streamTopic,
+  type TopicMessage,
+} from './registry.ts';
+
+/** Limits of the in-memory registry. */
+export interface MemoryRegistryOptions {
+  /** Bytes of frames kept per stream; the oldest go first. */
+  resumeBufferBytes: number;
+  /** How long a finished stream stays resumable. */
+  resumeRetentionMs: number;
+}
+
+interface StreamRecord {
+  info: StreamInfo;
+  frames: ChatResponse[];
+  sizes: number[];
+  bytes: number;
+  done: boolean;
+  expiry?: ReturnType<typeof setTimeout>;
+}
+
+/** UTF-8 length of a string without allocating. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      // A surrogate pair is 2 UTF-16 units and 4 UTF-8 bytes.
+      bytes += 2;
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+/** Statistics for tests and metrics. */
+export interface MemoryRegistryStats {
+  streams: number;
+  bufferedBytes(requestId: string): number | undefined;
+}
+
+/** Create the in-memory registry. */
+export function createMemoryRegistry(options: MemoryRegistryOptions): Registry & {
+  stats: MemoryRegistryStats;
+} {
+  const streams = new Map<string, StreamRecord>();
+  const topics = new Map<string, Set<(message: TopicMessage) => void>>();
+  const conversations = new Map<string, Set<string>>();
+
+  const deliver = (topic: string, message: TopicMessage): void => {
+    const listeners = topics.get(topic);
+    if (!listeners) return;
+    for (const listener of [...listeners]) listener(message);
+  };
+
+  return {
+    async claimStream(info) {
+      if (streams.has(info.requestId)) return false;
+      streams.set(info.requestId, { info, frames: [], sizes: [], bytes: 0, done: false });
+      return true;
+    },
+
+    async appendFrame(info, frame) {
+      const record = streams.get(info.requestId);
+      if (record && !record.done) {
+        const size = utf8Length(JSON.stringify(frame));
+        record.frames.push(frame);
+        record.sizes.push(size);
+        record.bytes += size;
+        // Keep at least the newest frame, so a resume can still learn the first seq held.
+        let drop = 0;
+        while (record.bytes > options.resumeBufferBytes && drop < record.frames.length - 1) {
+          record.bytes -= record.sizes[drop] as number;
+          drop++;
+        }
+        if (drop > 0) {
+          record.frames.splice(0, drop);
+          record.sizes.splice(0, drop);
+        }
+      }
+      const message: TopicMessage = { kind: 'frame', frame };
+      deliver(streamTopic(info.requestId), message);
+      if (info.conversationId !== undefined) {
+        deliver(conversationTopic(info.conversationId), message);
+      }
+    },
+
+    async finishStream(requestId) {
+      const record = streams.get(requestId);
+      if (!record || record.done) return;
+      record.done = true;
+      record.expiry = setTimeout(() => streams.delete(requestId), options.resumeRetentionMs);
+    },
+
+    async readFrames(requestId, afterSeq): Promise<ReplayResult> {
+      const record = streams.get(requestId);
+      if (!record) return { status: 'unknown' };
+      const first = record.frames[0];
+      if (first !== undefined && first.seq > afterSeq + 1) {
+        return { status: 'truncated', firstSeq: first.seq };
+      }
+      const frames = record.frames.filter((f) => f.seq > afterSeq);
+      return { status: 'ok', frames, done: record.done, info: record.info };
+    },
+
+    async subscribe(topic, listener) {
+      let listeners = topics.get(topic);
+      if (!listeners) {
+        listeners = new Set();
+        topics.set(topic, listeners);
+      }
+      listeners.add(listener);
+      return async () => {
+        const set = topics.get(topic);
+        set?.delete(listener);
+        if (set?.size === 0) topics.delete(topic);
+      };
+    },
+
+    async publish(topic, message) {
+      deliver(topic, message);
+    },
+
+    async joinConversation(conversationId, sessionId) {
+      let members = conversations.get(conversationId);
+      if (!members) {
+        members = new Set();
+        conversations.set(conversationId, members);
+      }
+      members.add(sessionId);
+      return members.size;
+    },
+
+    async leaveConversation(conversationId, sessionId) {
+      const members = conversations.get(conversationId);
+      if (!members) return 0;
+      members.delete(sessionId);
+      if (members.size === 0) conversations.delete(conversationId);
+      return members.size;
+    },
+
+    async audience(info) {
+      const direct = topics.get(streamTopic(info.requestId))?.size ?? 0;
+      const members =
+        info.conversationId === undefined ? 0 : (conversations.get(info.conversationId)?.size ?? 0);
+      return direct + members;
+    },
+
+    async close() {
+      for (const record of streams.values()) clearTimeout(record.expiry);
+      streams.clear();
+      topics.clear();
+      conversations.clear();
+    },
+
+    stats: {
+      get streams() {
+        return streams.size;
+      },
+      bufferedBytes: (requestId) => streams.get(requestId)?.bytes,
+    },
+  };
+}

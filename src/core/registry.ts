@@ -1,0 +1,67 @@
+/**
+ * The registry of streams and conversations: where frames are kept for resume and how they reach
+ * every subscribed socket. An interface so that an in-memory, a Redis and a Durable Object
+ * implementation can stand behind the same bridge; asynchronous, and everything in it plain JSON.
+ */
+import type { ChatResponse } from './frame.ts';
+
+/** What the registry knows of a stream besides its frames. */
+export interface StreamInfo {
+  requestId: string;
+  conversationId?: string | undefined;
+}
+
+/** The answer to a resume: the frames still held after `afterSeq`, or why there are none. */
+export type ReplayResult =
+  | { status: 'ok'; frames: ChatResponse[]; done: boolean; info: StreamInfo }
+  /** Unknown, or expired after the retention period. */
+  | { status: 'unknown' }
+  /** Frames the client needs were dropped from the bounded buffer; `firstSeq` is the oldest held. */
+  | { status: 'truncated'; firstSeq: number };
+
+/** What travels on a topic. */
+export type TopicMessage =
+  | { kind: 'frame'; frame: ChatResponse }
+  | { kind: 'event'; event: string; data: unknown; exceptSession?: string };
+
+/** Topic names: one per stream, one per conversation. */
+export const streamTopic = (requestId: string): string => `stream:${requestId}`;
+export const conversationTopic = (conversationId: string): string =>
+  `conversation:${conversationId}`;
+
+/** Stop listening to a topic. */
+export type Unsubscribe = () => Promise<void>;
+
+/** The registry contract. */
+export interface Registry {
+  /**
+   * Atomically create a stream record. Resolves false when the request id is already taken by a
+   * running or still-retained stream (the caller then attaches instead of calling the upstream).
+   */
+  claimStream(info: StreamInfo): Promise<boolean>;
+  /**
+   * Keep a numbered frame (dropping the oldest beyond the buffer limit) and publish it to the
+   * stream's topic and, if it has one, its conversation's topic. Calls for one stream are made in
+   * seq order and must be applied in that order.
+   */
+  appendFrame(info: StreamInfo, frame: ChatResponse): Promise<void>;
+  /** The stream sent its stop: keep it resumable for the retention period, then forget it. */
+  finishStream(requestId: string): Promise<void>;
+  /** Frames with seq > afterSeq, in order. */
+  readFrames(requestId: string, afterSeq: number): Promise<ReplayResult>;
+  /** Listen to a topic. */
+  subscribe(topic: string, listener: (message: TopicMessage) => void): Promise<Unsubscribe>;
+  /** Publish an event to a topic's listeners. */
+  publish(topic: string, message: TopicMessage): Promise<void>;
+  /** Add a session to a conversation; resolves with the member count after. */
+  joinConversation(conversationId: string, sessionId: string): Promise<number>;
+  /** Remove a session from a conversation; resolves with the member count after. */
+  leaveConversation(conversationId: string, sessionId: string): Promise<number>;
+  /**
+   * How many sockets would receive this stream's next frame: direct subscribers plus members of its
+   * conversation. Zero starts the resume grace period.
+   */
+  audience(info: StreamInfo): Promise<number>;
+  /** Release timers and connections. */
+  close(): Promise<void>;
+}
