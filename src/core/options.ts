@@ -22,6 +22,13 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
 /** Headers a legacy API typically authenticates and localises with. */
 export const DEFAULT_FORWARD_HEADERS = ['authorization', 'cookie', 'accept-language'] as const;
 
+/** Long enough for a phone to change networks or a tab to reload and resume. */
+export const DEFAULT_RESUME_GRACE_MS = 30_000;
+/** A finished answer stays resumable this long (a reconnect right after the stop still works). */
+export const DEFAULT_RESUME_RETENTION_MS = 60_000;
+/** Per-stream resume buffer: a long LLM answer is ~10-100 KB of frames; this bounds the worst. */
+export const DEFAULT_RESUME_BUFFER_BYTES = 1_048_576;
+
 /** Log verbosity. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -47,6 +54,12 @@ export interface BridgeOptions {
   maxMessageBytes: number;
   /** Lower-case handshake header names forwarded upstream. @default authorization,cookie,accept-language */
   forwardHeaders: string[];
+  /** How long a stream nobody receives keeps running, waiting for a resume. @default 30000 */
+  resumeGraceMs: number;
+  /** How long a finished stream stays resumable. @default 60000 */
+  resumeRetentionMs: number;
+  /** Bytes of frames kept per stream for resume; the oldest go first. @default 1048576 */
+  resumeBufferBytes: number;
   /** @default "info" */
   logLevel: LogLevel;
 }
@@ -216,6 +229,33 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     valueName: 'list',
   }),
   spec({
+    key: 'resumeGraceMs',
+    flag: '--resume-grace',
+    env: ['SSE2WS_RESUME_GRACE_MS'],
+    defaultValue: DEFAULT_RESUME_GRACE_MS,
+    parse: parseMs,
+    help: 'how long a stream nobody receives keeps running for a resume',
+    valueName: 'ms',
+  }),
+  spec({
+    key: 'resumeRetentionMs',
+    flag: '--resume-retention',
+    env: ['SSE2WS_RESUME_RETENTION_MS'],
+    defaultValue: DEFAULT_RESUME_RETENTION_MS,
+    parse: parseMs,
+    help: 'how long a finished stream stays resumable',
+    valueName: 'ms',
+  }),
+  spec({
+    key: 'resumeBufferBytes',
+    flag: '--resume-buffer-bytes',
+    env: ['SSE2WS_RESUME_BUFFER_BYTES'],
+    defaultValue: DEFAULT_RESUME_BUFFER_BYTES,
+    parse: parseBytes,
+    help: 'bytes of frames kept per stream for resume',
+    valueName: 'n',
+  }),
+  spec({
     key: 'logLevel',
     flag: '--log-level',
     env: ['SSE2WS_LOG_LEVEL'],
@@ -245,25 +285,27 @@ export interface ParsedArgs {
 }
 
 /**
- * Resolve options: a flag wins over the env var, the env var over the default.
+ * Resolve options: a flag wins over the env var, the env var over the default. With `--help`/`-h`
+ * nothing is validated and the defaults come back, so the help shows even under a broken config.
  * @throws OptionError naming the option and the problem.
  */
 export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArgs {
+  if (argv.some((arg) => arg === '--help' || arg === '-h')) {
+    return { options: defaultOptions(), help: true };
+  }
   const byFlag = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
   const fromFlags = new Map<string, string>();
-  let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg === '--help' || arg === '-h') {
-      help = true;
-      continue;
-    }
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
     const s = byFlag.get(flag);
     if (!s) throw new OptionError(`${arg}: unknown option (see --help)`);
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    let value = eq === -1 ? argv[i + 1] : arg.slice(eq + 1);
+    // No option takes a value starting with "--": that is the next flag, not this one's value.
+    if (eq === -1 && value?.startsWith('--')) value = undefined;
     if (value === undefined) throw new OptionError(`${flag}: missing value`);
+    if (eq === -1) i++;
     fromFlags.set(s.key, value);
   }
   const options = defaultOptions() as unknown as Record<string, unknown>;
@@ -280,7 +322,7 @@ export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArg
       break;
     }
   }
-  return { options: options as unknown as BridgeOptions, help };
+  return { options: options as unknown as BridgeOptions, help: false };
 }
 
 /** The `--help` text: every option with its env var and default. */

@@ -5,7 +5,7 @@
 import { helpText, OptionError, parseOptions } from '../core/options.ts';
 import { startDemoBackend } from './demo-backend.ts';
 import { createNodeLogger } from './logger.ts';
-import { startNodeServer } from './server.ts';
+import { type NodeBridgeServer, startNodeServer } from './server.ts';
 
 /** Run the CLI; resolves once the bridge listens. Exits the process on bad options. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -33,7 +33,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       'no upstream configured (--upstream / SSE2WS_UPSTREAM_URL): started the embedded demo SSE backend',
     );
   }
-  const bridge = await startNodeServer(options, { upstreamUrl, logger });
+  let bridge: NodeBridgeServer;
+  try {
+    bridge = await startNodeServer(options, { upstreamUrl, logger });
+  } catch (error) {
+    await demo?.close();
+    if ((error as NodeJS.ErrnoException).syscall !== 'listen') throw error;
+    // An operator error (port taken, no permission, bad address), not a crash: one line, like a
+    // bad option, instead of an unhandled-rejection stack trace.
+    const reason = (error as Error).message.replace(/\s+/g, ' ');
+    process.stderr.write(`sse2ws: --host/--port: cannot listen: ${reason}\n`);
+    process.exit(1);
+  }
   logger.info(
     {
       url: bridge.url,

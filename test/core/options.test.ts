@@ -1,0 +1,471 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type BridgeOptions,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FIRST_FRAME_TIMEOUT_MS,
+  DEFAULT_FORWARD_HEADERS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_PORT,
+  DEFAULT_RESUME_BUFFER_BYTES,
+  DEFAULT_RESUME_GRACE_MS,
+  DEFAULT_RESUME_RETENTION_MS,
+  defaultOptions,
+  helpText,
+  OPTION_SPECS,
+  OptionError,
+  parseOptions,
+} from '../../src/core/options.ts';
+
+/** One settable value per option: the raw text and what it resolves to. */
+const SAMPLES: ReadonlyArray<{
+  key: keyof BridgeOptions;
+  flag: string;
+  env: string;
+  raw: string;
+  value: BridgeOptions[keyof BridgeOptions];
+}> = [
+  { key: 'port', flag: '--port', env: 'SSE2WS_PORT', raw: '9000', value: 9000 },
+  { key: 'host', flag: '--host', env: 'SSE2WS_HOST', raw: '0.0.0.0', value: '0.0.0.0' },
+  {
+    key: 'upstreamUrl',
+    flag: '--upstream',
+    env: 'SSE2WS_UPSTREAM_URL',
+    raw: 'https://api.example.com/chat',
+    value: 'https://api.example.com/chat',
+  },
+  {
+    key: 'connectTimeoutMs',
+    flag: '--connect-timeout',
+    env: 'SSE2WS_CONNECT_TIMEOUT_MS',
+    raw: '1500',
+    value: 1500,
+  },
+  {
+    key: 'firstFrameTimeoutMs',
+    flag: '--first-frame-timeout',
+    env: 'SSE2WS_FIRST_FRAME_TIMEOUT_MS',
+    raw: '2500',
+    value: 2500,
+  },
+  {
+    key: 'idleTimeoutMs',
+    flag: '--idle-timeout',
+    env: 'SSE2WS_IDLE_TIMEOUT_MS',
+    raw: '3500',
+    value: 3500,
+  },
+  {
+    key: 'heartbeatIntervalMs',
+    flag: '--heartbeat-interval',
+    env: 'SSE2WS_HEARTBEAT_INTERVAL_MS',
+    raw: '4500',
+    value: 4500,
+  },
+  {
+    key: 'heartbeatTimeoutMs',
+    flag: '--heartbeat-timeout',
+    env: 'SSE2WS_HEARTBEAT_TIMEOUT_MS',
+    raw: '5500',
+    value: 5500,
+  },
+  {
+    key: 'maxMessageBytes',
+    flag: '--max-message-bytes',
+    env: 'SSE2WS_MAX_MESSAGE_BYTES',
+    raw: '65536',
+    value: 65536,
+  },
+  {
+    key: 'forwardHeaders',
+    flag: '--forward-headers',
+    env: 'SSE2WS_FORWARD_HEADERS',
+    raw: 'x-tenant,authorization',
+    value: ['x-tenant', 'authorization'],
+  },
+  {
+    key: 'resumeGraceMs',
+    flag: '--resume-grace',
+    env: 'SSE2WS_RESUME_GRACE_MS',
+    raw: '6500',
+    value: 6500,
+  },
+  {
+    key: 'resumeRetentionMs',
+    flag: '--resume-retention',
+    env: 'SSE2WS_RESUME_RETENTION_MS',
+    raw: '7500',
+    value: 7500,
+  },
+  {
+    key: 'resumeBufferBytes',
+    flag: '--resume-buffer-bytes',
+    env: 'SSE2WS_RESUME_BUFFER_BYTES',
+    raw: '8192',
+    value: 8192,
+  },
+  { key: 'logLevel', flag: '--log-level', env: 'SSE2WS_LOG_LEVEL', raw: 'debug', value: 'debug' },
+];
+
+/** A second valid value per option, to tell a flag's value from an env var's. */
+const OTHER_RAW: Record<keyof BridgeOptions, string> = {
+  port: '9100',
+  host: '::1',
+  upstreamUrl: 'http://other.example/sse',
+  connectTimeoutMs: '11',
+  firstFrameTimeoutMs: '12',
+  idleTimeoutMs: '13',
+  heartbeatIntervalMs: '14',
+  heartbeatTimeoutMs: '15',
+  maxMessageBytes: '16',
+  forwardHeaders: 'x-other',
+  resumeGraceMs: '17',
+  resumeRetentionMs: '18',
+  resumeBufferBytes: '19',
+  logLevel: 'warn',
+};
+
+const expectOptionError = (argv: string[], env: Record<string, string>, ...parts: string[]) => {
+  let caught: unknown;
+  try {
+    parseOptions(argv, env);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(OptionError);
+  const message = (caught as OptionError).message;
+  for (const part of parts) expect(message).toContain(part);
+  return message;
+};
+
+describe('parseOptions defaults', () => {
+  it('applies every default with no flags and an empty environment', () => {
+    const { options, help } = parseOptions([], {});
+    expect(help).toBe(false);
+    expect(options).toEqual({
+      port: DEFAULT_PORT,
+      host: DEFAULT_HOST,
+      upstreamUrl: undefined,
+      connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      firstFrameTimeoutMs: DEFAULT_FIRST_FRAME_TIMEOUT_MS,
+      idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+      heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+      heartbeatTimeoutMs: DEFAULT_HEARTBEAT_TIMEOUT_MS,
+      maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      forwardHeaders: [...DEFAULT_FORWARD_HEADERS],
+      resumeGraceMs: DEFAULT_RESUME_GRACE_MS,
+      resumeRetentionMs: DEFAULT_RESUME_RETENTION_MS,
+      resumeBufferBytes: DEFAULT_RESUME_BUFFER_BYTES,
+      logLevel: 'info',
+    });
+    expect(options).toEqual(defaultOptions());
+  });
+
+  it('documents the defaults it applies', () => {
+    expect(DEFAULT_PORT).toBe(8080);
+    expect(DEFAULT_HOST).toBe('127.0.0.1');
+    expect([...DEFAULT_FORWARD_HEADERS]).toEqual(['authorization', 'cookie', 'accept-language']);
+  });
+
+  it('hands out a fresh forward-headers list each time', () => {
+    const first = parseOptions([], {}).options;
+    first.forwardHeaders.push('x-mutated');
+    expect(parseOptions([], {}).options.forwardHeaders).toEqual([...DEFAULT_FORWARD_HEADERS]);
+    expect(defaultOptions().forwardHeaders).toEqual([...DEFAULT_FORWARD_HEADERS]);
+  });
+
+  it('ignores empty, undefined and unrelated env vars', () => {
+    const { options } = parseOptions([], {
+      SSE2WS_PORT: '',
+      SSE2WS_UPSTREAM_URL: '',
+      SSE2WS_HOST: undefined,
+      HOME: '/root',
+      UPSTREAM: 'ftp://x',
+    });
+    expect(options).toEqual(defaultOptions());
+  });
+
+  it('covers every option of the table in these tests', () => {
+    expect(SAMPLES.map((s) => s.key).sort()).toEqual(OPTION_SPECS.map((s) => s.key).sort());
+    for (const s of SAMPLES) {
+      const spec = OPTION_SPECS.find((o) => o.key === s.key);
+      expect(spec?.flag).toBe(s.flag);
+      expect(spec?.env[0]).toBe(s.env);
+    }
+  });
+});
+
+describe.each(SAMPLES)('option $key', ({ key, flag, env, raw, value }) => {
+  it(`is set by "${flag} <value>"`, () => {
+    expect(parseOptions([flag, raw], {}).options[key]).toEqual(value);
+  });
+
+  it(`is set by "${flag}=<value>"`, () => {
+    expect(parseOptions([`${flag}=${raw}`], {}).options[key]).toEqual(value);
+  });
+
+  it(`is set by ${env}`, () => {
+    expect(parseOptions([], { [env]: raw }).options[key]).toEqual(value);
+  });
+
+  it(`prefers ${flag} over ${env}`, () => {
+    const fromEnvOnly = parseOptions([], { [env]: OTHER_RAW[key] }).options[key];
+    expect(fromEnvOnly).not.toEqual(value);
+    expect(parseOptions([flag, raw], { [env]: OTHER_RAW[key] }).options[key]).toEqual(value);
+    expect(parseOptions([`${flag}=${raw}`], { [env]: OTHER_RAW[key] }).options[key]).toEqual(value);
+  });
+
+  it('leaves every other option at its default', () => {
+    const { options } = parseOptions([flag, raw], {});
+    expect(options).toEqual({ ...defaultOptions(), [key]: value });
+  });
+});
+
+describe('parseOptions precedence and forms', () => {
+  it('uses PORT when no --port and no SSE2WS_PORT are given', () => {
+    expect(parseOptions([], { PORT: '3000' }).options.port).toBe(3000);
+  });
+
+  it('prefers SSE2WS_PORT over PORT', () => {
+    expect(parseOptions([], { SSE2WS_PORT: '4000', PORT: '3000' }).options.port).toBe(4000);
+  });
+
+  it('falls back to PORT when SSE2WS_PORT is empty', () => {
+    expect(parseOptions([], { SSE2WS_PORT: '', PORT: '3000' }).options.port).toBe(3000);
+  });
+
+  it('prefers --port over both SSE2WS_PORT and PORT', () => {
+    const env = { SSE2WS_PORT: '4000', PORT: '3000' };
+    expect(parseOptions(['--port', '5000'], env).options.port).toBe(5000);
+    expect(parseOptions(['--port=5000'], env).options.port).toBe(5000);
+  });
+
+  it('does not validate PORT when SSE2WS_PORT already set the port', () => {
+    expect(parseOptions([], { SSE2WS_PORT: '4000', PORT: 'abc' }).options.port).toBe(4000);
+  });
+
+  it('does not validate an env var the flag overrides', () => {
+    expect(parseOptions(['--port', '5000'], { SSE2WS_PORT: 'abc' }).options.port).toBe(5000);
+  });
+
+  it('accepts port 0 (pick a free port) and the top of the range', () => {
+    expect(parseOptions(['--port', '0'], {}).options.port).toBe(0);
+    expect(parseOptions(['--port', '65535'], {}).options.port).toBe(65535);
+  });
+
+  it('lets the last of a repeated flag win', () => {
+    expect(parseOptions(['--port', '1', '--port=2'], {}).options.port).toBe(2);
+  });
+
+  it('combines many flags and env vars in one call', () => {
+    const { options } = parseOptions(
+      ['--port=9000', '--upstream', 'http://127.0.0.1:1234/chat', '--log-level', 'silent'],
+      { SSE2WS_HOST: '0.0.0.0', SSE2WS_IDLE_TIMEOUT_MS: '5000', SSE2WS_LOG_LEVEL: 'debug' },
+    );
+    expect(options).toEqual({
+      ...defaultOptions(),
+      port: 9000,
+      host: '0.0.0.0',
+      upstreamUrl: 'http://127.0.0.1:1234/chat',
+      idleTimeoutMs: 5000,
+      logLevel: 'silent',
+    });
+  });
+
+  it('trims whitespace around numbers and hosts', () => {
+    const { options } = parseOptions([], { SSE2WS_PORT: ' 9000 ', SSE2WS_HOST: ' ::1 ' });
+    expect(options.port).toBe(9000);
+    expect(options.host).toBe('::1');
+  });
+
+  it('keeps an "=" inside the value of the --flag=value form', () => {
+    const { options } = parseOptions(['--upstream=http://h.example/chat?a=b'], {});
+    expect(options.upstreamUrl).toBe('http://h.example/chat?a=b');
+  });
+
+  it('normalises the upstream URL', () => {
+    expect(parseOptions(['--upstream', 'HTTP://Example.COM'], {}).options.upstreamUrl).toBe(
+      'http://example.com/',
+    );
+  });
+
+  it('reads non-string env bindings (Workers [vars] may be numbers)', () => {
+    expect(parseOptions([], { SSE2WS_PORT: 9000 }).options.port).toBe(9000);
+  });
+
+  it('reports --help and -h without failing', () => {
+    expect(parseOptions(['--help'], {}).help).toBe(true);
+    expect(parseOptions(['-h'], {}).help).toBe(true);
+    expect(parseOptions(['--port', '1', '--help'], {}).help).toBe(true);
+  });
+
+  // Bug: `--help` threw instead of showing the help whenever an env var (or another flag) held an
+  // invalid value, so a user could not read the help to learn how to fix their configuration.
+  it('still reports --help when an env var or flag value is invalid', () => {
+    expect(parseOptions(['--help'], { SSE2WS_PORT: 'abc' }).help).toBe(true);
+    expect(parseOptions(['--port', 'abc', '--help'], {}).help).toBe(true);
+    expect(parseOptions(['-h'], { SSE2WS_UPSTREAM_URL: 'ftp://x' }).help).toBe(true);
+    expect(parseOptions(['--bogus', '--help'], {}).help).toBe(true);
+    expect(parseOptions(['--host', '--help'], {}).help).toBe(true);
+  });
+});
+
+describe('--forward-headers', () => {
+  it('lower-cases and splits on commas, dropping blanks and spaces', () => {
+    const { options } = parseOptions(
+      ['--forward-headers', 'Authorization, X-Tenant-ID,,COOKIE '],
+      {},
+    );
+    expect(options.forwardHeaders).toEqual(['authorization', 'x-tenant-id', 'cookie']);
+  });
+
+  it('does the same for SSE2WS_FORWARD_HEADERS', () => {
+    const { options } = parseOptions([], { SSE2WS_FORWARD_HEADERS: 'X-A,X-B' });
+    expect(options.forwardHeaders).toEqual(['x-a', 'x-b']);
+  });
+
+  it('accepts a single header', () => {
+    expect(parseOptions(['--forward-headers=X-One'], {}).options.forwardHeaders).toEqual(['x-one']);
+  });
+
+  it('rejects a name that is not a header token', () => {
+    expectOptionError(
+      ['--forward-headers', 'ok,bad header'],
+      {},
+      '--forward-headers',
+      'bad header',
+    );
+    expectOptionError([], { SSE2WS_FORWARD_HEADERS: 'a:b' }, 'SSE2WS_FORWARD_HEADERS', 'a:b');
+  });
+});
+
+describe('invalid values throw an OptionError naming the option and the problem', () => {
+  it('rejects a port that is not a number', () => {
+    const message = expectOptionError(['--port', 'abc'], {}, '--port', 'abc', 'not a number');
+    expect(message).toBe('--port: "abc" is not a number');
+    expectOptionError(['--port=12ab'], {}, '--port', 'not a number');
+    expectOptionError(['--port', '1.5'], {}, '--port', 'not a number');
+    expectOptionError(['--port', ''], {}, '--port', 'not a number');
+  });
+
+  it('names the env var when the env var is wrong', () => {
+    expectOptionError([], { SSE2WS_PORT: 'abc' }, 'SSE2WS_PORT', 'not a number');
+    expectOptionError([], { PORT: 'abc' }, 'PORT', 'not a number');
+  });
+
+  it('rejects a port out of range', () => {
+    expectOptionError(['--port', '65536'], {}, '--port', 'out of range');
+    expectOptionError(['--port', '-1'], {}, '--port', 'negative');
+  });
+
+  it('rejects an upstream that is not an http(s) URL', () => {
+    expectOptionError(['--upstream', 'ftp://x'], {}, '--upstream', 'ftp://x', 'not an http(s) URL');
+    expectOptionError(['--upstream', 'not a url'], {}, '--upstream', 'not a url', 'not a URL');
+    expectOptionError(['--upstream', 'ws://h/x'], {}, '--upstream', 'http(s)');
+    expectOptionError([], { SSE2WS_UPSTREAM_URL: 'ftp://x' }, 'SSE2WS_UPSTREAM_URL', 'http(s)');
+  });
+
+  it('rejects a negative timeout', () => {
+    for (const flag of [
+      '--connect-timeout',
+      '--first-frame-timeout',
+      '--idle-timeout',
+      '--heartbeat-interval',
+      '--heartbeat-timeout',
+      '--resume-grace',
+      '--resume-retention',
+    ]) {
+      expectOptionError([flag, '-5'], {}, flag, 'negative', '-5');
+      expectOptionError([`${flag}=-5`], {}, flag, 'negative');
+    }
+    expectOptionError(
+      [],
+      { SSE2WS_CONNECT_TIMEOUT_MS: '-1' },
+      'SSE2WS_CONNECT_TIMEOUT_MS',
+      'negative',
+    );
+  });
+
+  it('rejects a timeout too large for a timer', () => {
+    expectOptionError(['--idle-timeout', '2147483648'], {}, '--idle-timeout', 'out of range');
+    expect(parseOptions(['--idle-timeout', '2147483647'], {}).options.idleTimeoutMs).toBe(
+      2_147_483_647,
+    );
+  });
+
+  it('rejects a zero or non-numeric message size', () => {
+    expectOptionError(['--max-message-bytes', '0'], {}, '--max-message-bytes', 'out of range');
+    expectOptionError(['--max-message-bytes', '1MB'], {}, '--max-message-bytes', 'not a number');
+  });
+
+  it('rejects an empty host', () => {
+    expectOptionError(['--host', '  '], {}, '--host', 'empty');
+  });
+
+  it('rejects an unknown log level', () => {
+    expectOptionError(['--log-level', 'verbose'], {}, '--log-level', 'verbose', 'debug');
+  });
+
+  it('rejects an unknown flag', () => {
+    expectOptionError(['--prot', '9000'], {}, '--prot', 'unknown option');
+    expectOptionError(['--prot=9000'], {}, '--prot=9000', 'unknown option');
+    expectOptionError(['-p', '9000'], {}, '-p', 'unknown option');
+    expectOptionError(['serve'], {}, 'serve', 'unknown option');
+  });
+
+  it('rejects a flag with a missing value', () => {
+    expect(expectOptionError(['--port'], {}, '--port', 'missing value')).toBe(
+      '--port: missing value',
+    );
+    expectOptionError(['--log-level', 'debug', '--upstream'], {}, '--upstream', 'missing value');
+  });
+
+  // Bug: the space form took the next flag as the value, so `--host --port 9000` set the host to
+  // "--port" and then failed with "9000: unknown option", which names the wrong thing.
+  it('reports a missing value when the next argument is another flag', () => {
+    expectOptionError(['--host', '--port', '9000'], {}, '--host', 'missing value');
+    expectOptionError(['--upstream', '--port', '1'], {}, '--upstream', 'missing value');
+    expectOptionError(['--log-level=debug', '--port', '--host=x'], {}, '--port', 'missing value');
+  });
+
+  it('is an Error named OptionError', () => {
+    const error = new OptionError('x: y');
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('OptionError');
+  });
+});
+
+describe('helpText', () => {
+  const help = helpText();
+
+  it('starts with the usage line', () => {
+    expect(help.startsWith('Usage: sse2ws [options]\n')).toBe(true);
+  });
+
+  it('lists every flag, env var and default of the table', () => {
+    for (const s of OPTION_SPECS) {
+      expect(help).toContain(`${s.flag} <${s.valueName}>`);
+      for (const env of s.env) expect(help).toContain(env);
+      expect(help).toContain(s.help);
+    }
+    expect(help).toContain('default 8080');
+    expect(help).toContain('default 127.0.0.1');
+    expect(help).toContain('default none');
+    expect(help).toContain('default authorization,cookie,accept-language');
+    expect(help).toContain('env SSE2WS_PORT or PORT');
+    expect(help).toContain('-h, --help');
+  });
+
+  it('lists the options in table order', () => {
+    const positions = OPTION_SPECS.map((s) => help.indexOf(`  ${s.flag} <`));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it('states the precedence rule', () => {
+    expect(help).toContain('a flag wins over its env var, the env var over the default');
+  });
+});

@@ -1,0 +1,262 @@
+import { createServer, type Server } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { toDemoAnswer } from '../../src/core/demo-backend.ts';
+import { OPTION_SPECS } from '../../src/core/options.ts';
+import { onCleanup } from '../helpers/bridge.ts';
+import { freePort, type LogLine, runCli, spawnCli } from '../helpers/cli-process.ts';
+import { assertWellFormed, type ChatResponse, connectSio, connectWs } from '../helpers/clients.ts';
+
+// Each test starts `node bin/sse2ws.js` (tsx compiles on the fly): generous budgets, no timing.
+const CLI_TIMEOUT_MS = 30_000;
+
+const HELLO = { history: [], current_text: 'hello', current_image_paths: [] };
+
+/** What the demo backend answers to "hello", as [type, content] pairs. */
+function expectedDemoFrames(): Array<[string, unknown]> {
+  const words = toDemoAnswer('hello').split(' ');
+  return [
+    ['agent_status', { status: 'running', message: 'Thinking about your message…' }],
+    ...words.map((w, i): [string, unknown] => ['text', { data: i === 0 ? w : ` ${w}` }]),
+    ['stop', {}],
+  ];
+}
+
+function checkDemoFrames(frames: ChatResponse[], requestId: string): void {
+  assertWellFormed(frames);
+  expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i));
+  expect(frames.every((f) => f.request_id === requestId)).toBe(true);
+  expect(frames[0]?.type).toBe('agent_status');
+  expect(frames.filter((f) => f.type === 'text').length).toBeGreaterThan(1);
+  expect(frames.map((f) => [f.type, f.content])).toEqual(expectedDemoFrames());
+}
+
+async function healthz(url: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}/healthz`);
+  return { status: res.status, body: await res.json() };
+}
+
+describe('sse2ws --help', () => {
+  it(
+    'exits 0 and lists every flag and env var of the options table',
+    async () => {
+      const { code, signal, stdout, stderr } = await runCli(['--help']);
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(stderr).toBe('');
+      expect(stdout).toContain('Usage: sse2ws [options]');
+      for (const spec of OPTION_SPECS) {
+        expect(stdout).toContain(spec.flag);
+        for (const env of spec.env) expect(stdout).toContain(env);
+      }
+      expect(stdout).toContain('--help');
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'accepts -h too',
+    async () => {
+      const { code, stdout } = await runCli(['-h']);
+      expect(code).toBe(0);
+      expect(stdout).toContain('Usage: sse2ws [options]');
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  // Bug: `--help` exited 2 with an option error when the environment held an invalid value, so
+  // the help could not be read to fix the configuration.
+  it(
+    'shows the help even when an env var is invalid',
+    async () => {
+      const { code, stdout, stderr } = await runCli(['--help'], { SSE2WS_PORT: 'abc' });
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toContain('Usage: sse2ws [options]');
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
+
+describe('sse2ws with a bad option', () => {
+  it.each([
+    { args: ['--port', 'abc'], env: {}, names: ['--port', 'abc'] },
+    { args: ['--port=abc'], env: {}, names: ['--port', 'abc'] },
+    { args: ['--upstream', 'ftp://x'], env: {}, names: ['--upstream', 'ftp://x'] },
+    { args: ['--upstream', 'not a url'], env: {}, names: ['--upstream', 'not a url'] },
+    { args: ['--idle-timeout', '-5'], env: {}, names: ['--idle-timeout', 'negative'] },
+    {
+      args: [],
+      env: { SSE2WS_CONNECT_TIMEOUT_MS: '-1' },
+      names: ['SSE2WS_CONNECT_TIMEOUT_MS', 'negative'],
+    },
+    { args: [], env: { PORT: 'http' }, names: ['PORT', 'not a number'] },
+    { args: ['--bogus'], env: {}, names: ['--bogus', 'unknown option'] },
+    { args: ['--port'], env: {}, names: ['--port', 'missing value'] },
+    { args: ['--host', '--port', '0'], env: {}, names: ['--host', 'missing value'] },
+  ])(
+    'args $args env $env: exits non-zero with one stderr line naming the option',
+    async ({ args, env, names }) => {
+      const { code, signal, stdout, stderr } = await runCli(args, env);
+      expect(signal).toBeNull();
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      const lines = stderr.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(stderr.endsWith('\n')).toBe(true);
+      expect(lines[0]?.startsWith('sse2ws: ')).toBe(true);
+      for (const name of names) expect(lines[0]).toContain(name);
+      // Nothing started: no demo backend, no listening line.
+      expect(stdout).toBe('');
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  // Bug: a port already in use crashed the process with a multi-line stack trace (an unhandled
+  // rejection) instead of a one-line error; the embedded demo backend was never closed.
+  it(
+    'reports a port already in use on one line and exits non-zero',
+    async () => {
+      const blocker: Server = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      onCleanup(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+      const address = blocker.address();
+      const port = typeof address === 'object' && address !== null ? address.port : -1;
+      const { code, signal, stderr } = await runCli(['--port', String(port)]);
+      expect(signal).toBeNull();
+      expect(code).not.toBe(0);
+      const lines = stderr.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^sse2ws: /);
+      expect(lines[0]).toContain('EADDRINUSE');
+      expect(lines[0]).toContain(String(port));
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
+
+describe('sse2ws option precedence on a real process', () => {
+  it(
+    'listens on the --port flag, not on SSE2WS_PORT',
+    async () => {
+      const envPort = await freePort();
+      let flagPort = await freePort();
+      while (flagPort === envPort) flagPort = await freePort();
+      const cli = spawnCli(['--port', String(flagPort)], { SSE2WS_PORT: String(envPort) });
+      const url = await cli.listeningUrl();
+      expect(url).toBe(`http://127.0.0.1:${flagPort}`);
+      expect(await healthz(`http://127.0.0.1:${flagPort}`)).toEqual({
+        status: 200,
+        body: { status: 'ok' },
+      });
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'listens on SSE2WS_PORT over PORT when no flag is given',
+    async () => {
+      const envPort = await freePort();
+      let fallbackPort = await freePort();
+      while (fallbackPort === envPort) fallbackPort = await freePort();
+      const cli = spawnCli([], { SSE2WS_PORT: String(envPort), PORT: String(fallbackPort) });
+      expect(await cli.listeningUrl()).toBe(`http://127.0.0.1:${envPort}`);
+      expect((await healthz(`http://127.0.0.1:${envPort}`)).status).toBe(200);
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'listens on PORT when nothing else sets the port',
+    async () => {
+      const port = await freePort();
+      const cli = spawnCli([], { PORT: String(port) });
+      expect(await cli.listeningUrl()).toBe(`http://127.0.0.1:${port}`);
+      expect((await healthz(`http://127.0.0.1:${port}`)).body).toEqual({ status: 'ok' });
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'takes the log level from the flag over SSE2WS_LOG_LEVEL',
+    async () => {
+      const cli = spawnCli(['--port', '0', '--log-level', 'info'], { SSE2WS_LOG_LEVEL: 'silent' });
+      const url = await cli.listeningUrl();
+      expect((await healthz(url)).status).toBe(200);
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
+
+describe('sse2ws with no upstream (embedded demo backend)', () => {
+  it(
+    'logs that it started the demo backend, then where it listens',
+    async () => {
+      const cli = spawnCli(['--port', '0']);
+      const listening = await cli.waitForLog('sse2ws listening');
+      const demo = cli.logs.items.find(
+        (l) => typeof l.msg === 'string' && /embedded demo/.test(l.msg),
+      );
+      expect(demo).toBeDefined();
+      expect(cli.logs.items.indexOf(demo as LogLine)).toBeLessThan(
+        cli.logs.items.indexOf(listening),
+      );
+      expect(demo?.upstream).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/chat$/);
+      expect(listening.upstream).toBe(demo?.upstream);
+      expect(listening.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(listening.socketio).toBe(`${listening.url}/socket.io/`);
+      expect(listening.ws).toBe(`${String(listening.url).replace(/^http/, 'ws')}/ws`);
+      expect(listening.level).toBe(30);
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'answers a socket.io-client chat_message with an ack and the demo stream',
+    async () => {
+      const cli = spawnCli(['--port', '0']);
+      const url = await cli.listeningUrl();
+      const client = await connectSio(url, { transports: ['websocket'], reconnection: false });
+      const ack = await client.request('chat_message', HELLO);
+      expect(Object.keys(ack)).toEqual(['request_id']);
+      expect(typeof ack.request_id).toBe('string');
+      const frames = await client.frames(ack.request_id, 20_000);
+      checkDemoFrames(frames, ack.request_id);
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'answers a /ws chat_message with an ack and the same demo stream',
+    async () => {
+      const cli = spawnCli(['--port', '0']);
+      const url = await cli.listeningUrl();
+      const client = await connectWs(url);
+      client.send({ event: 'chat_message', data: HELLO, id: 1 });
+      const ack = await client.inbox.waitFor((m) => m.id === 1, 10_000, 'ack of id 1');
+      expect(ack.event).toBe('ack');
+      expect(typeof ack.data?.request_id).toBe('string');
+      const frames = await client.frames(ack.data.request_id, 20_000);
+      checkDemoFrames(frames, ack.data.request_id);
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'exits 0 on SIGTERM after logging the shutdown',
+    async () => {
+      const cli = spawnCli(['--port', '0']);
+      const url = await cli.listeningUrl();
+      const client = await connectWs(url);
+      client.send({ event: 'chat_message', data: HELLO, id: 'a' });
+      await client.inbox.waitFor((m) => m.event === 'chat_response', 10_000, 'a first frame');
+      const exit = await cli.stop();
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(cli.logs.items.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(
+        true,
+      );
+      expect(cli.stderr()).toBe('');
+      await client.closed;
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
