@@ -75,7 +75,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
 
   const host: SessionHost = {
     registry,
-    startStream(info, data, session) {
+    startStream(info, body, session) {
       const { requestId } = info;
       const stream = new Stream(info, (frame) => {
         registry.appendFrame(info, frame).catch(logStoreError(requestId));
@@ -85,7 +85,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
       const relay = relayUpstream({
         client: upstream,
         url: upstreamUrl,
-        body: JSON.stringify(data),
+        body,
         headers: {
           ...session.forwardedHeaders,
           'content-type': 'application/json',

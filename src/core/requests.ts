@@ -70,3 +70,18 @@ export function toAfterSeq(data: Record<string, unknown>): number {
   }
   return value;
 }
+
+/**
+ * The chat_message data as the upstream body, serialised before anything is claimed: data nested
+ * deeper than the engine's stack (possible within the size limit) is refused, not half-started.
+ */
+export function toUpstreamBody(data: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(data);
+  } catch {
+    throw new BridgeError(
+      'bad_request',
+      'chat_message data cannot be serialised (too deeply nested)',
+    );
+  }
+}

@@ -19,6 +19,7 @@ import {
   toOptionalConversationId,
   toOptionalRequestId,
   toRequestId,
+  toUpstreamBody,
 } from './requests.ts';
 
 /** Requests whose last delivered seq a session remembers (for de-duplication); oldest go first. */
@@ -44,7 +45,7 @@ export type Reply = (outcome: ReplyOutcome) => void;
 export interface SessionHost {
   readonly registry: Registry;
   /** Start the upstream request of a stream this session just claimed. */
-  startStream(info: StreamInfo, data: Record<string, unknown>, session: Session): void;
+  startStream(info: StreamInfo, body: string, session: Session): void;
   /** The stream this instance runs under that id, if any. */
   findRunning(requestId: string): StreamInfo | undefined;
   /** Cancel a running stream; false when this instance runs no such stream. */
@@ -146,6 +147,7 @@ export class Session {
     const requestId = toOptionalRequestId(data) ?? crypto.randomUUID();
     const conversationId = toOptionalConversationId(data);
     if (conversationId !== undefined) await this.join(conversationId);
+    const body = toUpstreamBody(data);
     const info: StreamInfo = { requestId, conversationId };
     if (!(await this.host.registry.claimStream(info))) {
       // Idempotent retry: attach to the stream that already runs (or is retained).
@@ -153,7 +155,7 @@ export class Session {
     }
     // Members of the conversation receive the stream through it; others subscribe directly.
     if (conversationId === undefined) await this.subscribeStream(requestId);
-    this.host.startStream(info, data, this);
+    this.host.startStream(info, body, this);
     reply?.({ data: { request_id: requestId } });
     if (conversationId !== undefined) {
       await this.host.registry.publish(conversationTopic(conversationId), {
