@@ -20,6 +20,8 @@ export interface RecordedRequest {
 export interface FakeUpstream {
   url: string;
   requests: RecordedRequest[];
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  readonly connections: number;
   /** Resolves with the nth request (0-based) once it arrived. */
   request(n: number): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -62,9 +64,14 @@ export async function startFakeUpstream(handler: UpstreamHandler): Promise<FakeU
       Promise.resolve(handler(req, res, recorded)).catch(() => res.destroy());
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
+    get connections() {
+      return connections;
+    },
     url: `http://127.0.0.1:${port}/chat`,
     requests,
     request(n) {
