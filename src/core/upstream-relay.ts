@@ -66,7 +66,9 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
     timeouts.firstFrameTimeoutMs,
   );
   const touchIdle = (): void => {
-    if (completed) return;
+    // Until the first frame, the first-frame timeout alone bounds the wait: a backend may send
+    // its head at once and then think for longer than the idle timeout.
+    if (completed || firstFrameTimer !== undefined) return;
     clearTimeout(idleTimer);
     idleTimer = setTimeout(
       () => expire(`upstream silent for ${timeouts.idleTimeoutMs} ms`),
@@ -78,6 +80,7 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
     if (firstFrameTimer !== undefined) {
       clearTimeout(firstFrameTimer);
       firstFrameTimer = undefined;
+      touchIdle();
     }
     if (frame.type === 'error') sawError = true;
     emit(frame);
@@ -100,7 +103,6 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
       signal: abort.signal,
     });
     gotResponse = true;
-    touchIdle();
     if (response.status < 200 || response.status > 299) {
       const preview = await readText(response.body, DEFAULT_ERROR_BODY_PREVIEW_BYTES, touchIdle);
       throw new BridgeError('upstream_status', `upstream answered HTTP ${response.status}`, {
@@ -180,15 +182,32 @@ async function readSse(
     },
     maxBufferSize: DEFAULT_MAX_EVENT_CHARS,
   });
+  const lineEnds = createLineEndNormaliser();
   for await (const chunk of body) {
     onBytes();
     if (isCompleted()) continue;
-    parser.feed(decoder.decode(chunk, { stream: true }));
+    parser.feed(lineEnds(decoder.decode(chunk, { stream: true })));
     if (tooBig) {
       throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
     }
   }
-  if (!isCompleted()) parser.feed(decoder.decode());
+  if (!isCompleted()) parser.feed(lineEnds(decoder.decode()));
+}
+
+/**
+ * Rewrites CR and CRLF line ends to LF across chunk boundaries. The parser holds a chunk-final CR
+ * back until it sees whether an LF follows, so an event ended by CR CR would wait for the next
+ * bytes (forever, if the upstream stays open after its stop). A CR is a line end at once; an LF
+ * starting the next chunk just completes it.
+ */
+function createLineEndNormaliser(): (text: string) => string {
+  let afterCr = false;
+  return (text) => {
+    if (text === '') return text;
+    const rest = afterCr && text.charCodeAt(0) === 10 ? text.slice(1) : text;
+    afterCr = rest.endsWith('\r');
+    return rest.includes('\r') ? rest.replace(/\r\n?/g, '\n') : rest;
+  };
 }
 
 async function readText(
@@ -206,7 +225,8 @@ async function readText(
     text += decoder.decode(room < chunk.byteLength ? chunk.subarray(0, room) : chunk, {
       stream: true,
     });
-    if (bytes >= limit) break;
+    // Not flushed: a cut inside a character would end the text in U+FFFD, which the body lacks.
+    if (bytes >= limit) return text;
   }
   return text + decoder.decode();
 }
