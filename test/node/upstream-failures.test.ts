@@ -125,7 +125,9 @@ describe('upstream_timeout', () => {
     const rig = await startChatRig(() => {}, { firstFrameTimeoutMs: 300 });
     expectFailure(await rig.chat(), 'upstream_timeout');
     // The bridge gives the request up.
-    await (await rig.upstream.request(0)).closed;
+    await (
+      await rig.upstream.request(0)
+    ).closed;
   });
 
   it('when the head arrives but no event does, comments included', async () => {
@@ -155,7 +157,9 @@ describe('upstream_timeout', () => {
     const frames = await rig.chat();
     expect(toPairs(frames.slice(0, 1))).toEqual([['text', { data: TEXT }]]);
     expectFailure(frames, 'upstream_timeout');
-    await (await rig.upstream.request(0)).closed;
+    await (
+      await rig.upstream.request(0)
+    ).closed;
   });
 
   it('not while bytes, comments included, keep coming within the idle timeout', async () => {

@@ -187,7 +187,9 @@ describe('rule 3: [DONE]', () => {
       res.write('data: [DONE]\n\n');
     });
     expect(toPairs(await rig.chat())).toEqual([COMPLETE]);
-    await (await rig.upstream.request(0)).closed;
+    await (
+      await rig.upstream.request(0)
+    ).closed;
   });
 });
 
@@ -230,7 +232,9 @@ describe('rule 5: an upstream stop', () => {
       res.write(sseFrames({ type: 'stop', content: { reason: 'done' } }));
     });
     expect(toPairs(await rig.chat())).toEqual([['stop', { reason: 'done' }]]);
-    await (await rig.upstream.request(0)).closed;
+    await (
+      await rig.upstream.request(0)
+    ).closed;
   });
 
   it('takes a stop sent as a named event', async () => {
