@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
-import type { Bridge } from './bridge.ts';
+import type { SessionOpener } from './bridge.ts';
 import { BridgeError, ERROR_TABLE } from './errors.ts';
 import type { Handshake } from './handshake.ts';
 import type { Session } from './session.ts';
@@ -18,7 +18,7 @@ export interface WsHooks {
 
 /** What the shared app is built from. */
 export interface HttpAppDeps {
-  bridge: Bridge;
+  bridge: SessionOpener;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   wsHooks?: WsHooks;
 }

@@ -41,17 +41,24 @@ export type ReplyOutcome = { event?: string; data?: unknown } | { error: ErrorPa
 /** Called at most once per client message. */
 export type Reply = (outcome: ReplyOutcome) => void;
 
-/** What a session needs from the bridge. */
-export interface SessionHost {
-  readonly registry: Registry;
-  /** Start the upstream request of a stream this session just claimed. */
-  startStream(info: StreamInfo, body: string, session: Session): void;
-  /** The stream this instance runs under that id, if any. */
-  findRunning(requestId: string): StreamInfo | undefined;
-  /** Cancel a running stream; false when this instance runs no such stream. */
-  cancelStream(requestId: string): boolean;
+/**
+ * Where streams run: in this process (Node, and inside a Workers Durable Object), or remotely (the
+ * Workers entry asks the stream's Durable Object).
+ */
+export interface StreamHost {
+  /** Start the upstream request of a stream that was just claimed in the registry. */
+  startStream(info: StreamInfo, body: string, headers: Record<string, string>): Promise<void>;
+  /** The running stream under that id, if any. */
+  findRunning(requestId: string): Promise<StreamInfo | undefined>;
+  /** Cancel a running stream; false when there is no such running stream. */
+  cancelStream(requestId: string): Promise<boolean>;
   /** The audience of these streams/conversations may have changed: re-check grace periods. */
   audienceChanged(requestIds: readonly string[], conversationIds: readonly string[]): void;
+}
+
+/** What a session needs: the registry and where streams run. */
+export interface SessionHost extends StreamHost {
+  readonly registry: Registry;
 }
 
 /** One connected client and what it receives. */
@@ -155,7 +162,7 @@ export class Session {
     }
     // Members of the conversation receive the stream through it; others subscribe directly.
     if (conversationId === undefined) await this.subscribeStream(requestId);
-    this.host.startStream(info, body, this);
+    await this.host.startStream(info, body, { ...this.forwardedHeaders });
     reply?.({ data: { request_id: requestId } });
     if (conversationId !== undefined) {
       await this.host.registry.publish(conversationTopic(conversationId), {
@@ -196,12 +203,12 @@ export class Session {
   }
 
   private async onCancel(requestId: string, reply?: Reply): Promise<void> {
-    const info = this.host.findRunning(requestId);
+    const info = await this.host.findRunning(requestId);
     const receiving =
       this.lastSeq.has(requestId) ||
       this.streamSubs.has(requestId) ||
       (info?.conversationId !== undefined && this.conversations.has(info.conversationId));
-    if (!info || !receiving || !this.host.cancelStream(requestId)) {
+    if (!info || !receiving || !(await this.host.cancelStream(requestId))) {
       throw new BridgeError('unknown_request', `no running request "${requestId}"`);
     }
     reply?.({ data: { request_id: requestId } });

@@ -1,0 +1,135 @@
+/**
+ * Runs streams in this process: the upstream relay, numbering, registry writes, and the resume
+ * grace timer of every stream nobody receives. Used by the Node sidecar and by the Workers stream
+ * Durable Object.
+ */
+import type { Logger } from './logger.ts';
+import type { BridgeOptions } from './options.ts';
+import type { Registry } from './registry.ts';
+import type { StreamHost } from './session.ts';
+import { Stream } from './stream.ts';
+import type { UpstreamClient } from './upstream.ts';
+import { relayUpstream } from './upstream-relay.ts';
+
+/** What a local stream host is built from. */
+export interface LocalStreamHostDeps {
+  options: BridgeOptions;
+  upstreamUrl: string;
+  upstream: UpstreamClient;
+  registry: Registry;
+  logger: Logger;
+}
+
+/** A {@link StreamHost} that runs upstream requests itself. */
+export interface LocalStreamHost extends StreamHost {
+  /** Streams whose stop has not gone out yet. */
+  readonly runningStreams: number;
+  /** Resolves once every upstream request has ended. */
+  idle(): Promise<void>;
+  /** Cancel every running stream. */
+  cancelAll(): void;
+}
+
+/** Create a host that runs streams in this process. */
+export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHost {
+  const { options, upstream, upstreamUrl, registry, logger } = deps;
+  const running = new Map<string, Stream>();
+  const byConversation = new Map<string, Set<string>>();
+  const relays = new Set<Promise<void>>();
+  const logStoreError = (requestId: string) => (error: unknown) =>
+    logger.error({ requestId, err: String(error) }, 'registry write failed');
+
+  const track = (stream: Stream): void => {
+    const { requestId, conversationId } = stream.info;
+    running.set(requestId, stream);
+    if (conversationId !== undefined) {
+      let ids = byConversation.get(conversationId);
+      if (!ids) {
+        ids = new Set();
+        byConversation.set(conversationId, ids);
+      }
+      ids.add(requestId);
+    }
+    stream.onDone(() => {
+      running.delete(requestId);
+      if (conversationId !== undefined) {
+        const ids = byConversation.get(conversationId);
+        ids?.delete(requestId);
+        if (ids?.size === 0) byConversation.delete(conversationId);
+      }
+      registry.finishStream(requestId).catch(logStoreError(requestId));
+    });
+  };
+
+  const host: LocalStreamHost = {
+    async startStream(info, body, headers) {
+      const { requestId } = info;
+      const stream = new Stream(info, (frame) => {
+        registry.appendFrame(info, frame).catch(logStoreError(requestId));
+      });
+      track(stream);
+      logger.info({ requestId }, 'stream started');
+      const relay = relayUpstream({
+        client: upstream,
+        url: upstreamUrl,
+        body,
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          'x-request-id': requestId,
+        },
+        timeouts: options,
+        signal: stream.signal,
+        emit: (frame) => {
+          if (frame.type === 'error') {
+            const code = (frame.content as { code?: unknown }).code;
+            logger.warn({ requestId, code }, 'stream error');
+          }
+          stream.push(frame);
+        },
+      }).finally(() => {
+        relays.delete(relay);
+        logger.info({ requestId, frames: stream.seq }, 'stream finished');
+      });
+      relays.add(relay);
+    },
+    async findRunning(requestId) {
+      return running.get(requestId)?.info;
+    },
+    async cancelStream(requestId) {
+      const stream = running.get(requestId);
+      if (!stream) return false;
+      stream.cancel();
+      return true;
+    },
+    audienceChanged(requestIds, conversationIds) {
+      const ids = new Set(requestIds);
+      for (const conversationId of conversationIds) {
+        for (const id of byConversation.get(conversationId) ?? []) ids.add(id);
+      }
+      for (const id of ids) {
+        const stream = running.get(id);
+        if (!stream) continue;
+        registry.audience(stream.info).then((count) => {
+          if (count > 0) {
+            stream.endGrace();
+          } else if (!stream.orphaned) {
+            logger.info({ requestId: id, graceMs: options.resumeGraceMs }, 'stream orphaned');
+            stream.startGrace(options.resumeGraceMs);
+          }
+        }, logStoreError(id));
+      }
+    },
+    get runningStreams() {
+      return running.size;
+    },
+    async idle() {
+      while (relays.size > 0) await Promise.allSettled([...relays]);
+    },
+    cancelAll() {
+      for (const stream of [...running.values()]) stream.cancel();
+    },
+  };
+  return host;
+}
