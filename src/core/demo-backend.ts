@@ -2,6 +2,7 @@
  * The embedded demo SSE backend: a legacy-format `POST /chat` that answers an agent_status frame,
  * a short answer word by word as text frames, then stop. Web-standard, so any runtime can serve it.
  */
+import { cancelTimer, type Timer } from './timers.ts';
 
 /** Pause between words: slow enough to watch the stream, fast enough not to bore. */
 export const DEFAULT_DEMO_WORD_DELAY_MS = 60;
@@ -31,7 +32,7 @@ export async function handleDemoChat(
       : '';
   const words = toDemoAnswer(text).split(' ');
   const encoder = new TextEncoder();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: Timer | undefined;
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(
@@ -57,7 +58,7 @@ export async function handleDemoChat(
       timer = setTimeout(next, wordDelayMs);
     },
     cancel() {
-      clearTimeout(timer);
+      cancelTimer(timer);
     },
   });
   return new Response(stream, {

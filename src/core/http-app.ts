@@ -2,7 +2,7 @@
  * The HTTP surface both runtimes share: `/healthz` and the plain WebSocket endpoint `/ws`, as a Hono
  * app. Each runtime passes its own `upgradeWebSocket` (hono/cloudflare-workers, @hono/node-server).
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { SessionOpener } from './bridge.ts';
 import { BridgeError, ERROR_TABLE } from './errors.ts';
@@ -12,8 +12,8 @@ import { createWsConnection, receiveWsText, toWsText } from './ws-protocol.ts';
 
 /** Runtime hooks around a `/ws` connection (Node uses them for protocol-level ping frames). */
 export interface WsHooks {
-  onOpen?(ws: WSContext<unknown>, session: Session): void;
-  onClose?(ws: WSContext<unknown>, session: Session): void;
+  onOpen?(ws: WSContext<unknown>, session: Session, c: Context): void;
+  onClose?(ws: WSContext<unknown>, session: Session, c: Context): void;
 }
 
 /** What the shared app is built from. */
@@ -54,16 +54,22 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       };
       let session: Session | undefined;
       let sendText: (text: string) => void = () => {};
+      // Some adapters (Cloudflare's) never call onOpen: the socket is open once the handler runs.
+      const ensureSession = (ws: WSContext<unknown>): Session => {
+        if (session) return session;
+        sendText = (text) => {
+          if (ws.readyState === 1) ws.send(text);
+        };
+        session = bridge.openSession(createWsConnection(sendText), handshake);
+        wsHooks?.onOpen?.(ws, session, c);
+        return session;
+      };
       return {
         onOpen(_event, ws) {
-          sendText = (text) => {
-            if (ws.readyState === 1) ws.send(text);
-          };
-          session = bridge.openSession(createWsConnection(sendText), handshake);
-          wsHooks?.onOpen?.(ws, session);
+          ensureSession(ws);
         },
         onMessage(event, ws) {
-          if (!session) return;
+          const current = ensureSession(ws);
           const data = event.data;
           if (typeof data !== 'string') {
             const error = new BridgeError('bad_message', 'binary messages are not supported');
@@ -74,12 +80,12 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
             ws.close(ERROR_TABLE.message_too_big.closeCode, 'message too big');
             return;
           }
-          receiveWsText(session, data, sendText);
+          receiveWsText(current, data, sendText);
         },
         onClose(_event, ws) {
           if (!session) return;
           session.close();
-          wsHooks?.onClose?.(ws, session);
+          wsHooks?.onClose?.(ws, session, c);
         },
       };
     }),

@@ -10,6 +10,7 @@ import {
   streamTopic,
   type TopicMessage,
 } from './registry.ts';
+import { cancelTimer, type Timer } from './timers.ts';
 
 /** Limits of the in-memory registry. */
 export interface MemoryRegistryOptions {
@@ -25,7 +26,7 @@ interface StreamRecord {
   sizes: number[];
   bytes: number;
   done: boolean;
-  expiry?: ReturnType<typeof setTimeout>;
+  expiry?: Timer;
 }
 
 /** UTF-8 length of a string without allocating. */
@@ -161,7 +162,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
     },
 
     async close() {
-      for (const record of streams.values()) clearTimeout(record.expiry);
+      for (const record of streams.values()) cancelTimer(record.expiry);
       streams.clear();
       topics.clear();
       conversations.clear();

@@ -157,13 +157,23 @@ export class Session {
     const body = toUpstreamBody(data);
     const info: StreamInfo = { requestId, conversationId };
     if (!(await this.host.registry.claimStream(info))) {
-      // Idempotent retry: attach to the stream that already runs (or is retained).
-      return this.onResume(requestId, -1, reply);
+      // Idempotent retry: attach to the stream that already runs (or is retained), from its first
+      // frame, minus what this socket already received of it.
+      return this.onResume(requestId, this.lastSeq.get(requestId) ?? -1, reply);
     }
     // Members of the conversation receive the stream through it; others subscribe directly.
     if (conversationId === undefined) await this.subscribeStream(requestId);
-    await this.host.startStream(info, body, { ...this.forwardedHeaders });
+    // Ack first: with a remote host, frames can arrive before the start call returns.
     reply?.({ data: { request_id: requestId } });
+    try {
+      await this.host.startStream(info, body, { ...this.forwardedHeaders });
+    } catch {
+      // The stream was claimed but could not start: end it here so the client is not left hanging.
+      const error = new BridgeError('internal_error', 'the stream could not be started');
+      this.emitFrame({ type: 'error', content: error.toPayload(), request_id: requestId, seq: 0 });
+      this.emitFrame({ type: 'stop', content: { reason: 'error' }, request_id: requestId, seq: 1 });
+      return;
+    }
     if (conversationId !== undefined) {
       await this.host.registry.publish(conversationTopic(conversationId), {
         kind: 'event',

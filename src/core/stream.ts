@@ -5,6 +5,7 @@
  */
 import { type ChatResponse, type Frame, type StopReason, toStopFrame } from './frame.ts';
 import type { StreamInfo } from './registry.ts';
+import { cancelTimer, type Timer } from './timers.ts';
 
 /** Lifecycle: running until a stop frame has been numbered, then done for good. */
 export type StreamState = 'running' | 'done';
@@ -20,7 +21,7 @@ export class Stream {
   private readonly abort = new AbortController();
   private readonly doneListeners: Array<(stream: Stream) => void> = [];
   private readonly sink: FrameSink;
-  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private graceTimer: Timer | undefined;
 
   constructor(info: StreamInfo, sink: FrameSink) {
     this.info = info;
@@ -90,7 +91,7 @@ export class Stream {
 
   /** Somebody receives the stream again. */
   endGrace(): void {
-    clearTimeout(this.graceTimer);
+    cancelTimer(this.graceTimer);
     this.graceTimer = undefined;
   }
 }

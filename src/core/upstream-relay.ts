@@ -6,6 +6,7 @@ import { BridgeError, toBridgeError } from './errors.ts';
 import { type Frame, toStopFrame } from './frame.ts';
 import { DONE, toFrame } from './sse-mapping.ts';
 import type { UpstreamClient } from './upstream.ts';
+import { cancelTimer, type Timer } from './timers.ts';
 
 /** Bytes of a non-2xx body kept in the error frame: enough for a message, not a whole HTML page. */
 export const DEFAULT_ERROR_BODY_PREVIEW_BYTES = 512;
@@ -56,12 +57,12 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
   let timedOut: string | undefined;
   let completed = false;
   let sawError = false;
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let idleTimer: Timer | undefined;
   const expire = (what: string): void => {
     timedOut ??= what;
     abort.abort();
   };
-  let firstFrameTimer: ReturnType<typeof setTimeout> | undefined = setTimeout(
+  let firstFrameTimer: Timer | undefined = setTimeout(
     () => expire(`no upstream event within ${timeouts.firstFrameTimeoutMs} ms`),
     timeouts.firstFrameTimeoutMs,
   );
@@ -69,7 +70,7 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
     // Until the first frame, the first-frame timeout alone bounds the wait: a backend may send
     // its head at once and then think for longer than the idle timeout.
     if (completed || firstFrameTimer !== undefined) return;
-    clearTimeout(idleTimer);
+    cancelTimer(idleTimer);
     idleTimer = setTimeout(
       () => expire(`upstream silent for ${timeouts.idleTimeoutMs} ms`),
       timeouts.idleTimeoutMs,
@@ -78,7 +79,7 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
   const forward = (frame: Frame): void => {
     if (completed) return;
     if (firstFrameTimer !== undefined) {
-      clearTimeout(firstFrameTimer);
+      cancelTimer(firstFrameTimer);
       firstFrameTimer = undefined;
       touchIdle();
     }
@@ -89,7 +90,7 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
   const complete = (): void => {
     if (completed) return;
     completed = true;
-    clearTimeout(idleTimer);
+    cancelTimer(idleTimer);
     // Drain briefly for connection reuse, then let go of the body whatever it does.
     idleTimer = setTimeout(() => abort.abort(), DEFAULT_DRAIN_MS);
   };
@@ -136,8 +137,8 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
       }
     }
   } finally {
-    clearTimeout(firstFrameTimer);
-    clearTimeout(idleTimer);
+    cancelTimer(firstFrameTimer);
+    cancelTimer(idleTimer);
     input.signal.removeEventListener('abort', onCancel);
     abort.abort();
   }

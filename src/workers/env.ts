@@ -1,0 +1,42 @@
+/**
+ * The Worker's environment: `[vars]` with the same names as the Node env vars, and the Durable
+ * Object bindings declared in wrangler.toml.
+ */
+import { handleDemoChat } from '../core/demo-backend.ts';
+import { type BridgeOptions, parseOptions } from '../core/options.ts';
+import { createFetchUpstream, type UpstreamClient } from '../core/upstream.ts';
+
+/** Bindings and vars of the Worker and its Durable Objects. */
+export interface Env {
+  /** One Durable Object per stream, named by request id. */
+  STREAMS: DurableObjectNamespace;
+  /** One Durable Object per conversation, named by conversation id. */
+  CONVERSATIONS: DurableObjectNamespace;
+  [variable: string]: unknown;
+}
+
+/** The options of this deployment (vars are read once per isolate). */
+export function loadOptions(env: Env): BridgeOptions {
+  const cache = optionsCache.get(env);
+  if (cache) return cache;
+  const { options } = parseOptions([], env);
+  optionsCache.set(env, options);
+  return options;
+}
+const optionsCache = new WeakMap<Env, BridgeOptions>();
+
+/** Where the demo upstream answers when no SSE2WS_UPSTREAM_URL is configured. */
+export const DEMO_UPSTREAM_URL = 'https://demo.sse2ws.invalid/chat';
+
+/**
+ * The upstream: the global fetch, or with no upstream configured the embedded demo backend called
+ * in-process (a Worker cannot fetch its own URL), so `wrangler dev` streams at once.
+ */
+export function toUpstream(options: BridgeOptions): { url: string; client: UpstreamClient } {
+  if (options.upstreamUrl !== undefined) {
+    return { url: options.upstreamUrl, client: createFetchUpstream(fetch) };
+  }
+  const demoFetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+    handleDemoChat(new Request(input, init));
+  return { url: DEMO_UPSTREAM_URL, client: createFetchUpstream(demoFetch as typeof fetch) };
+}

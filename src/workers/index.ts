@@ -1,0 +1,60 @@
+/**
+ * The Cloudflare Workers entry (wrangler.toml `main`): the shared Hono app (`/healthz`, `/ws`) with
+ * Cloudflare's upgradeWebSocket, Socket.IO over WebSocket at `/socket.io/`, and the Durable Objects
+ * that own streams and conversations.
+ */
+import { upgradeWebSocket } from 'hono/cloudflare-workers';
+import { openSession, type SessionOpener } from '../core/bridge.ts';
+import { createHttpApp } from '../core/http-app.ts';
+import { OptionError } from '../core/options.ts';
+import type { SessionHost } from '../core/session.ts';
+import { type Env, loadOptions } from './env.ts';
+import { createWorkersLogger } from './logger.ts';
+import { createObjectRegistry } from './registry.ts';
+import { mountSocketIo } from './socketio.ts';
+import { createObjectStreamHost } from './stream-host.ts';
+
+export { ConversationObject } from './conversation-object.ts';
+export { StreamObject } from './stream-object.ts';
+
+type App = ReturnType<typeof createHttpApp>;
+const apps = new WeakMap<Env, App>();
+
+function appFor(env: Env): App {
+  const cached = apps.get(env);
+  if (cached) return cached;
+  const options = loadOptions(env);
+  const host: SessionHost = { ...createObjectStreamHost(env), registry: createObjectRegistry(env) };
+  const opener: SessionOpener = {
+    options,
+    logger: createWorkersLogger(options.logLevel),
+    openSession: (connection, handshake) => openSession(host, options, connection, handshake),
+  };
+  const app = createHttpApp({
+    bridge: opener,
+    upgradeWebSocket,
+    wsHooks: {
+      // A closed client's leave/unsubscribe calls must finish after its request context ends.
+      onClose: (_ws, session, c) => c.executionCtx.waitUntil(session.settled()),
+    },
+  });
+  mountSocketIo(app, opener);
+  apps.set(env, app);
+  return app;
+}
+
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+    let app: App;
+    try {
+      app = appFor(env);
+    } catch (error) {
+      if (!(error instanceof OptionError)) throw error;
+      return Response.json(
+        { error: { code: 'bad_config', message: error.message } },
+        { status: 500 },
+      );
+    }
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

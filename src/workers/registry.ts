@@ -1,0 +1,73 @@
+/**
+ * The Worker-side {@link Registry}: every call goes to the Durable Object that owns the topic, so
+ * a client that reconnects through any isolate finds its stream, and conversation members meet in
+ * one place. Frames are written by the stream objects themselves, never from here.
+ */
+import type { Registry, ReplayResult, TopicMessage } from '../core/registry.ts';
+import type { Env } from './env.ts';
+import { callObject, conversationObject, openObjectSocket, streamObject } from './object-api.ts';
+
+const q = encodeURIComponent;
+
+/** The stub and id of a topic name (`stream:<id>` or `conversation:<id>`). */
+function topicObject(env: Env, topic: string): { stub: DurableObjectStub; id: string } {
+  const colon = topic.indexOf(':');
+  const kind = topic.slice(0, colon);
+  const id = topic.slice(colon + 1);
+  return { stub: kind === 'stream' ? streamObject(env, id) : conversationObject(env, id), id };
+}
+
+const notHere = (what: string) => async (): Promise<never> => {
+  throw new Error(`${what} runs inside the stream's Durable Object`);
+};
+
+/** A registry whose state lives in Durable Objects. */
+export function createObjectRegistry(env: Env): Registry {
+  return {
+    async claimStream(info) {
+      const stub = streamObject(env, info.requestId);
+      const answer = await callObject<{ claimed: boolean }>(
+        stub,
+        `/claim?id=${q(info.requestId)}`,
+        info,
+      );
+      return answer.claimed;
+    },
+    appendFrame: notHere('appendFrame'),
+    finishStream: notHere('finishStream'),
+    readFrames(requestId, afterSeq) {
+      const stub = streamObject(env, requestId);
+      return callObject<ReplayResult>(stub, `/frames?id=${q(requestId)}&after=${afterSeq}`);
+    },
+    async subscribe(topic, listener) {
+      const { stub, id } = topicObject(env, topic);
+      const socket = await openObjectSocket(stub, `/subscribe?id=${q(id)}`);
+      socket.addEventListener('message', (event) => {
+        listener(JSON.parse(String(event.data)) as TopicMessage);
+      });
+      return async () => {
+        socket.close(1000, 'unsubscribe');
+      };
+    },
+    async publish(topic, message) {
+      const { stub, id } = topicObject(env, topic);
+      await callObject(stub, `/publish?id=${q(id)}`, message);
+    },
+    async joinConversation(conversationId, sessionId) {
+      const stub = conversationObject(env, conversationId);
+      const answer = await callObject<{ clients: number }>(stub, `/join?id=${q(conversationId)}`, {
+        sessionId,
+      });
+      return answer.clients;
+    },
+    async leaveConversation(conversationId, sessionId) {
+      const stub = conversationObject(env, conversationId);
+      const answer = await callObject<{ clients: number }>(stub, `/leave?id=${q(conversationId)}`, {
+        sessionId,
+      });
+      return answer.clients;
+    },
+    audience: notHere('audience'),
+    async close() {},
+  };
+}

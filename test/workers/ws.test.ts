@@ -1,0 +1,4 @@
+import { wsContractTests } from '../contract/ws-contract.ts';
+import { startWorkerBridge } from '../helpers/workers.ts';
+
+wsContractTests('workers', startWorkerBridge);
