@@ -5,6 +5,7 @@
 import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { SessionOpener } from './bridge.ts';
+import { exceedsBytes } from './bytes.ts';
 import { BridgeError, ERROR_TABLE } from './errors.ts';
 import type { Handshake } from './handshake.ts';
 import type { Session } from './session.ts';
@@ -30,12 +31,6 @@ export function toHeaderRecord(headers: Headers): Record<string, string> {
     record[name] = value;
   });
   return record;
-}
-
-/** UTF-8 byte length, computed only when the string could exceed `limit`. */
-function exceedsBytes(text: string, limit: number): boolean {
-  if (text.length * 3 <= limit) return false;
-  return new TextEncoder().encode(text).byteLength > limit;
 }
 
 /** The shared Hono app. Runtimes mount more routes (Socket.IO, the playground) beside it. */

@@ -1,6 +1,7 @@
 /**
  * The default, single-process {@link Registry}: frames in bounded arrays, topics as listener sets.
  */
+import { utf8Length } from './bytes.ts';
 import type { ChatResponse } from './frame.ts';
 import {
   conversationTopic,
@@ -27,25 +28,6 @@ interface StreamRecord {
   bytes: number;
   done: boolean;
   expiry?: Timer;
-}
-
-/** UTF-8 length of a string without allocating. */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      bytes += 1;
-    } else if (c >= 0xd800 && c <= 0xdbff) {
-      // A surrogate pair is 2 UTF-16 units and 4 UTF-8 bytes.
-      bytes += 2;
-      i++;
-    } else {
-      bytes += 2;
-    }
-  }
-  return bytes;
 }
 
 /** Statistics for tests and metrics. */

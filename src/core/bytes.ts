@@ -1,0 +1,26 @@
+/** UTF-8 sizes of strings, without allocating where it can be avoided. */
+
+/** UTF-8 length of a string. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      // A surrogate pair is 2 UTF-16 units and 4 UTF-8 bytes.
+      bytes += 2;
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+/** Whether the UTF-8 form of `text` is over `limit` bytes; exact only when it could be. */
+export function exceedsBytes(text: string, limit: number): boolean {
+  if (text.length * 3 <= limit) return false;
+  return utf8Length(text) > limit;
+}
