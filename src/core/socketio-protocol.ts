@@ -17,6 +17,9 @@ import type { ClientConnection, Reply } from './session.ts';
 import { cancelTimer } from './timers.ts';
 
 /** socket.io's own `connectTimeout`: an Engine.IO peer that never joins "/" holds resources. */
+/** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
+export const SOCKET_IO_PATH = '/socket.io/';
+
 export const DEFAULT_SOCKET_IO_CONNECT_TIMEOUT_MS = 45_000;
 
 /** Close code for a peer that misses a PONG or never connects to "/" (it broke the protocol). */

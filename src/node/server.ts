@@ -12,7 +12,8 @@ import { createHttpApp } from '../core/http-app.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { BridgeOptions } from '../core/options.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
-import { attachSocketIo, SOCKET_IO_PATH } from './socketio.ts';
+import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
+import { attachSocketIo } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
 
 /** A listening bridge. */

@@ -6,9 +6,7 @@ import type { Server as HttpServer, IncomingHttpHeaders } from 'node:http';
 import { Server as SocketIoServer } from 'socket.io';
 import type { Bridge } from '../core/bridge.ts';
 import type { Reply } from '../core/session.ts';
-
-/** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
-export const SOCKET_IO_PATH = '/socket.io/';
+import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
 
 /** Flatten Node's header record (only set-cookie is ever an array). */
 export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, string> {

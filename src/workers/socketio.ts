@@ -7,10 +7,11 @@ import type { Hono } from 'hono';
 import type { SessionOpener } from '../core/bridge.ts';
 import { toHeaderRecord } from '../core/http-app.ts';
 import type { Session } from '../core/session.ts';
-import { acceptSocketIo } from '../core/socketio-protocol.ts';
+import { acceptSocketIo, SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
 
-/** Engine.IO's "bad request" error code, as its own server answers refused transports. */
+/** Engine.IO's error codes, as its own server answers refused requests. */
 const ENGINE_IO_BAD_REQUEST = 3;
+const ENGINE_IO_UNSUPPORTED_PROTOCOL_VERSION = 5;
 
 export const POLLING_REFUSED =
   'Socket.IO long-polling is not available on Cloudflare Workers: connect with transports: ["websocket"]';
@@ -18,7 +19,11 @@ export const POLLING_REFUSED =
 /** Serve Socket.IO (websocket transport) at `/socket.io/`. */
 export function mountSocketIo(app: Hono, opener: SessionOpener): void {
   const { options } = opener;
-  app.all('/socket.io/*', (c) => {
+  app.all(`${SOCKET_IO_PATH}*`, (c) => {
+    if (c.req.query('EIO') !== '4') {
+      const message = 'Unsupported protocol version: use socket.io-client 4.x (Engine.IO 4)';
+      return c.json({ code: ENGINE_IO_UNSUPPORTED_PROTOCOL_VERSION, message }, 400);
+    }
     const isUpgrade = c.req.header('upgrade')?.toLowerCase() === 'websocket';
     if (c.req.query('transport') !== 'websocket' || !isUpgrade) {
       return c.json({ code: ENGINE_IO_BAD_REQUEST, message: POLLING_REFUSED }, 400);

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BridgeOptions } from '../../src/core/options.ts';
+import type { StartBridge } from './start-bridge.ts';
 import {
   type ChatResponse,
   connectSio,
@@ -15,11 +15,6 @@ import {
 import { sleep } from '../helpers/fake-upstream.ts';
 import { expectedFrames, startCountingUpstream } from './counting-upstream.ts';
 import { settlesWithin, startSlowUpstream } from './slow-upstream.ts';
-
-export type StartBridge = (
-  upstreamUrl: string,
-  overrides?: Partial<BridgeOptions>,
-) => Promise<{ url: string }>;
 
 /** One client of either kind, behind one small interface. */
 interface AnyClient {

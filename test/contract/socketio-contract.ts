@@ -5,16 +5,11 @@
  */
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import type { BridgeOptions } from '../../src/core/options.ts';
+import type { StartBridge } from './start-bridge.ts';
 import { onCleanup } from '../helpers/bridge.ts';
 import { assertWellFormed, connectSio } from '../helpers/clients.ts';
 import { sseBody, sseFrames, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { settlesWithin, startSlowUpstream } from './slow-upstream.ts';
-
-export type StartBridge = (
-  upstreamUrl: string,
-  overrides?: Partial<BridgeOptions>,
-) => Promise<{ url: string }>;
 
 /** What a runtime's Socket.IO supports. */
 export interface SocketIoCapabilities {

@@ -3,16 +3,11 @@
  * pointed at an upstream URL (with option overrides) and returns its base URL.
  */
 import { describe, expect, it } from 'vitest';
-import type { BridgeOptions } from '../../src/core/options.ts';
+import type { StartBridge } from './start-bridge.ts';
 import { onCleanup } from '../helpers/bridge.ts';
 import { assertWellFormed, connectWs } from '../helpers/clients.ts';
 import { sseBody, sseFrames, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { settlesWithin, startSlowUpstream } from './slow-upstream.ts';
-
-export type StartBridge = (
-  upstreamUrl: string,
-  overrides?: Partial<BridgeOptions>,
-) => Promise<{ url: string }>;
 
 const ANSWER = sseFrames(
   { type: 'agent_status', content: { status: 'running', message: 'Searching…' } },

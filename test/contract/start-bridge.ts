@@ -1,0 +1,7 @@
+import type { BridgeOptions } from '../../src/core/options.ts';
+
+/** How a behaviour suite starts a bridge on its runtime: pointed at an upstream, with overrides. */
+export type StartBridge = (
+  upstreamUrl: string,
+  overrides?: Partial<BridgeOptions>,
+) => Promise<{ url: string }>;
