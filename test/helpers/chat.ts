@@ -3,6 +3,7 @@
  * client, with one call to send a chat_message and get its frames back.
  */
 import type { BridgeOptions } from '../../src/core/options.ts';
+import type { StartBridge } from '../contract/start-bridge.ts';
 import { onCleanup, startBridge } from './bridge.ts';
 import { assertWellFormed, type ChatResponse, connectWs, type WsClient } from './clients.ts';
 import { type FakeUpstream, startFakeUpstream, type UpstreamHandler } from './fake-upstream.ts';
@@ -28,13 +29,21 @@ export interface ChatRig extends ChatClient {
 
 let nextMessageId = 1;
 
+/** Starts bridges for this test file's runtime (Node unless a Workers suite says otherwise). */
+let startRuntimeBridge: StartBridge = startBridge;
+
+/** Run this file's chat rigs on another runtime's bridge. */
+export function useChatRuntime(start: StartBridge): void {
+  startRuntimeBridge = start;
+}
+
 /** Start a bridge pointed at `upstreamUrl` and connect a `/ws` client; all closed after the test. */
 export async function connectChat(
   upstreamUrl: string,
   options: Partial<BridgeOptions> = {},
   clientOptions: { query?: string; headers?: Record<string, string> } = {},
 ): Promise<ChatClient> {
-  const bridge = await startBridge(upstreamUrl, options);
+  const bridge = await startRuntimeBridge(upstreamUrl, options);
   const client = await connectWs(bridge.url, clientOptions);
   const start = async (data: Record<string, unknown> = { current_text: 'hi' }) => {
     const id = nextMessageId++;
