@@ -6,6 +6,7 @@ import { type Handshake, toForwardedHeaders } from './handshake.ts';
 import { createLocalStreamHost } from './local-stream-host.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { createMemoryRegistry } from './memory-registry.ts';
+import { type BridgeObserver, silentObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import type { Registry } from './registry.ts';
 import { type ClientConnection, Session, type SessionHost } from './session.ts';
@@ -15,18 +16,34 @@ import type { UpstreamClient } from './upstream.ts';
 export interface SessionOpener {
   readonly options: BridgeOptions;
   readonly logger: Logger;
-  /** A new client connected. */
+  readonly observer: BridgeObserver;
+  /** Sessions whose client is still connected. */
+  readonly sessions: ReadonlySet<Session>;
+  /** A new client connected (its handshake already admitted). */
   openSession(connection: ClientConnection, handshake: Handshake): Session;
 }
 
-/** Open a session on any host (local or remote). */
-export function openSession(
-  host: SessionHost,
-  options: BridgeOptions,
-  connection: ClientConnection,
-  handshake: Handshake,
-): Session {
-  return new Session(host, connection, toForwardedHeaders(handshake, options.forwardHeaders));
+/** Open sessions on any host (local or remote), keeping the set of connected ones. */
+export function createSessionOpener(host: SessionHost, logger: Logger): SessionOpener {
+  const sessions = new Set<Session>();
+  const { options, observer } = host;
+  return {
+    options,
+    logger,
+    observer,
+    sessions,
+    openSession(connection, handshake) {
+      const forwarded = toForwardedHeaders(handshake, options.forwardHeaders);
+      const session = new Session(host, connection, forwarded, handshake.userId);
+      sessions.add(session);
+      observer.connectionOpened(connection.protocol);
+      session.onClose(() => {
+        sessions.delete(session);
+        observer.connectionClosed(connection.protocol);
+      });
+      return session;
+    },
+  };
 }
 
 /** What a bridge is built from. */
@@ -38,6 +55,8 @@ export interface BridgeDeps {
   logger?: Logger;
   /** Streams and conversations; in-memory unless given. */
   registry?: Registry;
+  /** Metrics hooks; none unless given. */
+  observer?: BridgeObserver;
 }
 
 /** A bridge that runs its streams in this process. */
@@ -58,13 +77,13 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const { options } = deps;
   const logger = deps.logger ?? silentLogger;
   const registry = deps.registry ?? createMemoryRegistry(options);
-  const streams = createLocalStreamHost({ ...deps, logger, registry });
-  const host: SessionHost = { ...streams, registry };
+  const observer = deps.observer ?? silentObserver;
+  const streams = createLocalStreamHost({ ...deps, logger, registry, observer });
+  const host: SessionHost = { ...streams, options, registry, observer };
+  const opener = createSessionOpener(host, logger);
   return {
-    options,
-    logger,
+    ...opener,
     registry,
-    openSession: (connection, handshake) => openSession(host, options, connection, handshake),
     get runningStreams() {
       return streams.runningStreams;
     },

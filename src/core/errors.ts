@@ -8,6 +8,13 @@ export type ErrorCode =
   | 'bad_request'
   | 'unknown_request'
   | 'resume_unavailable'
+  | 'unauthorized'
+  | 'forbidden_origin'
+  | 'server_busy'
+  | 'too_many_streams'
+  | 'rate_limited'
+  | 'slow_consumer'
+  | 'server_shutdown'
   | 'message_too_big'
   | 'upstream_status'
   | 'upstream_unavailable'
@@ -37,6 +44,13 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = {
     message: 'the stream is unknown, expired, or no longer holds the frames asked for',
     closeCode: 1008,
   },
+  unauthorized: { message: 'missing, invalid or expired credentials', closeCode: 1008 },
+  forbidden_origin: { message: 'this origin may not connect', closeCode: 1008 },
+  server_busy: { message: 'too many connections; try again later', closeCode: 1013 },
+  too_many_streams: { message: 'too many running streams on this connection', closeCode: 1008 },
+  rate_limited: { message: 'too many messages; slow down', closeCode: 1008 },
+  slow_consumer: { message: 'the client did not read its frames in time', closeCode: 1013 },
+  server_shutdown: { message: 'the server is shutting down; reconnect', closeCode: 1001 },
   message_too_big: { message: 'message exceeds the size limit', closeCode: 1009 },
   upstream_status: { message: 'upstream answered with an error status', closeCode: 1011 },
   upstream_unavailable: { message: 'upstream could not be reached', closeCode: 1011 },

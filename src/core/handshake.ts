@@ -6,6 +6,8 @@ export interface Handshake {
   headers: Readonly<Record<string, string | undefined>>;
   /** A token from Socket.IO `auth.token` or `?token=` on `/ws`. */
   token?: string | undefined;
+  /** The verified user (a JWT's `sub`), once admission checked the handshake. */
+  userId?: string | undefined;
 }
 
 /** Values containing CR or LF would let a client smuggle headers into the upstream request. */

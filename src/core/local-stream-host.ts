@@ -4,6 +4,7 @@
  * Durable Object.
  */
 import type { Logger } from './logger.ts';
+import { type BridgeObserver, markFrameTime, silentObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import type { Registry } from './registry.ts';
 import type { StreamHost } from './session.ts';
@@ -18,6 +19,7 @@ export interface LocalStreamHostDeps {
   upstream: UpstreamClient;
   registry: Registry;
   logger: Logger;
+  observer?: BridgeObserver;
 }
 
 /** A {@link StreamHost} that runs upstream requests itself. */
@@ -33,6 +35,7 @@ export interface LocalStreamHost extends StreamHost {
 /** Create a host that runs streams in this process. */
 export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHost {
   const { options, upstream, upstreamUrl, registry, logger } = deps;
+  const observer = deps.observer ?? silentObserver;
   const running = new Map<string, Stream>();
   const byConversation = new Map<string, Set<string>>();
   const relays = new Set<Promise<void>>();
@@ -64,11 +67,27 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
   const host: LocalStreamHost = {
     async startStream(info, body, headers) {
       const { requestId } = info;
+      const startedAt = performance.now();
+      let errorCode: string | undefined;
+      let stopReason = 'complete';
       const stream = new Stream(info, (frame) => {
+        markFrameTime(frame);
+        if (frame.type === 'stop') {
+          const reason = (frame.content as { reason?: unknown } | undefined)?.reason;
+          if (typeof reason === 'string') stopReason = reason;
+        }
         registry.appendFrame(info, frame).catch(logStoreError(requestId));
       });
       track(stream);
-      logger.info({ requestId }, 'stream started');
+      observer.streamStarted();
+      stream.onDone(() => {
+        const durationMs = Math.round(performance.now() - startedAt);
+        const outcome = errorCode ?? stopReason;
+        observer.streamFinished({ requestId, durationMs, frames: stream.seq, outcome });
+        logger.info({ requestId, durationMs, frames: stream.seq, outcome }, 'stream finished');
+      });
+      logger.debug({ requestId }, 'stream started');
+      let first = true;
       const relay = relayUpstream({
         client: upstream,
         url: upstreamUrl,
@@ -82,16 +101,19 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         timeouts: options,
         signal: stream.signal,
         emit: (frame) => {
+          if (first) {
+            first = false;
+            observer.firstFrame(performance.now() - startedAt);
+          }
           if (frame.type === 'error') {
             const code = (frame.content as { code?: unknown }).code;
-            logger.warn({ requestId, code }, 'stream error');
+            errorCode = typeof code === 'string' ? code : 'upstream_error';
+            observer.upstreamError(errorCode);
+            logger.warn({ requestId, code: errorCode }, 'stream error');
           }
           stream.push(frame);
         },
-      }).finally(() => {
-        relays.delete(relay);
-        logger.info({ requestId, frames: stream.seq }, 'stream finished');
-      });
+      }).finally(() => relays.delete(relay));
       relays.add(relay);
     },
     async findRunning(requestId) {

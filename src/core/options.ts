@@ -29,6 +29,21 @@ export const DEFAULT_RESUME_RETENTION_MS = 60_000;
 /** Per-stream resume buffer: a long LLM answer is ~10-100 KB of frames; this bounds the worst. */
 export const DEFAULT_RESUME_BUFFER_BYTES = 1_048_576;
 
+/** Under the ~8-9k bridged sessions a 20k open-file limit allows (each holds 2+ sockets). */
+export const DEFAULT_MAX_CONNECTIONS = 5_000;
+/** A chat UI rarely has more than one or two answers in flight per tab. */
+export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 4;
+/** Client messages per second per connection; chat UIs send a few per minute. */
+export const DEFAULT_RATE_LIMIT = 10;
+/** Burst of messages allowed above the rate (reconnect + resume of several streams at once). */
+export const DEFAULT_RATE_LIMIT_BURST = 30;
+/** Unsent bytes a client may hold before its streams stop being read for it. */
+export const DEFAULT_SEND_HIGH_WATER_BYTES = 1_048_576;
+/** How long a client may stay over the high-water mark before it is disconnected (1013). */
+export const DEFAULT_SLOW_CLIENT_TIMEOUT_MS = 30_000;
+/** Time running streams get to finish on SIGTERM/SIGINT before sockets close with 1001. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
 /** Log verbosity. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -60,6 +75,35 @@ export interface BridgeOptions {
   resumeRetentionMs: number;
   /** Bytes of frames kept per stream for resume; the oldest go first. @default 1048576 */
   resumeBufferBytes: number;
+  /**
+   * Origins allowed to open a socket, or undefined for the default: no Origin (non-browser
+   * clients) or an Origin whose host is the bridge's own. `*` allows all. @default undefined
+   */
+  allowedOrigins: string[] | undefined;
+  /** HS256 secret for JWT checks at connect. @default undefined */
+  jwtSecret: string | undefined;
+  /** JWKS URL for JWT checks at connect. @default undefined */
+  jwksUrl: string | undefined;
+  /** Required `aud` claim. @default undefined */
+  jwtAudience: string | undefined;
+  /** Required `iss` claim. @default undefined */
+  jwtIssuer: string | undefined;
+  /** The legacy API's own connect check: 2xx admits. @default undefined */
+  authUrl: string | undefined;
+  /** @default 5000 */
+  maxConnections: number;
+  /** @default 4 */
+  maxStreamsPerConnection: number;
+  /** Client messages per second per connection (0 turns the limit off). @default 10 */
+  rateLimit: number;
+  /** @default 30 */
+  rateLimitBurst: number;
+  /** @default 1048576 */
+  sendHighWaterBytes: number;
+  /** @default 30000 */
+  slowClientTimeoutMs: number;
+  /** @default 30000 */
+  drainTimeoutMs: number;
   /** @default "info" */
   logLevel: LogLevel;
 }
@@ -127,6 +171,28 @@ const parseList: Parser<string[]> = (raw, name) => {
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(item)) fail(name, `"${item}" is not a header name`);
   }
   return items;
+};
+const parseOptionalText: Parser<string | undefined> = (raw) => raw;
+const parseCount: Parser<number> = (raw, name) => parseInteger(raw, name, 1, 1_000_000);
+const parseRate: Parser<number> = (raw, name) => parseInteger(raw, name, 0, 1_000_000);
+const parseOrigins: Parser<string[] | undefined> = (raw, name) => {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const item of items) {
+    if (item === '*') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin !== item.replace(/\/$/, '').toLowerCase()) {
+      fail(name, `"${item}" is not an origin like https://app.example.com (or *)`);
+    }
+  }
+  return items.map((item) => item.replace(/\/$/, '').toLowerCase());
 };
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const parseLogLevel: Parser<LogLevel> = (raw, name) =>
@@ -254,6 +320,123 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseBytes,
     help: 'bytes of frames kept per stream for resume',
     valueName: 'n',
+  }),
+  spec({
+    key: 'allowedOrigins',
+    flag: '--allowed-origins',
+    env: ['SSE2WS_ALLOWED_ORIGINS'],
+    defaultValue: undefined,
+    parse: parseOrigins,
+    help: 'origins allowed to connect (comma list, * for any); default: own host and no Origin',
+    valueName: 'list',
+  }),
+  spec({
+    key: 'jwtSecret',
+    flag: '--jwt-secret',
+    env: ['SSE2WS_JWT_SECRET'],
+    defaultValue: undefined,
+    parse: parseOptionalText,
+    help: 'HS256 secret: clients must present a valid JWT (prefer the env var)',
+    valueName: 'secret',
+  }),
+  spec({
+    key: 'jwksUrl',
+    flag: '--jwks-url',
+    env: ['SSE2WS_JWKS_URL'],
+    defaultValue: undefined,
+    parse: parseUrl,
+    help: 'JWKS URL: clients must present a JWT signed by one of its keys',
+    valueName: 'url',
+  }),
+  spec({
+    key: 'jwtAudience',
+    flag: '--jwt-audience',
+    env: ['SSE2WS_JWT_AUDIENCE'],
+    defaultValue: undefined,
+    parse: parseOptionalText,
+    help: 'required JWT aud claim',
+    valueName: 'aud',
+  }),
+  spec({
+    key: 'jwtIssuer',
+    flag: '--jwt-issuer',
+    env: ['SSE2WS_JWT_ISSUER'],
+    defaultValue: undefined,
+    parse: parseOptionalText,
+    help: 'required JWT iss claim',
+    valueName: 'iss',
+  }),
+  spec({
+    key: 'authUrl',
+    flag: '--auth-url',
+    env: ['SSE2WS_AUTH_URL'],
+    defaultValue: undefined,
+    parse: parseUrl,
+    help: 'legacy API connect check, called with the forwarded headers; 2xx admits',
+    valueName: 'url',
+  }),
+  spec({
+    key: 'maxConnections',
+    flag: '--max-connections',
+    env: ['SSE2WS_MAX_CONNECTIONS'],
+    defaultValue: DEFAULT_MAX_CONNECTIONS,
+    parse: parseCount,
+    help: 'connected clients at most (over: 503 / server_busy)',
+    valueName: 'n',
+  }),
+  spec({
+    key: 'maxStreamsPerConnection',
+    flag: '--max-streams-per-connection',
+    env: ['SSE2WS_MAX_STREAMS_PER_CONNECTION'],
+    defaultValue: DEFAULT_MAX_STREAMS_PER_CONNECTION,
+    parse: parseCount,
+    help: 'running streams per client at most (over: too_many_streams)',
+    valueName: 'n',
+  }),
+  spec({
+    key: 'rateLimit',
+    flag: '--rate-limit',
+    env: ['SSE2WS_RATE_LIMIT'],
+    defaultValue: DEFAULT_RATE_LIMIT,
+    parse: parseRate,
+    help: 'client messages per second per connection, 0 for no limit (over: rate_limited)',
+    valueName: 'n',
+  }),
+  spec({
+    key: 'rateLimitBurst',
+    flag: '--rate-limit-burst',
+    env: ['SSE2WS_RATE_LIMIT_BURST'],
+    defaultValue: DEFAULT_RATE_LIMIT_BURST,
+    parse: parseCount,
+    help: 'messages allowed in a burst above the rate',
+    valueName: 'n',
+  }),
+  spec({
+    key: 'sendHighWaterBytes',
+    flag: '--send-high-water-bytes',
+    env: ['SSE2WS_SEND_HIGH_WATER_BYTES'],
+    defaultValue: DEFAULT_SEND_HIGH_WATER_BYTES,
+    parse: parseBytes,
+    help: 'unsent bytes per client before its streams stop being read for it',
+    valueName: 'n',
+  }),
+  spec({
+    key: 'slowClientTimeoutMs',
+    flag: '--slow-client-timeout',
+    env: ['SSE2WS_SLOW_CLIENT_TIMEOUT_MS'],
+    defaultValue: DEFAULT_SLOW_CLIENT_TIMEOUT_MS,
+    parse: parseMs,
+    help: 'how long a client may stay over the high-water mark before it is dropped (1013)',
+    valueName: 'ms',
+  }),
+  spec({
+    key: 'drainTimeoutMs',
+    flag: '--drain-timeout',
+    env: ['SSE2WS_DRAIN_TIMEOUT_MS'],
+    defaultValue: DEFAULT_DRAIN_TIMEOUT_MS,
+    parse: parseMs,
+    help: 'on SIGTERM/SIGINT, time running streams get to finish',
+    valueName: 'ms',
   }),
   spec({
     key: 'logLevel',

@@ -4,6 +4,8 @@
  */
 import { BridgeError, type ErrorPayload } from './errors.ts';
 import type { ChatResponse } from './frame.ts';
+import { type BridgeObserver, frameAgeMs } from './observer.ts';
+import type { BridgeOptions } from './options.ts';
 import {
   conversationTopic,
   type Registry,
@@ -56,9 +58,11 @@ export interface StreamHost {
   audienceChanged(requestIds: readonly string[], conversationIds: readonly string[]): void;
 }
 
-/** What a session needs: the registry and where streams run. */
+/** What a session needs: the registry, where streams run, and where to report. */
 export interface SessionHost extends StreamHost {
+  readonly options: BridgeOptions;
   readonly registry: Registry;
+  readonly observer: BridgeObserver;
 }
 
 /** One connected client and what it receives. */
@@ -67,7 +71,10 @@ export class Session {
   readonly connection: ClientConnection;
   /** Headers forwarded upstream for this client's requests. */
   readonly forwardedHeaders: Readonly<Record<string, string>>;
+  /** The verified user id (JWT `sub`), if the handshake carried one. */
+  readonly userId: string | undefined;
   private readonly host: SessionHost;
+  private readonly closeListeners: Array<(session: Session) => void> = [];
   private readonly lastSeq = new Map<string, number>();
   private readonly replaying = new Map<string, ChatResponse[]>();
   private readonly streamSubs = new Map<string, Promise<Unsubscribe>>();
@@ -79,11 +86,24 @@ export class Session {
     host: SessionHost,
     connection: ClientConnection,
     forwardedHeaders: Record<string, string>,
+    userId?: string,
   ) {
     this.id = crypto.randomUUID();
     this.host = host;
     this.connection = connection;
     this.forwardedHeaders = forwardedHeaders;
+    this.userId = userId;
+  }
+
+  /** Called once when the session closes. */
+  onClose(listener: (session: Session) => void): void {
+    if (this.closed) listener(this);
+    else this.closeListeners.push(listener);
+  }
+
+  /** Whether the client is gone. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Handle one client event. Events are handled one after another, in arrival order. */
@@ -116,6 +136,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const listener of this.closeListeners.splice(0)) listener(this);
     const requestIds = [...this.streamSubs.keys()];
     const conversationIds = [...this.conversations.keys()];
     this.queue = this.queue.then(async () => {
@@ -204,6 +225,7 @@ export class Session {
       this.lastSeq.delete(requestId);
       this.lastSeq.set(requestId, afterSeq);
       reply?.({ data: { request_id: requestId } });
+      this.host.observer.resumed();
       for (const frame of replay.frames) this.emitFrame(frame);
     } finally {
       this.replaying.delete(requestId);
@@ -313,7 +335,10 @@ export class Session {
       const oldest = this.lastSeq.keys().next().value as string;
       this.lastSeq.delete(oldest);
     }
-    if (!this.closed) this.connection.send('chat_response', frame);
+    if (!this.closed) {
+      this.connection.send('chat_response', frame);
+      this.host.observer.frameRelayed(frameAgeMs(frame));
+    }
     if (frame.type === 'stop' && this.streamSubs.has(id)) void this.unsubscribeStream(id);
   }
 }

@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { type Bridge, createBridge } from '../core/bridge.ts';
 import { createHttpApp } from '../core/http-app.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
+import type { BridgeObserver } from '../core/observer.ts';
 import type { BridgeOptions } from '../core/options.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
@@ -32,7 +33,7 @@ type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => v
 /** Start the bridge on `options.host:options.port` (port 0 picks a free one). */
 export async function startNodeServer(
   options: BridgeOptions,
-  deps: { upstreamUrl: string; logger?: Logger },
+  deps: { upstreamUrl: string; logger?: Logger; observer?: BridgeObserver },
 ): Promise<NodeBridgeServer> {
   const logger = deps.logger ?? silentLogger;
   const upstream = createNodeUpstream(options);
@@ -41,6 +42,7 @@ export async function startNodeServer(
     upstreamUrl: deps.upstreamUrl,
     upstream: upstream.client,
     logger,
+    ...(deps.observer ? { observer: deps.observer } : {}),
   });
   const wss = new WebSocketServer({
     noServer: true,

@@ -4,8 +4,9 @@
  * that own streams and conversations.
  */
 import { upgradeWebSocket } from 'hono/cloudflare-workers';
-import { openSession, type SessionOpener } from '../core/bridge.ts';
+import { createSessionOpener } from '../core/bridge.ts';
 import { createHttpApp } from '../core/http-app.ts';
+import { silentObserver } from '../core/observer.ts';
 import { OptionError } from '../core/options.ts';
 import type { SessionHost } from '../core/session.ts';
 import { type Env, loadOptions } from './env.ts';
@@ -24,12 +25,13 @@ function appFor(env: Env): App {
   const cached = apps.get(env);
   if (cached) return cached;
   const options = loadOptions(env);
-  const host: SessionHost = { ...createObjectStreamHost(env), registry: createObjectRegistry(env) };
-  const opener: SessionOpener = {
+  const host: SessionHost = {
+    ...createObjectStreamHost(env),
     options,
-    logger: createWorkersLogger(options.logLevel),
-    openSession: (connection, handshake) => openSession(host, options, connection, handshake),
+    registry: createObjectRegistry(env),
+    observer: silentObserver,
   };
+  const opener = createSessionOpener(host, createWorkersLogger(options.logLevel));
   const app = createHttpApp({
     bridge: opener,
     upgradeWebSocket,

@@ -17,9 +17,20 @@ afterEach(async () => {
   }
 });
 
-/** Options for tests: port 0, loopback, silent logs, test-sized timeouts. */
+/**
+ * Options for tests: port 0, loopback, silent logs. The per-connection rate and stream limits are
+ * lifted (tests fire many messages at once); the limit tests set them explicitly.
+ */
 export function testOptions(overrides: Partial<BridgeOptions> = {}): BridgeOptions {
-  return { ...defaultOptions(), port: 0, host: '127.0.0.1', logLevel: 'silent', ...overrides };
+  return {
+    ...defaultOptions(),
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    rateLimit: 0,
+    maxStreamsPerConnection: 10_000,
+    ...overrides,
+  };
 }
 
 /** A bridge pointed at `upstreamUrl`, closed after the test. */

@@ -1,0 +1,62 @@
+/**
+ * What the bridge reports as it runs, for metrics. The core calls these hooks; Node implements
+ * them with prom-client, Workers leaves them to its logs. Every hook must be cheap and never throw.
+ */
+import type { ClientProtocol } from './session.ts';
+
+/** How a stream ended: its stop reason, or the error code it ended with. */
+export interface StreamOutcome {
+  requestId: string;
+  durationMs: number;
+  frames: number;
+  /** `complete`, `cancelled`, `abandoned`, or the error code (`upstream_timeout`, …). */
+  outcome: string;
+}
+
+/** Metrics hooks. */
+export interface BridgeObserver {
+  connectionOpened(protocol: ClientProtocol): void;
+  connectionClosed(protocol: ClientProtocol): void;
+  /** A handshake was refused (`forbidden_origin`, `unauthorized`, `server_busy`, …). */
+  handshakeRefused(reason: string): void;
+  streamStarted(): void;
+  streamFinished(outcome: StreamOutcome): void;
+  /** Milliseconds from the upstream request to its first frame. */
+  firstFrame(ms: number): void;
+  /** A frame was sent to a client, `lagMs` after the bridge received it from the upstream. */
+  frameRelayed(lagMs: number): void;
+  upstreamError(code: string): void;
+  resumed(): void;
+  /** A client stayed over the send high-water mark too long and was disconnected. */
+  slowClientDisconnected(): void;
+}
+
+const noop = (): void => {};
+
+/** Reports nothing. */
+export const silentObserver: BridgeObserver = {
+  connectionOpened: noop,
+  connectionClosed: noop,
+  handshakeRefused: noop,
+  streamStarted: noop,
+  streamFinished: noop,
+  firstFrame: noop,
+  frameRelayed: noop,
+  upstreamError: noop,
+  resumed: noop,
+  slowClientDisconnected: noop,
+};
+
+/** When each frame object was numbered (frames stay plain JSON; the time rides beside them). */
+const numberedAt = new WeakMap<object, number>();
+
+/** Record that a frame was numbered now. */
+export function markFrameTime(frame: object): void {
+  numberedAt.set(frame, performance.now());
+}
+
+/** Milliseconds since the frame was numbered in this process (0 when it came from elsewhere). */
+export function frameAgeMs(frame: object): number {
+  const at = numberedAt.get(frame);
+  return at === undefined ? 0 : performance.now() - at;
+}
