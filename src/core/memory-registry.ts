@@ -5,6 +5,7 @@ import { utf8Length } from './bytes.ts';
 import type { ChatResponse } from './frame.ts';
 import {
   conversationTopic,
+  type Presence,
   type Registry,
   type ReplayResult,
   type StreamInfo,
@@ -42,7 +43,13 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
 } {
   const streams = new Map<string, StreamRecord>();
   const topics = new Map<string, Set<(message: TopicMessage) => void>>();
-  const conversations = new Map<string, Set<string>>();
+  const conversations = new Map<string, Map<string, string | undefined>>();
+  const presenceOf = (members: Map<string, string | undefined> | undefined): Presence => {
+    if (!members) return { clients: 0, users: [] };
+    const users = new Set<string>();
+    for (const user of members.values()) if (user !== undefined) users.add(user);
+    return { clients: members.size, users: [...users].sort() };
+  };
 
   const deliver = (topic: string, message: TopicMessage): void => {
     const listeners = topics.get(topic);
@@ -118,22 +125,21 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
       deliver(topic, message);
     },
 
-    async joinConversation(conversationId, sessionId) {
+    async joinConversation(conversationId, sessionId, userId) {
       let members = conversations.get(conversationId);
       if (!members) {
-        members = new Set();
+        members = new Map();
         conversations.set(conversationId, members);
       }
-      members.add(sessionId);
-      return members.size;
+      members.set(sessionId, userId);
+      return presenceOf(members);
     },
 
     async leaveConversation(conversationId, sessionId) {
       const members = conversations.get(conversationId);
-      if (!members) return 0;
-      members.delete(sessionId);
-      if (members.size === 0) conversations.delete(conversationId);
-      return members.size;
+      members?.delete(sessionId);
+      if (members?.size === 0) conversations.delete(conversationId);
+      return presenceOf(conversations.get(conversationId));
     },
 
     async audience(info) {

@@ -24,6 +24,12 @@ export type TopicMessage =
   | { kind: 'frame'; frame: ChatResponse }
   | { kind: 'event'; event: string; data: unknown; exceptSession?: string };
 
+/** Who is in a conversation: socket count and the distinct verified user ids among them. */
+export interface Presence {
+  clients: number;
+  users: string[];
+}
+
 /** Topic names: one per stream, one per conversation. */
 export const streamTopic = (requestId: string): string => `stream:${requestId}`;
 export const conversationTopic = (conversationId: string): string =>
@@ -53,10 +59,10 @@ export interface Registry {
   subscribe(topic: string, listener: (message: TopicMessage) => void): Promise<Unsubscribe>;
   /** Publish an event to a topic's listeners. */
   publish(topic: string, message: TopicMessage): Promise<void>;
-  /** Add a session to a conversation; resolves with the member count after. */
-  joinConversation(conversationId: string, sessionId: string): Promise<number>;
-  /** Remove a session from a conversation; resolves with the member count after. */
-  leaveConversation(conversationId: string, sessionId: string): Promise<number>;
+  /** Add a session (of a user, if verified) to a conversation; resolves with the presence after. */
+  joinConversation(conversationId: string, sessionId: string, userId?: string): Promise<Presence>;
+  /** Remove a session from a conversation; resolves with the presence after. */
+  leaveConversation(conversationId: string, sessionId: string): Promise<Presence>;
   /**
    * How many sockets would receive this stream's next frame: direct subscribers plus members of its
    * conversation. Zero starts the resume grace period.

@@ -8,6 +8,7 @@ import { type BridgeObserver, frameAgeMs } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import {
   conversationTopic,
+  type Presence,
   type Registry,
   type StreamInfo,
   streamTopic,
@@ -247,18 +248,18 @@ export class Session {
   }
 
   private async onJoin(conversationId: string, reply?: Reply): Promise<void> {
-    const clients = await this.join(conversationId);
-    reply?.({ data: { conversation_id: conversationId, clients } });
+    const presence = await this.join(conversationId);
+    reply?.({ data: { conversation_id: conversationId, ...presence } });
   }
 
   private async onLeave(conversationId: string, reply?: Reply): Promise<void> {
-    const clients = await this.leave(conversationId);
-    reply?.({ data: { conversation_id: conversationId, clients } });
+    const presence = await this.leave(conversationId);
+    reply?.({ data: { conversation_id: conversationId, ...presence } });
     this.host.audienceChanged([], [conversationId]);
   }
 
   /** Subscribe to a conversation (once) and tell its members when the count changed. */
-  private async join(conversationId: string): Promise<number> {
+  private async join(conversationId: string): Promise<Presence> {
     const { registry } = this.host;
     const alreadyMember = this.conversations.has(conversationId);
     if (!alreadyMember) {
@@ -269,29 +270,29 @@ export class Session {
       );
     }
     await this.conversations.get(conversationId);
-    const clients = await registry.joinConversation(conversationId, this.id);
+    const presence = await registry.joinConversation(conversationId, this.id, this.userId);
     if (!alreadyMember) {
-      await this.publishPresence(conversationId, clients);
+      await this.publishPresence(conversationId, presence);
       this.host.audienceChanged([], [conversationId]);
     }
-    return clients;
+    return presence;
   }
 
-  private async leave(conversationId: string): Promise<number> {
+  private async leave(conversationId: string): Promise<Presence> {
     const { registry } = this.host;
     const subscription = this.conversations.get(conversationId);
     this.conversations.delete(conversationId);
     if (subscription) await (await subscription)();
-    const clients = await registry.leaveConversation(conversationId, this.id);
-    await this.publishPresence(conversationId, clients);
-    return clients;
+    const presence = await registry.leaveConversation(conversationId, this.id);
+    await this.publishPresence(conversationId, presence);
+    return presence;
   }
 
-  private publishPresence(conversationId: string, clients: number): Promise<void> {
+  private publishPresence(conversationId: string, presence: Presence): Promise<void> {
     return this.host.registry.publish(conversationTopic(conversationId), {
       kind: 'event',
       event: 'presence',
-      data: { conversation_id: conversationId, clients },
+      data: { conversation_id: conversationId, ...presence },
     });
   }
 

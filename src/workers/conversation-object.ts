@@ -45,16 +45,19 @@ export class ConversationObject implements DurableObject {
         await this.registry.publish(topic, (await request.json()) as TopicMessage);
         return json({});
       case '/join': {
-        const { sessionId } = (await request.json()) as { sessionId: string };
-        const clients = await this.registry.joinConversation(id, sessionId);
+        const { sessionId, userId } = (await request.json()) as {
+          sessionId: string;
+          userId?: string;
+        };
+        const presence = await this.registry.joinConversation(id, sessionId, userId);
         this.notifyStreams();
-        return json({ clients });
+        return json(presence);
       }
       case '/leave': {
         const { sessionId } = (await request.json()) as { sessionId: string };
-        const clients = await this.registry.leaveConversation(id, sessionId);
+        const presence = await this.registry.leaveConversation(id, sessionId);
         this.notifyStreams();
-        return json({ clients });
+        return json(presence);
       }
       case '/members':
         return json({

@@ -3,7 +3,7 @@
  * a client that reconnects through any isolate finds its stream, and conversation members meet in
  * one place. Frames are written by the stream objects themselves, never from here.
  */
-import type { Registry, ReplayResult, TopicMessage } from '../core/registry.ts';
+import type { Presence, Registry, ReplayResult, TopicMessage } from '../core/registry.ts';
 import type { Env } from './env.ts';
 import { callObject, conversationObject, openObjectSocket, streamObject } from './object-api.ts';
 
@@ -53,19 +53,13 @@ export function createObjectRegistry(env: Env): Registry {
       const { stub, id } = topicObject(env, topic);
       await callObject(stub, `/publish?id=${q(id)}`, message);
     },
-    async joinConversation(conversationId, sessionId) {
+    joinConversation(conversationId, sessionId, userId) {
       const stub = conversationObject(env, conversationId);
-      const answer = await callObject<{ clients: number }>(stub, `/join?id=${q(conversationId)}`, {
-        sessionId,
-      });
-      return answer.clients;
+      return callObject<Presence>(stub, `/join?id=${q(conversationId)}`, { sessionId, userId });
     },
-    async leaveConversation(conversationId, sessionId) {
+    leaveConversation(conversationId, sessionId) {
       const stub = conversationObject(env, conversationId);
-      const answer = await callObject<{ clients: number }>(stub, `/leave?id=${q(conversationId)}`, {
-        sessionId,
-      });
-      return answer.clients;
+      return callObject<Presence>(stub, `/leave?id=${q(conversationId)}`, { sessionId });
     },
     audience: notHere('audience'),
     async close() {},

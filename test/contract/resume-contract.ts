@@ -263,6 +263,7 @@ export function resumeContractTests(runtime: string, startBridge: StartBridge): 
       expect(await ws.request('join', { conversation_id: 'room-1' })).toEqual({
         conversation_id: 'room-1',
         clients: 1,
+        users: [],
       });
       // Sending with a conversation id (alias consultationId) joins the sender.
       const data = { request_id: 'c1', consultationId: 'room-1', current_text: 'question' };
@@ -275,14 +276,17 @@ export function resumeContractTests(runtime: string, startBridge: StartBridge): 
       expect(sio.events('user_message')).toEqual([]);
       await ws.waitEvent('presence', (p) => p.clients === 2);
       expect(ws.events('presence')).toEqual([
-        { conversation_id: 'room-1', clients: 1 },
-        { conversation_id: 'room-1', clients: 2 },
+        { conversation_id: 'room-1', clients: 1, users: [] },
+        { conversation_id: 'room-1', clients: 2, users: [] },
       ]);
-      expect(sio.events('presence')).toEqual([{ conversation_id: 'room-1', clients: 2 }]);
+      expect(sio.events('presence')).toEqual([
+        { conversation_id: 'room-1', clients: 2, users: [] },
+      ]);
 
       expect(await ws.request('leave', { conversation_id: 'room-1' })).toEqual({
         conversation_id: 'room-1',
         clients: 1,
+        users: [],
       });
       await sio.waitEvent('presence', (p) => p.clients === 1);
       await sio.request('chat_message', { request_id: 'c2', conversation_id: 'room-1' });
