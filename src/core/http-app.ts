@@ -55,7 +55,15 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
         sendText = (text) => {
           if (ws.readyState === 1) ws.send(text);
         };
-        session = bridge.openSession(createWsConnection(sendText), handshake);
+        // `bufferedAmount` exists on Node's ws, not on Cloudflare's WebSocket (no backpressure there).
+        const raw = ws.raw as { bufferedAmount?: unknown } | undefined;
+        const connection = createWsConnection(sendText, {
+          ...(typeof raw?.bufferedAmount === 'number'
+            ? { bufferedBytes: () => (raw as { bufferedAmount: number }).bufferedAmount }
+            : {}),
+          close: (code, reason) => ws.close(code, reason),
+        });
+        session = bridge.openSession(connection, handshake);
         wsHooks?.onOpen?.(ws, session, c);
         return session;
       };

@@ -52,10 +52,14 @@ export function fromWsText(
 }
 
 /** A {@link ClientConnection} that writes envelopes through `sendText`. */
-export function createWsConnection(sendText: (text: string) => void): ClientConnection {
+export function createWsConnection(
+  sendText: (text: string) => void,
+  socket: { bufferedBytes?: () => number; close?: (code: number, reason: string) => void } = {},
+): ClientConnection {
   return {
     protocol: 'ws',
     send: (event, data) => sendText(toWsText(event, data)),
+    ...socket,
   };
 }
 

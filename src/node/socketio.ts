@@ -19,6 +19,24 @@ export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, str
 
 type Ack = (payload: unknown) => void;
 
+/** The parts of an engine.io connection that hold unsent data. */
+interface EngineConnection {
+  writeBuffer: Array<{ data?: unknown }>;
+  transport?: { socket?: { bufferedAmount?: number } };
+}
+
+/**
+ * Bytes a Socket.IO client has not taken yet: packets engine.io still queues (long-polling waits
+ * for the next GET) plus what the WebSocket has not written to the TCP socket.
+ */
+function toBufferedBytes(conn: EngineConnection): number {
+  let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
+  for (const packet of conn.writeBuffer) {
+    if (typeof packet.data === 'string') bytes += packet.data.length;
+  }
+  return bytes;
+}
+
 /** Attach a Socket.IO server for the bridge to `server`. */
 export function attachSocketIo(server: HttpServer, bridge: Bridge): SocketIoServer {
   const { options } = bridge;
@@ -36,6 +54,8 @@ export function attachSocketIo(server: HttpServer, bridge: Bridge): SocketIoServ
       {
         protocol: 'socketio',
         send: (event, data) => (data === undefined ? socket.emit(event) : socket.emit(event, data)),
+        bufferedBytes: () => toBufferedBytes(socket.conn as unknown as EngineConnection),
+        close: () => socket.disconnect(true),
       },
       {
         headers: toHeaderRecord(socket.handshake.headers),
