@@ -39,6 +39,22 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
   const running = new Map<string, Stream>();
   const byConversation = new Map<string, Set<string>>();
   const relays = new Set<Promise<void>>();
+  /** Per stream, the sessions that stopped taking its frames because their buffers are full. */
+  const pressure = new Map<string, Set<string>>();
+  const recheckPressure = (requestId: string): void => {
+    const stream = running.get(requestId);
+    if (!stream) return;
+    const congested = pressure.get(requestId)?.size ?? 0;
+    if (congested === 0) {
+      stream.resume();
+      return;
+    }
+    // Pause only when nobody can take frames: one slow member never holds back the others.
+    registry.audience(stream.info).then((audience) => {
+      if ((pressure.get(requestId)?.size ?? 0) >= audience) stream.pause();
+      else stream.resume();
+    }, logStoreError(requestId));
+  };
   const logStoreError = (requestId: string) => (error: unknown) =>
     logger.error({ requestId, err: String(error) }, 'registry write failed');
 
@@ -60,6 +76,7 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         ids?.delete(requestId);
         if (ids?.size === 0) byConversation.delete(conversationId);
       }
+      pressure.delete(requestId);
       registry.finishStream(requestId).catch(logStoreError(requestId));
     });
   };
@@ -100,6 +117,7 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         },
         timeouts: options,
         signal: stream.signal,
+        whenFlowing: () => stream.whenFlowing(),
         emit: (frame) => {
           if (first) {
             first = false;
@@ -133,6 +151,7 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       for (const id of ids) {
         const stream = running.get(id);
         if (!stream) continue;
+        recheckPressure(id);
         registry.audience(stream.info).then((count) => {
           if (count > 0) {
             stream.endGrace();
@@ -142,6 +161,21 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
           }
         }, logStoreError(id));
       }
+    },
+    reportPressure(requestId, sessionId, congested) {
+      let sessions = pressure.get(requestId);
+      if (congested) {
+        if (!running.has(requestId)) return;
+        if (!sessions) {
+          sessions = new Set();
+          pressure.set(requestId, sessions);
+        }
+        sessions.add(sessionId);
+      } else {
+        sessions?.delete(sessionId);
+        if (sessions?.size === 0) pressure.delete(requestId);
+      }
+      recheckPressure(requestId);
     },
     get runningStreams() {
       return running.size;

@@ -6,6 +6,8 @@ import { BridgeError, type ErrorPayload } from './errors.ts';
 import type { ChatResponse } from './frame.ts';
 import { type BridgeObserver, frameAgeMs } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
+import { cancelTimer, type Timer } from './timers.ts';
+import { TokenBucket } from './token-bucket.ts';
 import {
   conversationTopic,
   type Presence,
@@ -27,6 +29,11 @@ import {
 
 /** Requests whose last delivered seq a session remembers (for de-duplication); oldest go first. */
 export const DEFAULT_TRACKED_REQUESTS = 1_000;
+/** How often a congested client's send buffer is checked for room again. */
+export const DEFAULT_DRAIN_POLL_MS = 50;
+/** WebSocket close codes the session itself uses. */
+const CLOSE_POLICY = 1008;
+const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** The client protocols the bridge speaks. */
 export type ClientProtocol = 'socketio' | 'ws';
@@ -36,6 +43,10 @@ export interface ClientConnection {
   readonly protocol: ClientProtocol;
   /** Send one event to the client (Socket.IO emit, or a `{event, data}` text frame). */
   send(event: string, data?: unknown): void;
+  /** Bytes queued for the client and not yet written to its socket; absent where unknown. */
+  bufferedBytes?(): number;
+  /** Close the connection with a WebSocket close code (Socket.IO: disconnect). */
+  close?(code: number, reason: string): void;
 }
 
 /** The answer to one client message that asked for one (Socket.IO ack, `/ws` `id`). */
@@ -57,6 +68,11 @@ export interface StreamHost {
   cancelStream(requestId: string): Promise<boolean>;
   /** The audience of these streams/conversations may have changed: re-check grace periods. */
   audienceChanged(requestIds: readonly string[], conversationIds: readonly string[]): void;
+  /**
+   * A session stopped (or resumed) taking a stream's frames because its send buffer is full; when
+   * every receiver of a stream is congested, its upstream is no longer read.
+   */
+  reportPressure(requestId: string, sessionId: string, congested: boolean): void;
 }
 
 /** What a session needs: the registry, where streams run, and where to report. */
@@ -82,6 +98,13 @@ export class Session {
   private readonly conversations = new Map<string, Promise<Unsubscribe>>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Running streams this client started (the per-connection limit counts them). */
+  private readonly started = new Set<string>();
+  private readonly bucket: TokenBucket;
+  private rejectedInARow = 0;
+  /** Set while the client's send buffer is over the high-water mark. */
+  private congestion:
+    { behind: Set<string>; stuck: Timer; poll: ReturnType<typeof setInterval> } | undefined;
 
   constructor(
     host: SessionHost,
@@ -94,6 +117,7 @@ export class Session {
     this.connection = connection;
     this.forwardedHeaders = forwardedHeaders;
     this.userId = userId;
+    this.bucket = new TokenBucket(host.options.rateLimit, host.options.rateLimitBurst);
   }
 
   /** Called once when the session closes. */
@@ -109,6 +133,18 @@ export class Session {
 
   /** Handle one client event. Events are handled one after another, in arrival order. */
   receive(event: string, data: unknown, reply?: Reply): void {
+    if (this.closed) return;
+    if (!this.bucket.take()) {
+      // Past a burst of refusals the client is not listening to them: cut it off.
+      if (++this.rejectedInARow > this.host.options.rateLimitBurst) {
+        this.connection.close?.(CLOSE_POLICY, 'rate limit exceeded');
+        this.close();
+        return;
+      }
+      this.fail(new BridgeError('rate_limited'), reply);
+      return;
+    }
+    this.rejectedInARow = 0;
     this.queue = this.queue.then(async () => {
       if (this.closed) return;
       try {
@@ -137,6 +173,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.endCongestion();
     for (const listener of this.closeListeners.splice(0)) listener(this);
     const requestIds = [...this.streamSubs.keys()];
     const conversationIds = [...this.conversations.keys()];
@@ -177,6 +214,14 @@ export class Session {
     const conversationId = toOptionalConversationId(data);
     if (conversationId !== undefined) await this.join(conversationId);
     const body = toUpstreamBody(data);
+    if (this.started.size >= this.host.options.maxStreamsPerConnection) {
+      // Attaching to an existing stream (an idempotent retry) costs no upstream call: allowed.
+      const existing = await this.host.registry.readFrames(requestId, Number.MAX_SAFE_INTEGER);
+      if (existing.status === 'unknown') {
+        const max = this.host.options.maxStreamsPerConnection;
+        throw new BridgeError('too_many_streams', `at most ${max} running streams per connection`);
+      }
+    }
     const info: StreamInfo = { requestId, conversationId };
     if (!(await this.host.registry.claimStream(info))) {
       // Idempotent retry: attach to the stream that already runs (or is retained), from its first
@@ -185,11 +230,13 @@ export class Session {
     }
     // Members of the conversation receive the stream through it; others subscribe directly.
     if (conversationId === undefined) await this.subscribeStream(requestId);
+    this.started.add(requestId);
     // Ack first: with a remote host, frames can arrive before the start call returns.
     reply?.({ data: { request_id: requestId } });
     try {
       await this.host.startStream(info, body, { ...this.forwardedHeaders });
     } catch {
+      this.started.delete(requestId);
       // The stream was claimed but could not start: end it here so the client is not left hanging.
       const error = new BridgeError('internal_error', 'the stream could not be started');
       this.emitFrame({ type: 'error', content: error.toPayload(), request_id: requestId, seq: 0 });
@@ -319,9 +366,82 @@ export class Session {
       if (message.exceptSession !== this.id) this.connection.send(message.event, message.data);
       return;
     }
+    if (message.frame.type === 'stop') this.started.delete(message.frame.request_id);
     const pending = this.replaying.get(message.frame.request_id);
     if (pending) pending.push(message.frame);
     else this.emitFrame(message.frame);
+  }
+
+  private overHighWater(): boolean {
+    const buffered = this.connection.bufferedBytes?.();
+    return buffered !== undefined && buffered > this.host.options.sendHighWaterBytes;
+  }
+
+  /** The client's buffer is full: stop sending, watch it drain, drop it if it stays stuck. */
+  private fallBehind(requestId: string, lastSeq: number): void {
+    if (!this.lastSeq.has(requestId)) this.lastSeq.set(requestId, lastSeq);
+    if (!this.congestion) {
+      const { options } = this.host;
+      this.congestion = {
+        behind: new Set(),
+        stuck: setTimeout(
+          () => this.dropSlowClient('stayed over its send buffer limit'),
+          options.slowClientTimeoutMs,
+        ),
+        poll: setInterval(() => {
+          const buffered = this.connection.bufferedBytes?.() ?? 0;
+          if (buffered <= options.sendHighWaterBytes / 2) void this.catchUp();
+        }, DEFAULT_DRAIN_POLL_MS),
+      };
+    }
+    if (!this.congestion.behind.has(requestId)) {
+      this.congestion.behind.add(requestId);
+      this.host.reportPressure(requestId, this.id, true);
+    }
+  }
+
+  private endCongestion(): string[] {
+    const congestion = this.congestion;
+    if (!congestion) return [];
+    this.congestion = undefined;
+    cancelTimer(congestion.stuck);
+    clearInterval(congestion.poll);
+    const behind = [...congestion.behind];
+    for (const id of behind) this.host.reportPressure(id, this.id, false);
+    return behind;
+  }
+
+  /** The buffer drained: send what was held back, from the registry, in order. */
+  private async catchUp(): Promise<void> {
+    const behind = this.endCongestion();
+    for (const requestId of behind) {
+      if (this.closed) return;
+      const pending: ChatResponse[] = [];
+      this.replaying.set(requestId, pending);
+      try {
+        const replay = await this.host.registry.readFrames(
+          requestId,
+          this.lastSeq.get(requestId) ?? -1,
+        );
+        if (replay.status !== 'ok') {
+          // What the client missed is gone from the bounded buffer; it must resume and decide.
+          this.dropSlowClient('fell behind further than the resume buffer');
+          return;
+        }
+        for (const frame of replay.frames) this.emitFrame(frame);
+      } finally {
+        this.replaying.delete(requestId);
+      }
+      for (const frame of pending) this.emitFrame(frame);
+    }
+  }
+
+  private dropSlowClient(why: string): void {
+    if (this.closed) return;
+    this.host.observer.slowClientDisconnected();
+    this.connection.close?.(CLOSE_TRY_AGAIN_LATER, `slow consumer: ${why}`);
+    // The close frame waits behind what the client has not read: let go of the session now.
+    this.close();
   }
 
   /** Send a frame unless this client already has it. */
@@ -329,6 +449,11 @@ export class Session {
     const id = frame.request_id;
     const last = this.lastSeq.get(id);
     if (last !== undefined && frame.seq <= last) return;
+    if (this.congestion || this.overHighWater()) {
+      // Not sent: the registry keeps it, and the client catches up once its buffer drains.
+      this.fallBehind(id, last ?? frame.seq - 1);
+      return;
+    }
     // Re-insert so the map's order is least-recently-used first.
     this.lastSeq.delete(id);
     this.lastSeq.set(id, frame.seq);

@@ -22,6 +22,7 @@ export class Stream {
   private readonly doneListeners: Array<(stream: Stream) => void> = [];
   private readonly sink: FrameSink;
   private graceTimer: Timer | undefined;
+  private paused: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(info: StreamInfo, sink: FrameSink) {
     this.info = info;
@@ -64,6 +65,7 @@ export class Stream {
     if (isStop) {
       this.stateValue = 'done';
       this.endGrace();
+      this.resume();
     }
     this.sink({
       type: frame.type,
@@ -87,6 +89,27 @@ export class Stream {
       this.graceTimer = undefined;
       this.cancel('abandoned');
     }, graceMs);
+  }
+
+  /** Every receiver's send buffer is full: stop reading the upstream until one drains. */
+  pause(): void {
+    if (this.paused || this.stateValue === 'done') return;
+    let resolve: () => void = () => {};
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.paused = { promise, resolve };
+  }
+
+  /** A receiver has room again (or the stream ends): read the upstream again. */
+  resume(): void {
+    this.paused?.resolve();
+    this.paused = undefined;
+  }
+
+  /** Resolves when the upstream may be read; undefined when it may be read now. */
+  whenFlowing(): Promise<void> | undefined {
+    return this.paused?.promise;
   }
 
   /** Somebody receives the stream again. */

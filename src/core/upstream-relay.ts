@@ -34,6 +34,12 @@ export interface RelayInput {
   signal: AbortSignal;
   /** Receives every frame in order; the last one is a stop. */
   emit: (frame: Frame) => void;
+  /**
+   * Backpressure: a promise while the frames cannot be taken (every receiver is congested); the
+   * body is not read until it resolves, so the upstream's TCP window closes instead of memory
+   * growing. The idle timeout does not run meanwhile.
+   */
+  whenFlowing?: () => Promise<void> | undefined;
 }
 
 type BodyKind = 'sse' | 'json' | 'text';
@@ -118,7 +124,14 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
       );
     }
     if (kind === 'sse') {
-      await readSse(response.body, forward, touchIdle, () => completed);
+      const waitForRoom = (): Promise<void> | undefined => {
+        const gate = input.whenFlowing?.();
+        if (gate === undefined || completed) return undefined;
+        // Paused on purpose: the idle timeout measures the upstream, not our receivers.
+        cancelTimer(idleTimer);
+        return gate.then(touchIdle);
+      };
+      await readSse(response.body, forward, touchIdle, () => completed, waitForRoom);
     } else {
       const text = await readText(response.body, DEFAULT_MAX_BUFFERED_BODY_BYTES, touchIdle);
       const frame =
@@ -164,6 +177,7 @@ async function readSse(
   forward: (frame: Frame) => void,
   onBytes: () => void,
   isCompleted: () => boolean,
+  waitForRoom: () => Promise<void> | undefined,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let tooBig = false;
@@ -191,6 +205,8 @@ async function readSse(
     if (tooBig) {
       throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
     }
+    const room = waitForRoom();
+    if (room) await room;
   }
   if (!isCompleted()) parser.feed(lineEnds(decoder.decode()));
 }

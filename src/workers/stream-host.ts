@@ -36,5 +36,8 @@ export function createObjectStreamHost(env: Env): StreamHost {
     audienceChanged() {
       // The objects see their subscriber sockets close and re-check on their own.
     },
+    reportPressure() {
+      // Workers' WebSocket exposes no send-buffer size, so no client is ever seen congested.
+    },
   };
 }
