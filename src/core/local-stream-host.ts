@@ -121,7 +121,8 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         emit: (frame) => {
           if (first) {
             first = false;
-            observer.firstFrame(performance.now() - startedAt);
+            // Failures are counted by code; the histogram is the latency of real answers.
+            if (frame.type !== 'error') observer.firstFrame(performance.now() - startedAt);
           }
           if (frame.type === 'error') {
             const code = (frame.content as { code?: unknown }).code;
