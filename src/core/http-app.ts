@@ -4,6 +4,7 @@
  */
 import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import type { Admission } from './admission.ts';
 import type { SessionOpener } from './bridge.ts';
 import { exceedsBytes } from './bytes.ts';
 import { BridgeError, ERROR_TABLE } from './errors.ts';
@@ -20,6 +21,8 @@ export interface WsHooks {
 /** What the shared app is built from. */
 export interface HttpAppDeps {
   bridge: SessionOpener;
+  /** Checks each `/ws` upgrade before it is accepted. */
+  admission: Admission;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   wsHooks?: WsHooks;
 }
@@ -35,18 +38,32 @@ export function toHeaderRecord(headers: Headers): Record<string, string> {
 
 /** The shared Hono app. Runtimes mount more routes (Socket.IO, the playground) beside it. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
-  const { bridge, upgradeWebSocket, wsHooks } = deps;
+  const { bridge, admission, upgradeWebSocket, wsHooks } = deps;
   const app = new Hono();
+  /** The admitted handshake of each `/ws` upgrade request, from the admission middleware. */
+  const admitted = new WeakMap<Request, Handshake>();
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get(
     '/ws',
-    upgradeWebSocket((c) => {
-      const handshake: Handshake = {
+    async (c, next) => {
+      // Plain GETs fall through to the upgrade helper's own answer; only upgrades are admitted.
+      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next();
+      const result = await admission.admit({
+        protocol: 'ws',
         headers: toHeaderRecord(c.req.raw.headers),
         token: c.req.query('token'),
-      };
+        url: c.req.url,
+      });
+      if (!result.ok) return c.json(result.error.toPayload(), result.status);
+      admitted.set(c.req.raw, result.handshake);
+      return next();
+    },
+    upgradeWebSocket((c) => {
+      const handshake = admitted.get(c.req.raw);
+      // Not admitted means not an upgrade: the helper answers it without using any event.
+      if (!handshake) return {};
       let session: Session | undefined;
       let sendText: (text: string) => void = () => {};
       // Some adapters (Cloudflare's) never call onOpen: the socket is open once the handler runs.
@@ -86,6 +103,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
           receiveWsText(current, data, sendText);
         },
         onClose(_event, ws) {
+          // Answer the peer's close frame: workerd does not always, and the client then waits for
+          // its close timeout (1006). Node's ws has answered already (CLOSED, not CLOSING).
+          if (ws.readyState === 2) ws.close();
           if (!session) return;
           session.close();
           wsHooks?.onClose?.(ws, session, c);

@@ -16,11 +16,17 @@ import { BridgeError, ERROR_TABLE, toBridgeError } from './errors.ts';
 import type { ClientConnection, Reply } from './session.ts';
 import { cancelTimer } from './timers.ts';
 
-/** socket.io's own `connectTimeout`: an Engine.IO peer that never joins "/" holds resources. */
 /** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
 export const SOCKET_IO_PATH = '/socket.io/';
 
+/** socket.io's own `connectTimeout`: an Engine.IO peer that never joins "/" holds resources. */
 export const DEFAULT_SOCKET_IO_CONNECT_TIMEOUT_MS = 45_000;
+
+/**
+ * Packets held while an async connect handler runs; socket.io-client sends none before its
+ * CONNECT is answered, so only a misbehaving peer reaches this bound.
+ */
+export const DEFAULT_MAX_HELD_PACKETS = 64;
 
 /** Close code for a peer that misses a PONG or never connects to "/" (it broke the protocol). */
 const TIMEOUT_CLOSE_CODE = 1008;
@@ -54,13 +60,15 @@ export interface SocketIoReceiver {
 
 /**
  * Called when the client connects to namespace "/", with its `auth` payload (`{}` when none) and a
- * {@link ClientConnection} to emit through. Throwing refuses the client: it receives
- * `connect_error` with the error's message and `data: {code, ...details}`.
+ * {@link ClientConnection} to emit through. Throwing (or rejecting) refuses the client: it receives
+ * `connect_error` with the error's message and `data: {code, ...details}`. It may return a Promise
+ * (an async credential check): the client's packets are held until it settles, then handled in
+ * order.
  */
 export type SocketIoConnectHandler = (
   auth: Record<string, unknown>,
   connection: ClientConnection,
-) => SocketIoReceiver;
+) => SocketIoReceiver | Promise<SocketIoReceiver>;
 
 /** What the runtime adapter calls as its WebSocket receives frames and closes. */
 export interface SocketIoListener {
@@ -107,6 +115,8 @@ export function acceptSocketIo(
   });
   let closed = false;
   let current: NamespaceSocket | undefined;
+  /** Socket.IO packets that arrived while an async connect handler ran; replayed after it. */
+  let held: Packet[] | undefined;
   let pingTimer: ReturnType<typeof setTimeout> | undefined;
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -178,23 +188,42 @@ export function acceptSocketIo(
         else sendPacket(out);
       },
     };
-    try {
-      socket.receiver = onConnect(
-        (packet.data as Record<string, unknown> | undefined) ?? {},
-        connection,
-      );
-    } catch (error) {
+    const fail = (error: unknown): void => {
       socket.active = false;
       const { message, ...data } = toBridgeError(error).toPayload();
       sendPacket({ type: PacketType.CONNECT_ERROR, nsp: '/', data: { message, data } });
-      return;
+    };
+    const join = (receiver: SocketIoReceiver): void => {
+      // The transport went away while an async handler ran: the receiver has nobody to serve.
+      if (closed) {
+        socket.active = false;
+        return receiver.close();
+      }
+      socket.receiver = receiver;
+      cancelTimer(connectTimer);
+      current = socket;
+      sendPacket({ type: PacketType.CONNECT, nsp: '/', data: { sid: crypto.randomUUID() } });
+      const early = socket.early ?? [];
+      socket.early = undefined;
+      for (const out of early) sendPacket(out);
+    };
+    let result: SocketIoReceiver | Promise<SocketIoReceiver>;
+    try {
+      result = onConnect((packet.data as Record<string, unknown> | undefined) ?? {}, connection);
+    } catch (error) {
+      return fail(error);
     }
-    cancelTimer(connectTimer);
-    current = socket;
-    sendPacket({ type: PacketType.CONNECT, nsp: '/', data: { sid: crypto.randomUUID() } });
-    const early = socket.early ?? [];
-    socket.early = undefined;
-    for (const out of early) sendPacket(out);
+    if (!(result instanceof Promise)) return join(result);
+    held = [];
+    const release = (): void => {
+      const packets = held ?? [];
+      held = undefined;
+      if (!closed) for (const next of packets) dispatch(next);
+    };
+    result
+      .then(join, fail)
+      .then(release, release)
+      .catch(() => shutdown(ERROR_TABLE.internal_error.closeCode, 'internal error'));
   };
 
   const event = (packet: Packet): void => {
@@ -237,6 +266,15 @@ export function acceptSocketIo(
       // A BINARY_EVENT header: the decoder now waits for attachments this transport never carries.
       decoder.destroy();
       return refuse('binary attachments are not supported');
+    }
+    dispatch(packet);
+  };
+
+  const dispatch = (packet: Packet): void => {
+    if (held) {
+      if (held.length >= DEFAULT_MAX_HELD_PACKETS) return refuse('too many packets before connect');
+      held.push(packet);
+      return;
     }
     switch (packet.type) {
       case PacketType.CONNECT:

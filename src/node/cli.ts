@@ -7,6 +7,18 @@ import { startDemoBackend } from './demo-backend.ts';
 import { createNodeLogger } from './logger.ts';
 import { type NodeBridgeServer, startNodeServer } from './server.ts';
 
+/** After the drain, time for pending log writes before the exit is forced (they take milliseconds). */
+const DEFAULT_EXIT_GRACE_MS = 1_000;
+
+/** A URL fit for an info log: credentials in its user info or query would be tokens in the logs. */
+function toLoggedUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.username !== '') url.username = 'redacted';
+  if (url.password !== '') url.password = 'redacted';
+  for (const name of [...new Set(url.searchParams.keys())]) url.searchParams.set(name, 'redacted');
+  return url.href;
+}
+
 /** Run the CLI; resolves once the bridge listens. Exits the process on bad options. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   let parsed: ReturnType<typeof parseOptions>;
@@ -29,7 +41,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const upstreamUrl = options.upstreamUrl ?? (demo?.url as string);
   if (demo) {
     logger.info(
-      { upstream: upstreamUrl },
+      { upstream: toLoggedUrl(upstreamUrl) },
       'no upstream configured (--upstream / SSE2WS_UPSTREAM_URL): started the embedded demo SSE backend',
     );
   }
@@ -50,19 +62,37 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       url: bridge.url,
       socketio: `${bridge.url}/socket.io/`,
       ws: `${bridge.url.replace(/^http/, 'ws')}/ws`,
-      upstream: upstreamUrl,
+      upstream: toLoggedUrl(upstreamUrl),
     },
     'sse2ws listening',
   );
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    void Promise.all([bridge.close(), demo?.close()]).then(() => process.exit(0));
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      // A second signal: the operator does not want to wait for running streams. They still end
+      // with their stop, and the drain goes on to close the sockets with 1001.
+      logger.warn(
+        { signal, streams: bridge.bridge.runningStreams },
+        'second signal: cancelling running streams now',
+      );
+      bridge.bridge.cancelAll();
+      return;
+    }
+    logger.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'shutting down');
+    void (async () => {
+      // The demo backend serves the running streams: it goes after them.
+      await bridge.drain();
+      await demo?.close();
+      logger.info({ signal }, 'shutdown complete');
+      // Exit once the event loop is empty, so log lines still being written get out; a handle
+      // left open by mistake cannot hold the process past the grace.
+      process.exitCode = 0;
+      setTimeout(() => process.exit(0), DEFAULT_EXIT_GRACE_MS).unref();
+    })();
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 await main(process.argv.slice(2), process.env);

@@ -1,59 +1,141 @@
 /**
- * The Node sidecar: one HTTP server carrying the shared Hono app (`/healthz`, `/ws`) and Socket.IO,
- * with undici for the upstream.
+ * The Node sidecar: one HTTP server carrying the shared Hono app (`/healthz`, `/ws`), Socket.IO,
+ * `/readyz` and `/metrics`, with undici for the upstream, and the graceful drain run on SIGTERM.
  */
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer, upgradeWebSocket, type WebSocketServerLike } from '@hono/node-server';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { WebSocketServer } from 'ws';
+import { type Admission, createAdmission } from '../core/admission.ts';
 import { type Bridge, createBridge } from '../core/bridge.ts';
+import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
 import { createHttpApp } from '../core/http-app.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { BridgeObserver } from '../core/observer.ts';
 import type { BridgeOptions } from '../core/options.ts';
-import { createWsHeartbeat } from './heartbeat.ts';
+import {
+  createReadiness,
+  createUpstreamCheck,
+  DEFAULT_READINESS_TIMEOUT_MS,
+  type ProbeFetch,
+  type Readiness,
+  type ReadinessCheck,
+  toReadinessResponse,
+} from '../core/readiness.ts';
 import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
+import { createWsHeartbeat } from './heartbeat.ts';
+import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
 import { attachSocketIo } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
+
+/**
+ * After the close frames went out, how long peers get to answer them before their sockets are
+ * cut: one round trip is enough for a live peer, and it keeps the whole shutdown well inside a
+ * typical kill grace period (drain timeout + a few seconds).
+ */
+export const DEFAULT_CLOSE_WAIT_MS = 2_000;
+/** How often a drain that hit its timeout re-cancels (a stream may start while it cancels). */
+export const DEFAULT_CANCEL_RETRY_MS = 100;
 
 /** A listening bridge. */
 export interface NodeBridgeServer {
   bridge: Bridge;
+  /** Admission of new clients; `startDraining()` refuses new ones (503 / server_shutdown). */
+  admission: Admission;
   server: HttpServer;
   /** `http://host:port` the bridge listens on. */
   url: string;
   port: number;
-  /** Cancel running streams, close every client and stop listening. */
+  /** What `GET /metrics` renders. */
+  metrics: NodeMetrics;
+  /** What `GET /readyz` answers. */
+  readiness: Readiness;
+  /**
+   * Graceful shutdown: `/readyz` turns 503 and new connections are refused at once, clients get
+   * `server_shutdown`, running streams get `drainTimeoutMs` to finish (then are cancelled), and
+   * every socket closes with 1001 before the server stops.
+   */
+  drain(): Promise<void>;
+  /** Cancel running streams, close every client and stop listening, now. */
   close(): Promise<void>;
+}
+
+/** What a Node bridge is built from besides its options. */
+export interface NodeServerDeps {
+  upstreamUrl: string;
+  logger?: Logger;
+  /** Hooks called beside the ones behind `/metrics`. */
+  observer?: BridgeObserver;
+  /** Checks `/readyz` runs besides the upstream probe (e.g. that the shared store answers). */
+  readinessChecks?: readonly ReadinessCheck[];
+  /** How long a `/readyz` result is reused. @default DEFAULT_READINESS_CACHE_MS (5000) */
+  readinessCacheMs?: number;
 }
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+/** Resolves true if `p` settles within `ms`, false otherwise. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = await Promise.race([
+    p.then(
+      () => true as const,
+      () => true as const,
+    ),
+    timeout,
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
 /** Start the bridge on `options.host:options.port` (port 0 picks a free one). */
 export async function startNodeServer(
   options: BridgeOptions,
-  deps: { upstreamUrl: string; logger?: Logger; observer?: BridgeObserver },
+  deps: NodeServerDeps,
 ): Promise<NodeBridgeServer> {
   const logger = deps.logger ?? silentLogger;
   const upstream = createNodeUpstream(options);
+  const metrics = createNodeMetrics();
   const bridge = createBridge({
     options,
     upstreamUrl: deps.upstreamUrl,
     upstream: upstream.client,
     logger,
-    ...(deps.observer ? { observer: deps.observer } : {}),
+    observer: deps.observer ? toFanOutObserver(metrics.observer, deps.observer) : metrics.observer,
   });
+  // Its own small pool: readiness probes must not queue behind (or hold) streaming requests.
+  const probeAgent = new Agent({
+    connect: { timeout: Math.min(options.connectTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS) },
+    connections: 1,
+  });
+  const probeFetch: ProbeFetch = (url, init) =>
+    undiciFetch(url, { ...init, dispatcher: probeAgent });
+  const readiness = createReadiness({
+    checks: [createUpstreamCheck(deps.upstreamUrl, probeFetch), ...(deps.readinessChecks ?? [])],
+    ...(deps.readinessCacheMs === undefined ? {} : { cacheMs: deps.readinessCacheMs }),
+  });
+
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxMessageBytes,
     perMessageDeflate: false,
   });
+  const admission = createAdmission(bridge, { fetch });
   const app = createHttpApp({
     bridge,
+    admission,
     upgradeWebSocket,
     wsHooks: createWsHeartbeat(options),
   });
+  app.get('/readyz', async () => toReadinessResponse(await readiness.check()));
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
+  );
   const server = createAdaptorServer({
     fetch: app.fetch,
     // ws types `noServer` as optional; Hono's structural type wants it present (it is).
@@ -64,7 +146,7 @@ export async function startNodeServer(
   // listener, Hono answers refused upgrades with their real status instead of leaving them open.
   const honoUpgrade = server.listeners('upgrade')[0] as UpgradeListener;
   server.removeAllListeners('upgrade');
-  const io = attachSocketIo(server, bridge);
+  const io = attachSocketIo(server, bridge, admission);
   server.removeAllListeners('upgrade');
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').startsWith(SOCKET_IO_PATH)) {
@@ -89,6 +171,8 @@ export async function startNodeServer(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      admission.startDraining();
+      readiness.startDraining();
       for (const client of wss.clients) client.terminate();
       io.disconnectSockets(true);
       await bridge.close();
@@ -96,10 +180,79 @@ export async function startNodeServer(
       const closed = new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      await upstream.close();
+      await Promise.all([upstream.close(), probeAgent.close()]);
     })();
     return closing;
   };
 
-  return { bridge, server, url: `http://${hostForUrl}:${port}`, port, close };
+  /** Close every client socket with 1001 and wait (bounded) for them to go. */
+  const closeClients = async (): Promise<void> => {
+    const gone: Array<Promise<unknown>> = [];
+    for (const client of wss.clients) {
+      gone.push(new Promise((resolve) => client.once('close', resolve)));
+      client.close(ERROR_TABLE.server_shutdown.closeCode, 'server shutting down');
+    }
+    for (const socket of io.sockets.sockets.values()) {
+      gone.push(new Promise((resolve) => socket.conn.once('close', resolve)));
+    }
+    logger.info(
+      {
+        ws: wss.clients.size,
+        socketio: io.sockets.sockets.size,
+        closeCode: ERROR_TABLE.server_shutdown.closeCode,
+      },
+      'drain: closing client connections',
+    );
+    io.disconnectSockets(true);
+    if (!(await settlesWithin(Promise.all(gone), DEFAULT_CLOSE_WAIT_MS))) {
+      logger.warn(
+        { waitedMs: DEFAULT_CLOSE_WAIT_MS },
+        'drain: cutting connections that did not close',
+      );
+    }
+  };
+
+  let drainingDone: Promise<void> | undefined;
+  const drain = (): Promise<void> => {
+    drainingDone ??= (async () => {
+      admission.startDraining();
+      readiness.startDraining();
+      const { drainTimeoutMs } = options;
+      logger.info(
+        { clients: bridge.sessions.size, streams: bridge.runningStreams, drainTimeoutMs },
+        'drain: /readyz answers 503 and new connections are refused',
+      );
+      const notice = new BridgeError('server_shutdown').toPayload();
+      for (const session of bridge.sessions) session.connection.send('server_shutdown', notice);
+      logger.info({ clients: bridge.sessions.size }, 'drain: sent server_shutdown to every client');
+      if (await settlesWithin(bridge.idle(), drainTimeoutMs)) {
+        logger.info({}, 'drain: every stream finished');
+      } else {
+        logger.warn(
+          { streams: bridge.runningStreams, drainTimeoutMs },
+          'drain: timeout, cancelling the remaining streams',
+        );
+        do bridge.cancelAll();
+        while (!(await settlesWithin(bridge.idle(), DEFAULT_CANCEL_RETRY_MS)));
+      }
+      // Frames handed to the sockets go out before the close frames that follow.
+      await new Promise((resolve) => setImmediate(resolve));
+      await closeClients();
+      await close();
+      logger.info({}, 'drain: server closed');
+    })();
+    return drainingDone;
+  };
+
+  return {
+    bridge,
+    admission,
+    server,
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    metrics,
+    readiness,
+    drain,
+    close,
+  };
 }

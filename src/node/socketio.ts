@@ -3,8 +3,10 @@
  * Socket.IO's own ping/pong carries the heartbeat.
  */
 import type { Server as HttpServer, IncomingHttpHeaders } from 'node:http';
-import { Server as SocketIoServer } from 'socket.io';
+import { Server as SocketIoServer, type Socket } from 'socket.io';
+import type { Admission } from '../core/admission.ts';
 import type { Bridge } from '../core/bridge.ts';
+import type { Handshake } from '../core/handshake.ts';
 import type { Reply } from '../core/session.ts';
 import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
 
@@ -37,9 +39,18 @@ function toBufferedBytes(conn: EngineConnection): number {
   return bytes;
 }
 
-/** Attach a Socket.IO server for the bridge to `server`. */
-export function attachSocketIo(server: HttpServer, bridge: Bridge): SocketIoServer {
+/**
+ * Attach a Socket.IO server for the bridge to `server`. Every connect (long-polling or WebSocket)
+ * goes through `admission`; a refusal reaches the client as `connect_error` with
+ * `data: {code, message}`.
+ */
+export function attachSocketIo(
+  server: HttpServer,
+  bridge: Bridge,
+  admission: Admission,
+): SocketIoServer {
   const { options } = bridge;
+  const allowed = options.allowedOrigins;
   const io = new SocketIoServer(server, {
     path: SOCKET_IO_PATH,
     pingInterval: options.heartbeatIntervalMs,
@@ -47,9 +58,32 @@ export function attachSocketIo(server: HttpServer, bridge: Bridge): SocketIoServ
     maxHttpBufferSize: options.maxMessageBytes,
     // ~16x memory per connection for little gain on short JSON frames.
     perMessageDeflate: false,
+    // Long-polling from an allowed other origin needs CORS (with cookies); the default policy is
+    // same-origin only, which needs none.
+    ...(allowed !== undefined
+      ? { cors: { origin: allowed.includes('*') ? true : allowed, credentials: true } }
+      : {}),
+  });
+  const admitted = new WeakMap<Socket, Handshake>();
+  io.use(async (socket, next) => {
+    const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    const result = await admission.admit({
+      protocol: 'socketio',
+      headers: toHeaderRecord(socket.handshake.headers),
+      token: typeof auth?.token === 'string' ? auth.token : undefined,
+    });
+    if (!result.ok) {
+      const payload = result.error.toPayload();
+      next(Object.assign(new Error(payload.message), { data: payload }));
+      return;
+    }
+    admitted.set(socket, result.handshake);
+    next();
   });
   io.on('connection', (socket) => {
-    const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    const handshake = admitted.get(socket);
+    // Unreachable: io.use above admitted every socket that connects.
+    if (!handshake) return void socket.disconnect(true);
     const session = bridge.openSession(
       {
         protocol: 'socketio',
@@ -57,10 +91,7 @@ export function attachSocketIo(server: HttpServer, bridge: Bridge): SocketIoServ
         bufferedBytes: () => toBufferedBytes(socket.conn as unknown as EngineConnection),
         close: () => socket.disconnect(true),
       },
-      {
-        headers: toHeaderRecord(socket.handshake.headers),
-        token: typeof auth?.token === 'string' ? auth.token : undefined,
-      },
+      handshake,
     );
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args[args.length - 1];

@@ -4,6 +4,7 @@
  * that own streams and conversations.
  */
 import { upgradeWebSocket } from 'hono/cloudflare-workers';
+import { createAdmission } from '../core/admission.ts';
 import { createSessionOpener } from '../core/bridge.ts';
 import { createHttpApp } from '../core/http-app.ts';
 import { silentObserver } from '../core/observer.ts';
@@ -32,15 +33,17 @@ function appFor(env: Env): App {
     observer: silentObserver,
   };
   const opener = createSessionOpener(host, createWorkersLogger(options.logLevel));
+  const admission = createAdmission(opener, { fetch });
   const app = createHttpApp({
     bridge: opener,
+    admission,
     upgradeWebSocket,
     wsHooks: {
       // A closed client's leave/unsubscribe calls must finish after its request context ends.
       onClose: (_ws, session, c) => c.executionCtx.waitUntil(session.settled()),
     },
   });
-  mountSocketIo(app, opener);
+  mountSocketIo(app, opener, admission);
   apps.set(env, app);
   return app;
 }

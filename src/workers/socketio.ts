@@ -1,12 +1,14 @@
 /**
  * Socket.IO on Workers: the socket.io server cannot run here, so `/socket.io/` speaks the protocol
  * itself over a WebSocketPair (src/core/socketio-protocol.ts, on the official parsers). Only the
- * `websocket` transport exists; long-polling is refused with a message saying so.
+ * `websocket` transport exists; long-polling is refused with a message saying so. Admission runs
+ * at the Socket.IO CONNECT (where `auth.token` arrives), so every refusal reaches the client as a
+ * `connect_error` with its code, as on Node.
  */
 import type { Hono } from 'hono';
+import type { Admission } from '../core/admission.ts';
 import type { SessionOpener } from '../core/bridge.ts';
 import { toHeaderRecord } from '../core/http-app.ts';
-import type { Session } from '../core/session.ts';
 import { acceptSocketIo, SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
 
 /** Engine.IO's error codes, as its own server answers refused requests. */
@@ -17,7 +19,7 @@ export const POLLING_REFUSED =
   'Socket.IO long-polling is not available on Cloudflare Workers: connect with transports: ["websocket"]';
 
 /** Serve Socket.IO (websocket transport) at `/socket.io/`. */
-export function mountSocketIo(app: Hono, opener: SessionOpener): void {
+export function mountSocketIo(app: Hono, opener: SessionOpener, admission: Admission): void {
   const { options } = opener;
   app.all(`${SOCKET_IO_PATH}*`, (c) => {
     if (c.req.query('EIO') !== '4') {
@@ -32,7 +34,6 @@ export function mountSocketIo(app: Hono, opener: SessionOpener): void {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     server.accept();
-    let session: Session | undefined;
     const listener = acceptSocketIo(
       {
         send: (text) => {
@@ -45,23 +46,40 @@ export function mountSocketIo(app: Hono, opener: SessionOpener): void {
         pingTimeoutMs: options.heartbeatTimeoutMs,
         maxPayloadBytes: options.maxMessageBytes,
       },
-      (auth, connection) => {
-        const token = typeof auth.token === 'string' ? auth.token : undefined;
-        session = opener.openSession(connection, { headers, token });
-        return session;
+      async (auth, connection) => {
+        const result = await admission.admit({
+          protocol: 'socketio',
+          headers,
+          token: typeof auth.token === 'string' ? auth.token : undefined,
+          url: c.req.url,
+        });
+        if (!result.ok) throw result.error;
+        const session = opener.openSession(connection, result.handshake);
+        return {
+          receive: (event, data, reply) => session.receive(event, data, reply),
+          close() {
+            session.close();
+            // The session's leave/unsubscribe calls must finish after this request context ends.
+            c.executionCtx.waitUntil(session.settled());
+          },
+        };
       },
     );
     server.addEventListener('message', (event) => {
       if (typeof event.data === 'string') listener.onText(event.data);
       else listener.onBinary();
     });
-    const onGone = (): void => {
+    server.addEventListener('close', () => {
       listener.onClose();
-      // The session's leave/unsubscribe calls must finish after this request context ends.
-      if (session) c.executionCtx.waitUntil(session.settled());
-    };
-    server.addEventListener('close', onGone);
-    server.addEventListener('error', onGone);
+      // Answer the peer's close frame: workerd does not always do it, and a close left unanswered
+      // keeps the request open until the runtime cancels it as hung.
+      try {
+        server.close();
+      } catch {
+        // Already closed.
+      }
+    });
+    server.addEventListener('error', () => listener.onClose());
     return new Response(null, { status: 101, webSocket: client });
   });
 }

@@ -9,7 +9,11 @@ import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createBridge } from '../../src/core/bridge.ts';
 import { BridgeError } from '../../src/core/errors.ts';
-import { acceptSocketIo, type SocketIoProtocolOptions } from '../../src/core/socketio-protocol.ts';
+import {
+  acceptSocketIo,
+  type SocketIoProtocolOptions,
+  type SocketIoReceiver,
+} from '../../src/core/socketio-protocol.ts';
 import { createFetchUpstream } from '../../src/core/upstream.ts';
 import { onCleanup, testOptions } from '../helpers/bridge.ts';
 import { assertWellFormed, connectSio, Inbox } from '../helpers/clients.ts';
@@ -50,11 +54,12 @@ interface Rig {
 
 /**
  * A `ws` server routing `/socket.io/` through acceptSocketIo into a real bridge; `refuse` may throw
- * from onConnect. Everything is closed after the test.
+ * from onConnect, or return a Promise that makes onConnect async (rejecting refuses). Everything is
+ * closed after the test.
  */
 async function startRig(
   protocol: Partial<SocketIoProtocolOptions> = {},
-  refuse?: (auth: Record<string, unknown>) => void,
+  refuse?: (auth: Record<string, unknown>) => void | Promise<void>,
 ): Promise<Rig> {
   const upstream = await startFakeUpstream(sseBody(ANSWER));
   onCleanup(() => upstream.close());
@@ -104,16 +109,19 @@ async function startRig(
       settings,
       (auth, connection) => {
         auths.push(auth);
-        refuse?.(auth);
-        const token = typeof auth.token === 'string' ? auth.token : undefined;
-        const session = bridge.openSession(connection, { headers: {}, token });
-        return {
-          receive: (event, data, reply) => session.receive(event, data, reply),
-          close() {
-            record.receiverCloses++;
-            session.close();
-          },
+        const gate = refuse?.(auth);
+        const open = (): SocketIoReceiver => {
+          const token = typeof auth.token === 'string' ? auth.token : undefined;
+          const session = bridge.openSession(connection, { headers: {}, token });
+          return {
+            receive: (event, data, reply) => session.receive(event, data, reply),
+            close() {
+              record.receiverCloses++;
+              session.close();
+            },
+          };
         };
+        return gate instanceof Promise ? gate.then(open) : open();
       },
     );
     ws.on('message', (raw, isBinary) => {
@@ -342,6 +350,83 @@ describe('Socket.IO over one WebSocket (portable core)', () => {
       auth: { token: 'good' },
     });
     expect(client.socket.connected).toBe(true);
+  });
+
+  describe('async connect handler', () => {
+    /** A gate the test opens (or fails) by hand. */
+    function gate() {
+      let open: () => void = () => {};
+      let fail: (error: unknown) => void = () => {};
+      const promise = new Promise<void>((resolve, reject) => {
+        open = resolve;
+        fail = reject;
+      });
+      return { promise, open, fail };
+    }
+
+    it('holds the client packets until it resolves, then answers CONNECT first and the rest in order', async () => {
+      const pending = gate();
+      const rig = await startRig({}, () => pending.promise);
+      const peer = await connectRaw(rig.rawUrl);
+      peer.ws.send('40');
+      peer.ws.send('42["ping"]');
+      peer.ws.send('421["ping"]');
+      await until(() => rig.auths.length === 1, 'the connect to reach the handler');
+      // Engine.IO keeps working meanwhile; nothing of namespace "/" is answered yet.
+      peer.ws.send('3');
+      await sleep(50);
+      expect(peer.texts.items.filter((t) => t.startsWith('4'))).toEqual([]);
+      pending.open();
+      await peer.texts.waitFor((t) => t === '431[null]', 10_000, 'ack of the held ping');
+      const socketIo = peer.texts.items.filter((t) => t.startsWith('4'));
+      expect(socketIo).toEqual([expect.stringMatching(/^40\{"sid":/), '42["pong"]', '431[null]']);
+    });
+
+    it('sends a rejection as connect_error with its code and admits a later connect', async () => {
+      const rig = await startRig({}, async (auth) => {
+        await sleep(5);
+        if (auth.token !== 'good') throw new BridgeError('unauthorized');
+      });
+      const refused = await connectError(openSio(rig.url, { token: 'bad' }));
+      expect(refused.message).toBe('missing, invalid or expired credentials');
+      expect(refused.data).toEqual({ code: 'unauthorized' });
+      const client = await connectSio(rig.url, {
+        transports: ['websocket'],
+        auth: { token: 'good' },
+      });
+      const ack = await client.request('chat_message', { current_text: 'hi' });
+      assertWellFormed(await client.frames(ack.request_id));
+    });
+
+    it('closes the receiver it resolves with when the transport closed meanwhile', async () => {
+      const pending = gate();
+      const rig = await startRig({}, () => pending.promise);
+      const peer = await connectRaw(rig.rawUrl);
+      peer.ws.send('40');
+      await until(() => rig.auths.length === 1, 'the connect to reach the handler');
+      peer.ws.close();
+      const server = rig.connections[0] as ServerConnection;
+      await until(() => server.peerClosed, 'the close to reach the server');
+      expect(server.receiverCloses).toBe(0);
+      pending.open();
+      await until(() => server.receiverCloses === 1, 'the late receiver to be closed');
+      expect(server.sent.filter((t) => t.startsWith('4'))).toEqual([]);
+    });
+
+    it('does not leak a rejection when the transport closed meanwhile', async () => {
+      const pending = gate();
+      const rig = await startRig({}, () => pending.promise);
+      const peer = await connectRaw(rig.rawUrl);
+      peer.ws.send('40');
+      await until(() => rig.auths.length === 1, 'the connect to reach the handler');
+      peer.ws.close();
+      const server = rig.connections[0] as ServerConnection;
+      await until(() => server.peerClosed, 'the close to reach the server');
+      pending.fail(new BridgeError('unauthorized'));
+      await sleep(20);
+      expect(server.sent.filter((t) => t.startsWith('4'))).toEqual([]);
+      expect(server.receiverCloses).toBe(0);
+    });
   });
 
   it('closes with 1009 when a message exceeds maxPayloadBytes', async () => {
