@@ -68,6 +68,8 @@ export interface Bridge extends SessionOpener {
   idle(): Promise<void>;
   /** Cancel every running stream. */
   cancelAll(): void;
+  /** Graceful shutdown began: refuse new streams (`server_shutdown`); resumes still work. */
+  startDraining(): void;
   /** Cancel everything and release the registry. */
   close(): Promise<void>;
 }
@@ -79,7 +81,8 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const registry = deps.registry ?? createMemoryRegistry(options);
   const observer = deps.observer ?? silentObserver;
   const streams = createLocalStreamHost({ ...deps, logger, registry, observer });
-  const host: SessionHost = { ...streams, options, registry, observer };
+  let draining = false;
+  const host: SessionHost = { ...streams, options, registry, observer, draining: () => draining };
   const opener = createSessionOpener(host, logger);
   return {
     ...opener,
@@ -89,6 +92,9 @@ export function createBridge(deps: BridgeDeps): Bridge {
     },
     idle: () => streams.idle(),
     cancelAll: () => streams.cancelAll(),
+    startDraining: () => {
+      draining = true;
+    },
     async close() {
       streams.cancelAll();
       await streams.idle();

@@ -173,6 +173,8 @@ const parseList: Parser<string[]> = (raw, name) => {
   return items;
 };
 const parseOptionalText: Parser<string | undefined> = (raw) => raw;
+const parseSecret: Parser<string | undefined> = (raw, name) =>
+  raw === '' ? fail(name, 'must not be empty') : raw;
 const parseCount: Parser<number> = (raw, name) => parseInteger(raw, name, 1, 1_000_000);
 const parseRate: Parser<number> = (raw, name) => parseInteger(raw, name, 0, 1_000_000);
 const parseOrigins: Parser<string[] | undefined> = (raw, name) => {
@@ -335,7 +337,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: '--jwt-secret',
     env: ['SSE2WS_JWT_SECRET'],
     defaultValue: undefined,
-    parse: parseOptionalText,
+    parse: parseSecret,
     help: 'HS256 secret: clients must present a valid JWT (prefer the env var)',
     valueName: 'secret',
   }),

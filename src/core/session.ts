@@ -80,6 +80,8 @@ export interface SessionHost extends StreamHost {
   readonly options: BridgeOptions;
   readonly registry: Registry;
   readonly observer: BridgeObserver;
+  /** While true (graceful shutdown), new streams are refused with `server_shutdown`. */
+  readonly draining?: () => boolean;
 }
 
 /** One connected client and what it receives. */
@@ -214,6 +216,11 @@ export class Session {
     const conversationId = toOptionalConversationId(data);
     if (conversationId !== undefined) await this.join(conversationId);
     const body = toUpstreamBody(data);
+    if (this.host.draining?.()) {
+      // Resumes and idempotent re-sends still work; a new upstream call would outlive the drain.
+      const existing = await this.host.registry.readFrames(requestId, Number.MAX_SAFE_INTEGER);
+      if (existing.status === 'unknown') throw new BridgeError('server_shutdown');
+    }
     if (this.started.size >= this.host.options.maxStreamsPerConnection) {
       // Attaching to an existing stream (an idempotent retry) costs no upstream call: allowed.
       const existing = await this.host.registry.readFrames(requestId, Number.MAX_SAFE_INTEGER);

@@ -172,6 +172,7 @@ export async function startNodeServer(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       admission.startDraining();
+      bridge.startDraining();
       readiness.startDraining();
       for (const client of wss.clients) client.terminate();
       io.disconnectSockets(true);
@@ -216,6 +217,7 @@ export async function startNodeServer(
   const drain = (): Promise<void> => {
     drainingDone ??= (async () => {
       admission.startDraining();
+      bridge.startDraining();
       readiness.startDraining();
       const { drainTimeoutMs } = options;
       logger.info(
