@@ -4,6 +4,13 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { BridgeError, toBridgeError } from './errors.ts';
 import { type Frame, toStopFrame } from './frame.ts';
+import {
+  createDialect,
+  type Dialect,
+  detectFromEvent,
+  detectFromHeaders,
+  type UpstreamFormat,
+} from './dialects/index.ts';
 import { DONE, toFrame } from './sse-mapping.ts';
 import type { UpstreamClient } from './upstream.ts';
 import { cancelTimer, type Timer } from './timers.ts';
@@ -40,6 +47,8 @@ export interface RelayInput {
    * growing. The idle timeout does not run meanwhile.
    */
   whenFlowing?: () => Promise<void> | undefined;
+  /** The upstream's SSE dialect, or `auto` to recognise it. @default "auto" */
+  format?: UpstreamFormat;
 }
 
 type BodyKind = 'sse' | 'json' | 'text';
@@ -131,14 +140,22 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
         cancelTimer(idleTimer);
         return gate.then(touchIdle);
       };
-      await readSse(response.body, forward, touchIdle, () => completed, waitForRoom);
+      const dialect = await readSse(response.body, {
+        forward,
+        onBytes: touchIdle,
+        isCompleted: () => completed,
+        waitForRoom,
+        format: input.format ?? 'auto',
+        header: response.header ?? (() => null),
+      });
+      if (dialect) forward(dialect.end());
     } else {
       const text = await readText(response.body, DEFAULT_MAX_BUFFERED_BODY_BYTES, touchIdle);
       const frame =
         kind === 'json' ? toFrame({ data: text }) : { type: 'text', content: { data: text } };
       if (frame !== DONE) forward(frame);
     }
-    forward(toStopFrame(sawError ? 'error' : 'complete'));
+    if (kind !== 'sse') forward(toStopFrame(sawError ? 'error' : 'complete'));
   } catch (error) {
     if (!completed) {
       const failure = toFailure(error, { cancelled: input.signal.aborted, timedOut, gotResponse });
@@ -172,23 +189,34 @@ function toFailure(
   return toBridgeError(error);
 }
 
+interface SseReading {
+  forward: (frame: Frame) => void;
+  onBytes: () => void;
+  isCompleted: () => boolean;
+  waitForRoom: () => Promise<void> | undefined;
+  format: UpstreamFormat;
+  header: (name: string) => string | null;
+}
+
+/** Read an SSE body through its dialect; resolves with the dialect (undefined: no event came). */
 async function readSse(
   body: AsyncIterable<Uint8Array>,
-  forward: (frame: Frame) => void,
-  onBytes: () => void,
-  isCompleted: () => boolean,
-  waitForRoom: () => Promise<void> | undefined,
-): Promise<void> {
+  reading: SseReading,
+): Promise<Dialect | undefined> {
+  const { forward, onBytes, isCompleted, waitForRoom } = reading;
   const decoder = new TextDecoder();
   let tooBig = false;
+  let dialect: Dialect | undefined =
+    reading.format === 'auto' ? undefined : createDialect(reading.format);
+  const fromHeaders = reading.format === 'auto' ? detectFromHeaders(reading.header) : undefined;
+  if (fromHeaders) dialect = createDialect(fromHeaders);
   const onEvent = (event: EventSourceMessage): void => {
     if (isCompleted()) return;
-    const frame = toFrame(event);
-    if (frame === DONE) {
-      forward(toStopFrame('complete'));
-      return;
+    dialect ??= createDialect(detectFromEvent(event));
+    for (const frame of dialect.map(event)) {
+      forward(frame);
+      if (isCompleted()) return;
     }
-    forward(frame);
   };
   const parser = createParser({
     onEvent,
@@ -198,17 +226,53 @@ async function readSse(
     maxBufferSize: DEFAULT_MAX_EVENT_CHARS,
   });
   const lineEnds = createLineEndNormaliser();
+  // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
+  // algorithm; the named-event dialect needs them, so they are watched for until it is ruled out.
+  const dataless = createDatalessEventWatcher(onEvent);
+  const watchDataless = (): boolean =>
+    dialect === undefined ? reading.format === 'auto' : dialect.name === 'event';
+  const feed = (text: string): void => {
+    const watch = watchDataless();
+    parser.feed(text);
+    if (watch && !isCompleted()) dataless(text);
+  };
   for await (const chunk of body) {
     onBytes();
     if (isCompleted()) continue;
-    parser.feed(lineEnds(decoder.decode(chunk, { stream: true })));
+    feed(lineEnds(decoder.decode(chunk, { stream: true })));
     if (tooBig) {
       throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
     }
     const room = waitForRoom();
     if (room) await room;
   }
-  if (!isCompleted()) parser.feed(lineEnds(decoder.decode()));
+  if (!isCompleted()) feed(lineEnds(decoder.decode()));
+  return isCompleted() ? undefined : (dialect ?? createDialect('legacy'));
+}
+
+/**
+ * Calls `onEvent` for an `end` event that has no `data:` line (LF line ends only: the text has
+ * been normalised). It runs after the parser saw the same text, so events before it come first.
+ */
+function createDatalessEventWatcher(onEvent: (event: EventSourceMessage) => void) {
+  let partial = '';
+  let name: string | undefined;
+  let hasData = false;
+  return (text: string): void => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '') {
+        if (name === 'end' && !hasData) onEvent({ event: name, data: '' });
+        name = undefined;
+        hasData = false;
+      } else if (line.startsWith('event:')) {
+        name = line.slice(line[6] === ' ' ? 7 : 6);
+      } else if (line.startsWith('data')) {
+        hasData = true;
+      }
+    }
+  };
 }
 
 /**

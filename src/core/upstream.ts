@@ -19,6 +19,8 @@ export interface UpstreamResponse {
   status: number;
   /** The Content-Type header, or null. */
   contentType: string | null;
+  /** Any response header by lower-case name, or null (dialect detection reads it). */
+  header?: (name: string) => string | null;
   body: AsyncIterable<Uint8Array>;
 }
 
@@ -88,6 +90,7 @@ export function createFetchUpstream(fetchFn: typeof fetch): UpstreamClient {
     return {
       status: response.status,
       contentType: response.headers.get('content-type'),
+      header: (name) => response.headers.get(name),
       body: body ? iterateReadable(body) : emptyBody(),
     };
   };

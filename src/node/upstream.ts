@@ -41,6 +41,10 @@ export function createNodeUpstream(options: { connectTimeoutMs: number }): NodeU
     return {
       status: response.statusCode,
       contentType: Array.isArray(contentType) ? (contentType[0] ?? null) : (contentType ?? null),
+      header: (name) => {
+        const value = response.headers[name];
+        return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
+      },
       body: response.body,
     };
   };

@@ -1,0 +1,73 @@
+/**
+ * Anthropic Messages streams: `content_block_delta` text_delta → text, thinking_delta → thinking,
+ * `tool_use` blocks and input_json_delta → tool_call; `ping` ignored; the `message_delta`
+ * stop_reason is kept for the stop that `message_stop` sends; `event: error` → error.
+ */
+import type { Frame } from '../frame.ts';
+import { type Dialect, isObject, parseData, toUpstreamError } from './types.ts';
+
+export function createAnthropicDialect(): Dialect {
+  let stopReason: string | undefined;
+  let sawError = false;
+  const stop = (): Frame => ({
+    type: 'stop',
+    content: {
+      reason: sawError ? 'error' : 'complete',
+      ...(stopReason ? { stop_reason: stopReason } : {}),
+    },
+  });
+  return {
+    name: 'anthropic',
+    map(event) {
+      const value = parseData(event.data);
+      const type = isObject(value) && typeof value.type === 'string' ? value.type : event.event;
+      if (!isObject(value)) {
+        if (type !== 'error') return [];
+        sawError = true;
+        return [toUpstreamError(event.data)];
+      }
+      switch (type) {
+        case 'content_block_start': {
+          const block = isObject(value.content_block) ? value.content_block : {};
+          if (block.type !== 'tool_use') return [];
+          return [
+            {
+              type: 'tool_call',
+              content: { index: value.index, id: block.id, name: block.name, arguments: '' },
+            },
+          ];
+        }
+        case 'content_block_delta': {
+          const delta = isObject(value.delta) ? value.delta : {};
+          if (delta.type === 'text_delta') return [{ type: 'text', content: { data: delta.text } }];
+          if (delta.type === 'thinking_delta') {
+            return [{ type: 'thinking', content: { data: delta.thinking } }];
+          }
+          if (delta.type === 'input_json_delta') {
+            return [
+              { type: 'tool_call', content: { index: value.index, arguments: delta.partial_json } },
+            ];
+          }
+          return [];
+        }
+        case 'message_delta': {
+          const delta = isObject(value.delta) ? value.delta : {};
+          if (typeof delta.stop_reason === 'string') stopReason = delta.stop_reason;
+          return isObject(value.usage) ? [{ type: 'usage', content: value.usage }] : [];
+        }
+        case 'message_stop':
+          return [stop()];
+        case 'error': {
+          sawError = true;
+          const error = isObject(value.error) ? value.error : {};
+          const message = typeof error.message === 'string' ? error.message : 'upstream error';
+          return [toUpstreamError(message, { type: error.type })];
+        }
+        default:
+          // message_start, content_block_stop, ping: nothing for the client.
+          return [];
+      }
+    },
+    end: stop,
+  };
+}

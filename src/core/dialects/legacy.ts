@@ -1,0 +1,19 @@
+/** The foundation's rules (README "Upstream request and mapping"): `{"type": …}` frames and more. */
+import { type Frame, toStopFrame } from '../frame.ts';
+import { DONE, toFrame } from '../sse-mapping.ts';
+import type { Dialect } from './types.ts';
+
+export function createLegacyDialect(): Dialect {
+  let sawError = false;
+  const end = (): Frame => toStopFrame(sawError ? 'error' : 'complete');
+  return {
+    name: 'legacy',
+    map(event) {
+      const frame = toFrame(event);
+      if (frame === DONE) return [toStopFrame('complete')];
+      if (frame.type === 'error') sawError = true;
+      return [frame];
+    },
+    end,
+  };
+}
