@@ -225,6 +225,10 @@ async function readSse(
     },
     maxBufferSize: DEFAULT_MAX_EVENT_CHARS,
   });
+  // eventsource-parser strips a "BOM" by comparing the first three decoded characters of its first
+  // chunk with 0xEF 0xBB 0xBF (text "ï»¿"); TextDecoder already removed any real BOM, so that check
+  // would only ever eat real upstream text, and only when unsplit. A blank first line disarms it.
+  parser.feed('\n');
   const lineEnds = createLineEndNormaliser();
   // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
   // algorithm; the named-event dialect needs them, so they are watched for until it is ruled out.
