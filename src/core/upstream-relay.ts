@@ -259,22 +259,37 @@ async function readSse(
  * been normalised). It runs after the parser saw the same text, so events before it come first.
  */
 function createDatalessEventWatcher(onEvent: (event: EventSourceMessage) => void) {
-  let partial = '';
+  // Only the start of each line matters; keeping a bounded head keeps long lines linear.
+  const HEAD = 64;
+  let head = '';
+  let empty = true;
   let name: string | undefined;
   let hasData = false;
+  const endLine = (): void => {
+    if (empty) {
+      if (name === 'end' && !hasData) onEvent({ event: name, data: '' });
+      name = undefined;
+      hasData = false;
+    } else if (head.startsWith('event:')) {
+      name = head.slice(head[6] === ' ' ? 7 : 6);
+    } else if (head.startsWith('data')) {
+      hasData = true;
+    }
+    head = '';
+    empty = true;
+  };
   return (text: string): void => {
-    const lines = (partial + text).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line === '') {
-        if (name === 'end' && !hasData) onEvent({ event: name, data: '' });
-        name = undefined;
-        hasData = false;
-      } else if (line.startsWith('event:')) {
-        name = line.slice(line[6] === ' ' ? 7 : 6);
-      } else if (line.startsWith('data')) {
-        hasData = true;
+    let from = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', from);
+      const to = newline === -1 ? text.length : newline;
+      if (to > from) {
+        empty = false;
+        if (head.length < HEAD) head += text.slice(from, Math.min(to, from + HEAD - head.length));
       }
+      if (newline === -1) return;
+      endLine();
+      from = newline + 1;
     }
   };
 }
