@@ -118,6 +118,7 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         timeouts: options,
         signal: stream.signal,
         whenFlowing: () => stream.whenFlowing(),
+        format: options.upstreamFormat,
         emit: (frame) => {
           if (first) {
             first = false;

@@ -2,6 +2,7 @@
  * Bridge options: one table gives each option its flag, env var(s), default and parser, so the
  * CLI, the help text and the Workers `[vars]` all read the same names.
  */
+import { DIALECT_NAMES, type UpstreamFormat } from './dialects/index.ts';
 
 /** Default listen port. @default 8080 */
 export const DEFAULT_PORT = 8080;
@@ -43,9 +44,28 @@ export const DEFAULT_SEND_HIGH_WATER_BYTES = 1_048_576;
 export const DEFAULT_SLOW_CLIENT_TIMEOUT_MS = 30_000;
 /** Time running streams get to finish on SIGTERM/SIGINT before sockets close with 1001. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** On, so a first run shows something in the browser; production sidecars turn it off. */
+export const DEFAULT_PLAYGROUND = true;
 
 /** Log verbosity. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Log line format: `auto` is readable on a terminal and JSON lines otherwise. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** The topics the help and the README group the options under, in their order. */
+export const OPTION_GROUPS = [
+  'Server',
+  'Upstream',
+  'Heartbeats',
+  'Resume',
+  'Security',
+  'Limits',
+  'Operations',
+] as const;
+
+/** One of {@link OPTION_GROUPS}. */
+export type OptionGroup = (typeof OPTION_GROUPS)[number];
 
 /** Resolved bridge options. */
 export interface BridgeOptions {
@@ -53,6 +73,8 @@ export interface BridgeOptions {
   port: number;
   /** Listen address. @default "127.0.0.1" */
   host: string;
+  /** Serve the browser playground at `/` (Node only). @default true */
+  playground: boolean;
   /** SSE upstream URL; undefined starts the embedded demo backend (Node only). @default undefined */
   upstreamUrl: string | undefined;
   /** @default 10000 */
@@ -69,6 +91,8 @@ export interface BridgeOptions {
   maxMessageBytes: number;
   /** Lower-case handshake header names forwarded upstream. @default authorization,cookie,accept-language */
   forwardHeaders: string[];
+  /** The upstream's SSE dialect, or `auto` to recognise it per response. @default "auto" */
+  upstreamFormat: UpstreamFormat;
   /** How long a stream nobody receives keeps running, waiting for a resume. @default 30000 */
   resumeGraceMs: number;
   /** How long a finished stream stays resumable. @default 60000 */
@@ -106,6 +130,8 @@ export interface BridgeOptions {
   drainTimeoutMs: number;
   /** @default "info" */
   logLevel: LogLevel;
+  /** @default "auto" */
+  logFormat: LogFormat;
 }
 
 /** An option value that failed validation; the message names the option and the problem. */
@@ -118,14 +144,21 @@ export class OptionError extends Error {
 
 type Parser<T> = (raw: string, name: string) => T;
 
-interface OptionSpec<K extends keyof BridgeOptions = keyof BridgeOptions> {
+/** One option: where it is read from, its default and how its text is checked. */
+export interface OptionSpec<K extends keyof BridgeOptions = keyof BridgeOptions> {
   key: K;
+  /** `--name`; a switch also takes `--no-name` (and `--name=true|false`). */
   flag: string;
+  /** Env vars, first found wins; the first is the Workers `[vars]` name too. */
   env: readonly string[];
   defaultValue: BridgeOptions[K];
   parse: Parser<BridgeOptions[K]>;
   help: string;
-  valueName: string;
+  /** The value's placeholder in the help (`--port <n>`); absent for a switch, which takes none. */
+  valueName?: string;
+  /** What an undefined default means, for the help and the README (`none` if absent). */
+  defaultText?: string;
+  group: OptionGroup;
 }
 
 const fail = (name: string, problem: string): never => {
@@ -196,15 +229,32 @@ const parseOrigins: Parser<string[] | undefined> = (raw, name) => {
   }
   return items.map((item) => item.replace(/\/$/, '').toLowerCase());
 };
+const parseSwitch: Parser<boolean> = (raw, name) => {
+  const text = raw.trim().toLowerCase();
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  return fail(name, `"${raw}" is not one of true, false, 1, 0`);
+};
+const UPSTREAM_FORMATS: readonly UpstreamFormat[] = ['auto', ...DIALECT_NAMES];
+const parseUpstreamFormat: Parser<UpstreamFormat> = (raw, name) =>
+  (UPSTREAM_FORMATS as readonly string[]).includes(raw)
+    ? (raw as UpstreamFormat)
+    : fail(name, `"${raw}" is not one of ${UPSTREAM_FORMATS.join(', ')}`);
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const parseLogLevel: Parser<LogLevel> = (raw, name) =>
   (LOG_LEVELS as readonly string[]).includes(raw)
     ? (raw as LogLevel)
     : fail(name, `"${raw}" is not one of ${LOG_LEVELS.join(', ')}`);
 
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
+const parseLogFormat: Parser<LogFormat> = (raw, name) =>
+  (LOG_FORMATS as readonly string[]).includes(raw)
+    ? (raw as LogFormat)
+    : fail(name, `"${raw}" is not one of ${LOG_FORMATS.join(', ')}`);
+
 const spec = <K extends keyof BridgeOptions>(s: OptionSpec<K>): OptionSpec => s as never;
 
-/** The option table, in help order. */
+/** The option table, grouped by topic in {@link OPTION_GROUPS} order: the help's order. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
   spec({
     key: 'port',
@@ -212,8 +262,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: ['SSE2WS_PORT', 'PORT'],
     defaultValue: DEFAULT_PORT,
     parse: parsePort,
-    help: 'port to listen on',
+    help: 'port to listen on (0 picks a free one)',
     valueName: 'n',
+    group: 'Server',
   }),
   spec({
     key: 'host',
@@ -223,6 +274,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseHost,
     help: 'address to listen on',
     valueName: 'addr',
+    group: 'Server',
+  }),
+  spec({
+    key: 'playground',
+    flag: '--playground',
+    env: ['SSE2WS_PLAYGROUND'],
+    defaultValue: DEFAULT_PLAYGROUND,
+    parse: parseSwitch,
+    help: 'do not serve the browser playground page at /',
+    group: 'Server',
   }),
   spec({
     key: 'upstreamUrl',
@@ -230,8 +291,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: ['SSE2WS_UPSTREAM_URL'],
     defaultValue: undefined,
     parse: parseUrl,
-    help: 'SSE backend URL (POST); none starts the embedded demo backend',
+    help: 'SSE backend URL (POSTed); none starts the embedded demo backend',
     valueName: 'url',
+    defaultText: 'none (embedded demo backend)',
+    group: 'Upstream',
   }),
   spec({
     key: 'connectTimeoutMs',
@@ -241,6 +304,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseMs,
     help: 'upstream TCP/TLS connect timeout',
     valueName: 'ms',
+    group: 'Upstream',
   }),
   spec({
     key: 'firstFrameTimeoutMs',
@@ -250,6 +314,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseMs,
     help: 'longest wait from the request to the first upstream event',
     valueName: 'ms',
+    group: 'Upstream',
   }),
   spec({
     key: 'idleTimeoutMs',
@@ -259,33 +324,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseMs,
     help: 'longest silence between upstream bytes',
     valueName: 'ms',
-  }),
-  spec({
-    key: 'heartbeatIntervalMs',
-    flag: '--heartbeat-interval',
-    env: ['SSE2WS_HEARTBEAT_INTERVAL_MS'],
-    defaultValue: DEFAULT_HEARTBEAT_INTERVAL_MS,
-    parse: parseMs,
-    help: 'interval between server pings',
-    valueName: 'ms',
-  }),
-  spec({
-    key: 'heartbeatTimeoutMs',
-    flag: '--heartbeat-timeout',
-    env: ['SSE2WS_HEARTBEAT_TIMEOUT_MS'],
-    defaultValue: DEFAULT_HEARTBEAT_TIMEOUT_MS,
-    parse: parseMs,
-    help: 'how long a ping may go unanswered',
-    valueName: 'ms',
-  }),
-  spec({
-    key: 'maxMessageBytes',
-    flag: '--max-message-bytes',
-    env: ['SSE2WS_MAX_MESSAGE_BYTES'],
-    defaultValue: DEFAULT_MAX_MESSAGE_BYTES,
-    parse: parseBytes,
-    help: 'largest accepted client message',
-    valueName: 'n',
+    group: 'Upstream',
   }),
   spec({
     key: 'forwardHeaders',
@@ -295,6 +334,37 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseList,
     help: 'handshake headers forwarded upstream (comma list)',
     valueName: 'list',
+    group: 'Upstream',
+  }),
+  spec({
+    key: 'upstreamFormat',
+    flag: '--upstream-format',
+    env: ['SSE2WS_UPSTREAM_FORMAT'],
+    defaultValue: 'auto',
+    parse: parseUpstreamFormat,
+    help: `upstream SSE dialect: ${UPSTREAM_FORMATS.join(', ')}`,
+    valueName: 'format',
+    group: 'Upstream',
+  }),
+  spec({
+    key: 'heartbeatIntervalMs',
+    flag: '--heartbeat-interval',
+    env: ['SSE2WS_HEARTBEAT_INTERVAL_MS'],
+    defaultValue: DEFAULT_HEARTBEAT_INTERVAL_MS,
+    parse: parseMs,
+    help: 'interval between server pings (Socket.IO and /ws)',
+    valueName: 'ms',
+    group: 'Heartbeats',
+  }),
+  spec({
+    key: 'heartbeatTimeoutMs',
+    flag: '--heartbeat-timeout',
+    env: ['SSE2WS_HEARTBEAT_TIMEOUT_MS'],
+    defaultValue: DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    parse: parseMs,
+    help: 'how long a ping may go unanswered',
+    valueName: 'ms',
+    group: 'Heartbeats',
   }),
   spec({
     key: 'resumeGraceMs',
@@ -304,6 +374,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseMs,
     help: 'how long a stream nobody receives keeps running for a resume',
     valueName: 'ms',
+    group: 'Resume',
   }),
   spec({
     key: 'resumeRetentionMs',
@@ -313,6 +384,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseMs,
     help: 'how long a finished stream stays resumable',
     valueName: 'ms',
+    group: 'Resume',
   }),
   spec({
     key: 'resumeBufferBytes',
@@ -322,6 +394,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseBytes,
     help: 'bytes of frames kept per stream for resume',
     valueName: 'n',
+    group: 'Resume',
   }),
   spec({
     key: 'allowedOrigins',
@@ -329,8 +402,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: ['SSE2WS_ALLOWED_ORIGINS'],
     defaultValue: undefined,
     parse: parseOrigins,
-    help: 'origins allowed to connect (comma list, * for any); default: own host and no Origin',
+    help: 'origins allowed to connect (comma list, * for any)',
     valueName: 'list',
+    defaultText: 'own host and no-Origin clients',
+    group: 'Security',
   }),
   spec({
     key: 'jwtSecret',
@@ -340,6 +415,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseSecret,
     help: 'HS256 secret: clients must present a valid JWT (prefer the env var)',
     valueName: 'secret',
+    group: 'Security',
   }),
   spec({
     key: 'jwksUrl',
@@ -349,6 +425,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseUrl,
     help: 'JWKS URL: clients must present a JWT signed by one of its keys',
     valueName: 'url',
+    group: 'Security',
   }),
   spec({
     key: 'jwtAudience',
@@ -358,6 +435,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseOptionalText,
     help: 'required JWT aud claim',
     valueName: 'aud',
+    group: 'Security',
   }),
   spec({
     key: 'jwtIssuer',
@@ -367,6 +445,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseOptionalText,
     help: 'required JWT iss claim',
     valueName: 'iss',
+    group: 'Security',
   }),
   spec({
     key: 'authUrl',
@@ -376,6 +455,17 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseUrl,
     help: 'legacy API connect check, called with the forwarded headers; 2xx admits',
     valueName: 'url',
+    group: 'Security',
+  }),
+  spec({
+    key: 'maxMessageBytes',
+    flag: '--max-message-bytes',
+    env: ['SSE2WS_MAX_MESSAGE_BYTES'],
+    defaultValue: DEFAULT_MAX_MESSAGE_BYTES,
+    parse: parseBytes,
+    help: 'largest accepted client message',
+    valueName: 'n',
+    group: 'Limits',
   }),
   spec({
     key: 'maxConnections',
@@ -385,6 +475,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseCount,
     help: 'connected clients at most (over: 503 / server_busy)',
     valueName: 'n',
+    group: 'Limits',
   }),
   spec({
     key: 'maxStreamsPerConnection',
@@ -394,6 +485,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseCount,
     help: 'running streams per client at most (over: too_many_streams)',
     valueName: 'n',
+    group: 'Limits',
   }),
   spec({
     key: 'rateLimit',
@@ -403,6 +495,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseRate,
     help: 'client messages per second per connection, 0 for no limit (over: rate_limited)',
     valueName: 'n',
+    group: 'Limits',
   }),
   spec({
     key: 'rateLimitBurst',
@@ -412,6 +505,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseCount,
     help: 'messages allowed in a burst above the rate',
     valueName: 'n',
+    group: 'Limits',
   }),
   spec({
     key: 'sendHighWaterBytes',
@@ -421,6 +515,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseBytes,
     help: 'unsent bytes per client before its streams stop being read for it',
     valueName: 'n',
+    group: 'Limits',
   }),
   spec({
     key: 'slowClientTimeoutMs',
@@ -430,6 +525,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseMs,
     help: 'how long a client may stay over the high-water mark before it is dropped (1013)',
     valueName: 'ms',
+    group: 'Limits',
   }),
   spec({
     key: 'drainTimeoutMs',
@@ -439,6 +535,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseMs,
     help: 'on SIGTERM/SIGINT, time running streams get to finish',
     valueName: 'ms',
+    group: 'Operations',
   }),
   spec({
     key: 'logLevel',
@@ -448,6 +545,17 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseLogLevel,
     help: 'debug, info, warn, error or silent',
     valueName: 'level',
+    group: 'Operations',
+  }),
+  spec({
+    key: 'logFormat',
+    flag: '--log-format',
+    env: ['SSE2WS_LOG_FORMAT'],
+    defaultValue: 'auto',
+    parse: parseLogFormat,
+    help: 'auto (readable on a terminal, JSON lines otherwise), json or pretty',
+    valueName: 'format',
+    group: 'Operations',
   }),
 ];
 
@@ -469,6 +577,26 @@ export interface ParsedArgs {
   help: boolean;
 }
 
+/** True for an option that takes no value: `--name` turns it on, `--no-name` off. */
+export function isSwitch(s: OptionSpec): boolean {
+  return s.valueName === undefined;
+}
+
+/**
+ * How the help and the README show an option: `--port <n>`; a switch on by default shows the
+ * form that changes something, `--no-playground`.
+ */
+export function toFlagUsage(s: OptionSpec): string {
+  if (!isSwitch(s)) return `${s.flag} <${s.valueName}>`;
+  return s.defaultValue === true ? `--no-${s.flag.slice(2)}` : s.flag;
+}
+
+/** A default as the help and the README print it. */
+export function toDefaultText(s: OptionSpec): string {
+  if (s.defaultValue !== undefined) return String(s.defaultValue);
+  return s.defaultText ?? 'none';
+}
+
 /**
  * Resolve options: a flag wins over the env var, the env var over the default. With `--help`/`-h`
  * nothing is validated and the defaults come back, so the help shows even under a broken config.
@@ -479,25 +607,36 @@ export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArg
     return { options: defaultOptions(), help: true };
   }
   const byFlag = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
-  const fromFlags = new Map<string, string>();
+  const fromFlags = new Map<string, { raw: string; name: string }>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const negated = flag.startsWith('--no-') ? byFlag.get(`--${flag.slice(5)}`) : undefined;
+    if (negated && isSwitch(negated)) {
+      if (eq !== -1) throw new OptionError(`${flag}: takes no value`);
+      fromFlags.set(negated.key, { raw: 'false', name: flag });
+      continue;
+    }
     const s = byFlag.get(flag);
     if (!s) throw new OptionError(`${arg}: unknown option (see --help)`);
+    if (isSwitch(s)) {
+      // A switch never takes the next argument: `--playground false` would read as two options.
+      fromFlags.set(s.key, { raw: eq === -1 ? 'true' : arg.slice(eq + 1), name: flag });
+      continue;
+    }
     let value = eq === -1 ? argv[i + 1] : arg.slice(eq + 1);
     // No option takes a value starting with "--": that is the next flag, not this one's value.
     if (eq === -1 && value?.startsWith('--')) value = undefined;
     if (value === undefined) throw new OptionError(`${flag}: missing value`);
     if (eq === -1) i++;
-    fromFlags.set(s.key, value);
+    fromFlags.set(s.key, { raw: value, name: flag });
   }
   const options = defaultOptions() as unknown as Record<string, unknown>;
   for (const s of OPTION_SPECS) {
-    const flagValue = fromFlags.get(s.key);
-    if (flagValue !== undefined) {
-      options[s.key] = s.parse(flagValue, s.flag);
+    const fromFlag = fromFlags.get(s.key);
+    if (fromFlag !== undefined) {
+      options[s.key] = s.parse(fromFlag.raw, fromFlag.name);
       continue;
     }
     for (const name of s.env) {
@@ -510,21 +649,30 @@ export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArg
   return { options: options as unknown as BridgeOptions, help: false };
 }
 
-/** The `--help` text: every option with its env var and default. */
+/** Width of the flag column of the help. */
+const HELP_FLAG_WIDTH = 36;
+
+/** The `--help` text: every option under its topic, with its env var and default. */
 export function helpText(): string {
-  const rows = OPTION_SPECS.map((s) => {
-    const left = `  ${s.flag} <${s.valueName}>`;
-    const def = s.defaultValue === undefined ? 'none' : String(s.defaultValue);
-    return `${left.padEnd(32)}${s.help}\n${' '.repeat(32)}env ${s.env.join(' or ')}; default ${def}`;
+  const pad = ' '.repeat(HELP_FLAG_WIDTH);
+  const sections = OPTION_GROUPS.map((group) => {
+    const rows = OPTION_SPECS.filter((s) => s.group === group).map((s) => {
+      const left = `  ${toFlagUsage(s)}`;
+      const first =
+        left.length < HELP_FLAG_WIDTH ? left.padEnd(HELP_FLAG_WIDTH) : `${left}\n${pad}`;
+      const env = isSwitch(s) ? `${s.env.join(' or ')}=true|false` : s.env.join(' or ');
+      return `${first}${s.help}\n${pad}env ${env}; default ${toDefaultText(s)}`;
+    });
+    return [`${group}:`, ...rows, ''];
   });
   return [
     'Usage: sse2ws [options]',
     '',
     'Bridges a Server-Sent Events backend to Socket.IO (/socket.io/) and WebSocket (/ws) clients.',
-    '',
     'Options (a flag wins over its env var, the env var over the default):',
-    ...rows,
-    `  ${'-h, --help'.padEnd(30)}show this help`,
+    '',
+    ...sections.flat(),
+    `  ${'-h, --help'.padEnd(HELP_FLAG_WIDTH - 2)}show this help`,
     '',
   ].join('\n');
 }

@@ -9,16 +9,23 @@ import {
   DEFAULT_HOST,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_PLAYGROUND,
   DEFAULT_PORT,
   DEFAULT_RESUME_BUFFER_BYTES,
   DEFAULT_RESUME_GRACE_MS,
   DEFAULT_RESUME_RETENTION_MS,
   defaultOptions,
   helpText,
+  isSwitch,
+  OPTION_GROUPS,
   OPTION_SPECS,
   OptionError,
   parseOptions,
+  toFlagUsage,
 } from '../../src/core/options.ts';
+
+/** Options without a value (`--name` / `--no-name`); tested on their own below. */
+const SWITCHES: ReadonlyArray<keyof BridgeOptions> = ['playground'];
 
 /** One settable value per option: the raw text and what it resolves to. */
 const SAMPLES: ReadonlyArray<{
@@ -86,6 +93,14 @@ const SAMPLES: ReadonlyArray<{
     raw: 'x-tenant,authorization',
     value: ['x-tenant', 'authorization'],
   },
+  {
+    key: 'upstreamFormat',
+    flag: '--upstream-format',
+    env: 'SSE2WS_UPSTREAM_FORMAT',
+    raw: 'openai',
+    value: 'openai',
+  },
+
   {
     key: 'resumeGraceMs',
     flag: '--resume-grace',
@@ -187,10 +202,11 @@ const SAMPLES: ReadonlyArray<{
     value: 1200,
   },
   { key: 'logLevel', flag: '--log-level', env: 'SSE2WS_LOG_LEVEL', raw: 'debug', value: 'debug' },
+  { key: 'logFormat', flag: '--log-format', env: 'SSE2WS_LOG_FORMAT', raw: 'json', value: 'json' },
 ];
 
 /** A second valid value per option, to tell a flag's value from an env var's. */
-const OTHER_RAW: Record<keyof BridgeOptions, string> = {
+const OTHER_RAW: Record<Exclude<keyof BridgeOptions, 'playground'>, string> = {
   port: '9100',
   host: '::1',
   upstreamUrl: 'http://other.example/sse',
@@ -201,6 +217,7 @@ const OTHER_RAW: Record<keyof BridgeOptions, string> = {
   heartbeatTimeoutMs: '15',
   maxMessageBytes: '16',
   forwardHeaders: 'x-other',
+  upstreamFormat: 'anthropic',
   resumeGraceMs: '17',
   resumeRetentionMs: '18',
   resumeBufferBytes: '19',
@@ -218,6 +235,7 @@ const OTHER_RAW: Record<keyof BridgeOptions, string> = {
   slowClientTimeoutMs: '25',
   drainTimeoutMs: '26',
   logLevel: 'warn',
+  logFormat: 'pretty',
 };
 
 const expectOptionError = (argv: string[], env: Record<string, string>, ...parts: string[]) => {
@@ -240,6 +258,7 @@ describe('parseOptions defaults', () => {
     expect(options).toEqual({
       port: DEFAULT_PORT,
       host: DEFAULT_HOST,
+      playground: true,
       upstreamUrl: undefined,
       connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
       firstFrameTimeoutMs: DEFAULT_FIRST_FRAME_TIMEOUT_MS,
@@ -248,6 +267,7 @@ describe('parseOptions defaults', () => {
       heartbeatTimeoutMs: DEFAULT_HEARTBEAT_TIMEOUT_MS,
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
       forwardHeaders: [...DEFAULT_FORWARD_HEADERS],
+      upstreamFormat: 'auto',
       resumeGraceMs: DEFAULT_RESUME_GRACE_MS,
       resumeRetentionMs: DEFAULT_RESUME_RETENTION_MS,
       resumeBufferBytes: DEFAULT_RESUME_BUFFER_BYTES,
@@ -265,6 +285,7 @@ describe('parseOptions defaults', () => {
       slowClientTimeoutMs: 30_000,
       drainTimeoutMs: 30_000,
       logLevel: 'info',
+      logFormat: 'auto',
     });
     expect(options).toEqual(defaultOptions());
   });
@@ -272,6 +293,7 @@ describe('parseOptions defaults', () => {
   it('documents the defaults it applies', () => {
     expect(DEFAULT_PORT).toBe(8080);
     expect(DEFAULT_HOST).toBe('127.0.0.1');
+    expect(DEFAULT_PLAYGROUND).toBe(true);
     expect([...DEFAULT_FORWARD_HEADERS]).toEqual(['authorization', 'cookie', 'accept-language']);
   });
 
@@ -294,7 +316,10 @@ describe('parseOptions defaults', () => {
   });
 
   it('covers every option of the table in these tests', () => {
-    expect(SAMPLES.map((s) => s.key).sort()).toEqual(OPTION_SPECS.map((s) => s.key).sort());
+    expect([...SAMPLES.map((s) => s.key), ...SWITCHES].sort()).toEqual(
+      OPTION_SPECS.map((s) => s.key).sort(),
+    );
+    expect(OPTION_SPECS.filter(isSwitch).map((s) => s.key)).toEqual(SWITCHES);
     for (const s of SAMPLES) {
       const spec = OPTION_SPECS.find((o) => o.key === s.key);
       expect(spec?.flag).toBe(s.flag);
@@ -317,10 +342,11 @@ describe.each(SAMPLES)('option $key', ({ key, flag, env, raw, value }) => {
   });
 
   it(`prefers ${flag} over ${env}`, () => {
-    const fromEnvOnly = parseOptions([], { [env]: OTHER_RAW[key] }).options[key];
+    const other = OTHER_RAW[key as keyof typeof OTHER_RAW];
+    const fromEnvOnly = parseOptions([], { [env]: other }).options[key];
     expect(fromEnvOnly).not.toEqual(value);
-    expect(parseOptions([flag, raw], { [env]: OTHER_RAW[key] }).options[key]).toEqual(value);
-    expect(parseOptions([`${flag}=${raw}`], { [env]: OTHER_RAW[key] }).options[key]).toEqual(value);
+    expect(parseOptions([flag, raw], { [env]: other }).options[key]).toEqual(value);
+    expect(parseOptions([`${flag}=${raw}`], { [env]: other }).options[key]).toEqual(value);
   });
 
   it('leaves every other option at its default', () => {
@@ -415,6 +441,115 @@ describe('parseOptions precedence and forms', () => {
     expect(parseOptions(['-h'], { SSE2WS_UPSTREAM_URL: 'ftp://x' }).help).toBe(true);
     expect(parseOptions(['--bogus', '--help'], {}).help).toBe(true);
     expect(parseOptions(['--host', '--help'], {}).help).toBe(true);
+  });
+});
+
+describe('the playground switch', () => {
+  const playground = (argv: string[], env: Record<string, string> = {}) =>
+    parseOptions(argv, env).options.playground;
+
+  it('is on by default', () => {
+    expect(playground([])).toBe(true);
+  });
+
+  it('is turned off by --no-playground and on by --playground', () => {
+    expect(playground(['--no-playground'])).toBe(false);
+    expect(playground(['--playground'])).toBe(true);
+  });
+
+  it('takes true/false/1/0 in the --playground=<value> form', () => {
+    expect(playground(['--playground=false'])).toBe(false);
+    expect(playground(['--playground=0'])).toBe(false);
+    expect(playground(['--playground=true'])).toBe(true);
+    expect(playground(['--playground=1'])).toBe(true);
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['true', true],
+    ['1', true],
+    ['FALSE', false],
+    [' True ', true],
+  ])('reads SSE2WS_PLAYGROUND=%j as %s', (raw, value) => {
+    expect(playground([], { SSE2WS_PLAYGROUND: raw })).toBe(value);
+  });
+
+  it('prefers the flag over SSE2WS_PLAYGROUND, both ways', () => {
+    expect(playground(['--no-playground'], { SSE2WS_PLAYGROUND: 'true' })).toBe(false);
+    expect(playground(['--playground'], { SSE2WS_PLAYGROUND: 'false' })).toBe(true);
+    // The flag is checked, the env var it overrides is not.
+    expect(playground(['--no-playground'], { SSE2WS_PLAYGROUND: 'nope' })).toBe(false);
+  });
+
+  it('lets the last of --playground / --no-playground win', () => {
+    expect(playground(['--no-playground', '--playground'])).toBe(true);
+    expect(playground(['--playground', '--no-playground'])).toBe(false);
+  });
+
+  it('leaves every other option at its default', () => {
+    expect(parseOptions(['--no-playground'], {}).options).toEqual({
+      ...defaultOptions(),
+      playground: false,
+    });
+  });
+
+  it('does not take the next argument as its value', () => {
+    const { options } = parseOptions(['--no-playground', '--port', '9000'], {});
+    expect(options).toMatchObject({ playground: false, port: 9000 });
+    expectOptionError(['--playground', 'false'], {}, 'false', 'unknown option');
+  });
+
+  it('rejects any other value, naming the option', () => {
+    for (const raw of ['yes', 'no', 'off', '2', 'truthy']) {
+      expectOptionError([], { SSE2WS_PLAYGROUND: raw }, 'SSE2WS_PLAYGROUND', raw, 'true, false');
+      expectOptionError([`--playground=${raw}`], {}, '--playground', raw);
+    }
+    expect(expectOptionError([], { SSE2WS_PLAYGROUND: 'no' })).toBe(
+      'SSE2WS_PLAYGROUND: "no" is not one of true, false, 1, 0',
+    );
+  });
+
+  it('rejects a value on --no-playground', () => {
+    expectOptionError(['--no-playground=false'], {}, '--no-playground', 'takes no value');
+  });
+
+  it('has no --no- form for options that take a value', () => {
+    expectOptionError(['--no-port'], {}, '--no-port', 'unknown option');
+    expectOptionError(['--no-bogus'], {}, '--no-bogus', 'unknown option');
+  });
+});
+
+describe('option groups', () => {
+  it('puts every option in a known group and leaves no group empty', () => {
+    for (const s of OPTION_SPECS) expect(OPTION_GROUPS).toContain(s.group);
+    for (const group of OPTION_GROUPS) {
+      expect(OPTION_SPECS.some((s) => s.group === group)).toBe(true);
+    }
+  });
+
+  it('keeps each group together, in group order', () => {
+    const order = OPTION_SPECS.map((s) => OPTION_GROUPS.indexOf(s.group));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('gives every option its own flag and env vars', () => {
+    const flags = OPTION_SPECS.map((s) => s.flag);
+    const envs = OPTION_SPECS.flatMap((s) => s.env);
+    expect(new Set(flags).size).toBe(flags.length);
+    expect(new Set(envs).size).toBe(envs.length);
+  });
+
+  it.each([
+    ['playground', 'Server'],
+    ['upstreamUrl', 'Upstream'],
+    ['heartbeatIntervalMs', 'Heartbeats'],
+    ['resumeGraceMs', 'Resume'],
+    ['jwtSecret', 'Security'],
+    ['rateLimit', 'Limits'],
+    ['logFormat', 'Operations'],
+  ])('puts %s under %s', (key, group) => {
+    expect(OPTION_SPECS.find((s) => s.key === key)?.group).toBe(group);
   });
 });
 
@@ -514,6 +649,11 @@ describe('invalid values throw an OptionError naming the option and the problem'
     expectOptionError(['--log-level', 'verbose'], {}, '--log-level', 'verbose', 'debug');
   });
 
+  it('rejects an unknown log format', () => {
+    expectOptionError(['--log-format', 'text'], {}, '--log-format', 'text', 'auto, json, pretty');
+    expectOptionError([], { SSE2WS_LOG_FORMAT: 'JSON' }, 'SSE2WS_LOG_FORMAT', 'JSON');
+  });
+
   it('rejects an unknown flag', () => {
     expectOptionError(['--prot', '9000'], {}, '--prot', 'unknown option');
     expectOptionError(['--prot=9000'], {}, '--prot=9000', 'unknown option');
@@ -552,22 +692,44 @@ describe('helpText', () => {
 
   it('lists every flag, env var and default of the table', () => {
     for (const s of OPTION_SPECS) {
-      expect(help).toContain(`${s.flag} <${s.valueName}>`);
+      expect(help).toContain(`  ${toFlagUsage(s)}`);
       for (const env of s.env) expect(help).toContain(env);
       expect(help).toContain(s.help);
     }
     expect(help).toContain('default 8080');
     expect(help).toContain('default 127.0.0.1');
     expect(help).toContain('default none');
+    expect(help).toContain('default none (embedded demo backend)');
+    expect(help).toContain('--no-playground');
+    expect(help).toContain('env SSE2WS_PLAYGROUND=true|false; default true');
     expect(help).toContain('default authorization,cookie,accept-language');
     expect(help).toContain('env SSE2WS_PORT or PORT');
     expect(help).toContain('-h, --help');
   });
 
   it('lists the options in table order', () => {
-    const positions = OPTION_SPECS.map((s) => help.indexOf(`  ${s.flag} <`));
+    const positions = OPTION_SPECS.map((s) => help.indexOf(`  ${toFlagUsage(s)}`));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it('shows each option under its group heading', () => {
+    const headings = OPTION_GROUPS.map((g) => help.indexOf(`\n${g}:\n`));
+    expect(headings.every((p) => p >= 0)).toBe(true);
+    expect([...headings].sort((a, b) => a - b)).toEqual(headings);
+    for (const s of OPTION_SPECS) {
+      const at = help.indexOf(`  ${toFlagUsage(s)}`);
+      const g = OPTION_GROUPS.indexOf(s.group);
+      expect(at).toBeGreaterThan(headings[g] as number);
+      if (g + 1 < headings.length) expect(at).toBeLessThan(headings[g + 1] as number);
+    }
+  });
+
+  it('shows a switch on by default as its --no- form, without a value', () => {
+    const playground = OPTION_SPECS.find((s) => s.key === 'playground');
+    expect(playground && toFlagUsage(playground)).toBe('--no-playground');
+    expect(help).not.toContain('--no-playground <');
+    expect(help).toMatch(/\n {2}--no-playground +do not serve the browser playground/);
   });
 
   it('states the precedence rule', () => {
