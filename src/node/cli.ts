@@ -1,10 +1,12 @@
 /**
  * `sse2ws` command: parse flags and env, start the bridge (and the demo backend when no upstream
- * is configured), stop cleanly on SIGINT/SIGTERM.
+ * is configured), show where it listens, stop cleanly on SIGINT/SIGTERM.
  */
+import { readFileSync } from 'node:fs';
 import { helpText, OptionError, parseOptions } from '../core/options.ts';
+import { toBanner } from './banner.ts';
 import { startDemoBackend } from './demo-backend.ts';
-import { createNodeLogger } from './logger.ts';
+import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
 import { type NodeBridgeServer, startNodeServer } from './server.ts';
 
 /** After the drain, time for pending log writes before the exit is forced (they take milliseconds). */
@@ -17,6 +19,16 @@ function toLoggedUrl(raw: string): string {
   if (url.password !== '') url.password = 'redacted';
   for (const name of [...new Set(url.searchParams.keys())]) url.searchParams.set(name, 'redacted');
   return url.href;
+}
+
+/** The installed package's version, for the banner; undefined if package.json cannot be read. */
+function readVersion(): string | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    return typeof pkg.version === 'string' ? pkg.version : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Run the CLI; resolves once the bridge listens. Exits the process on bad options. */
@@ -36,7 +48,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return;
   }
   const { options } = parsed;
-  const logger = createNodeLogger(options.logLevel);
+  const logger = createNodeLogger(
+    options.logLevel,
+    toResolvedLogFormat(options.logFormat, process.stdout.isTTY === true),
+  );
   const demo = options.upstreamUrl === undefined ? await startDemoBackend() : undefined;
   const upstreamUrl = options.upstreamUrl ?? (demo?.url as string);
   if (demo) {
@@ -66,6 +81,19 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     },
     'sse2ws listening',
   );
+  // For a person at a terminal only: stderr of a service manager or a test stays empty.
+  if (process.stderr.isTTY === true && options.logLevel !== 'silent') {
+    const version = readVersion();
+    process.stderr.write(
+      toBanner({
+        url: bridge.url,
+        playground: options.playground,
+        upstream: toLoggedUrl(upstreamUrl),
+        demo: demo !== undefined,
+        ...(version === undefined ? {} : { version }),
+      }),
+    );
+  }
   let signals = 0;
   const stop = (signal: NodeJS.Signals): void => {
     signals++;

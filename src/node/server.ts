@@ -1,6 +1,7 @@
 /**
  * The Node sidecar: one HTTP server carrying the shared Hono app (`/healthz`, `/ws`), Socket.IO,
- * `/readyz` and `/metrics`, with undici for the upstream, and the graceful drain run on SIGTERM.
+ * `/readyz`, `/metrics` and the playground (`/`), with undici for the upstream, and the graceful
+ * drain run on SIGTERM.
  */
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,8 +26,10 @@ import {
   toReadinessResponse,
 } from '../core/readiness.ts';
 import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
+import { createClientBundle } from './client-bundle.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
+import { mountPlayground } from './playground.ts';
 import { attachSocketIo } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
 
@@ -136,6 +139,7 @@ export async function startNodeServer(
   app.get('/metrics', async (c) =>
     c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
   );
+  if (options.playground) mountPlayground(app, { clientBundle: createClientBundle(), logger });
   const server = createAdaptorServer({
     fetch: app.fetch,
     // ws types `noServer` as optional; Hono's structural type wants it present (it is).

@@ -1,9 +1,18 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { toDemoAnswer } from '../../src/core/demo-backend.ts';
-import { OPTION_SPECS } from '../../src/core/options.ts';
+import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/options.ts';
 import { onCleanup } from '../helpers/bridge.ts';
-import { freePort, type LogLine, runCli, spawnCli } from '../helpers/cli-process.ts';
+import {
+  cliEnv,
+  type Exit,
+  freePort,
+  type LogLine,
+  REPO_ROOT,
+  runCli,
+  spawnCli,
+} from '../helpers/cli-process.ts';
 import { assertWellFormed, type ChatResponse, connectSio, connectWs } from '../helpers/clients.ts';
 
 // Each test starts `node bin/sse2ws.js` (tsx compiles on the fly): generous budgets, no timing.
@@ -44,10 +53,26 @@ describe('sse2ws --help', () => {
       expect(stderr).toBe('');
       expect(stdout).toContain('Usage: sse2ws [options]');
       for (const spec of OPTION_SPECS) {
-        expect(stdout).toContain(spec.flag);
+        expect(stdout).toContain(toFlagUsage(spec));
         for (const env of spec.env) expect(stdout).toContain(env);
       }
       expect(stdout).toContain('--help');
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'groups the options under topic headings, in order',
+    async () => {
+      const { code, stdout } = await runCli(['--help']);
+      expect(code).toBe(0);
+      const headings = OPTION_GROUPS.map((g) => stdout.indexOf(`\n${g}:\n`));
+      expect(headings.every((at) => at >= 0)).toBe(true);
+      expect([...headings].sort((a, b) => a - b)).toEqual(headings);
+      const server = stdout.slice(headings[0], headings[1]);
+      expect(server).toContain('--port <n>');
+      expect(server).toContain('--no-playground');
+      expect(server).toContain('SSE2WS_PLAYGROUND');
     },
     CLI_TIMEOUT_MS,
   );
@@ -92,6 +117,9 @@ describe('sse2ws with a bad option', () => {
     { args: ['--bogus'], env: {}, names: ['--bogus', 'unknown option'] },
     { args: ['--port'], env: {}, names: ['--port', 'missing value'] },
     { args: ['--host', '--port', '0'], env: {}, names: ['--host', 'missing value'] },
+    { args: [], env: { SSE2WS_PLAYGROUND: 'maybe' }, names: ['SSE2WS_PLAYGROUND', 'maybe'] },
+    { args: ['--no-playground=1'], env: {}, names: ['--no-playground', 'takes no value'] },
+    { args: ['--log-format', 'xml'], env: {}, names: ['--log-format', 'xml'] },
   ])(
     'args $args env $env: exits non-zero with one stderr line naming the option',
     async ({ args, env, names }) => {
@@ -181,6 +209,142 @@ describe('sse2ws option precedence on a real process', () => {
       const cli = spawnCli(['--port', '0', '--log-level', 'info'], { SSE2WS_LOG_LEVEL: 'silent' });
       const url = await cli.listeningUrl();
       expect((await healthz(url)).status).toBe(200);
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
+
+describe('sse2ws output when not on a terminal', () => {
+  it(
+    'writes only JSON log lines on stdout and nothing on stderr (no banner, no colours)',
+    async () => {
+      const cli = spawnCli(['--port', '0', '--no-playground'], { SSE2WS_PLAYGROUND: 'true' });
+      const url = await cli.listeningUrl();
+      expect((await healthz(url)).status).toBe(200);
+      expect(await cli.stop()).toEqual({ code: 0, signal: null });
+      const lines = cli
+        .stdout()
+        .split('\n')
+        .filter((l) => l !== '');
+      expect(lines.length).toBeGreaterThan(2);
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+      expect(cli.stdout()).not.toContain('\u001b[');
+      expect(cli.stderr()).toBe('');
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
+
+/**
+ * Runs a command with stdin, stdout and stderr on one pseudo-terminal (Python's pty module; Node
+ * has none built in), copies the terminal's output to its stdout and passes SIGTERM on.
+ */
+const PTY_RUNNER = `
+import os, pty, signal, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGTERM))
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    os.write(1, data)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+
+const HAS_PTY =
+  spawnSync('python3', ['-c', 'import pty, os; os.waitstatus_to_exitcode'], {
+    stdio: 'ignore',
+  }).status === 0;
+
+/** `sse2ws ...args` on a terminal until `until` shows up in its output; then SIGTERM. */
+async function runOnTerminal(
+  args: readonly string[],
+  env: Record<string, string>,
+  until: string,
+): Promise<Exit & { output: string }> {
+  const child = spawn('python3', ['-c', PTY_RUNNER, process.execPath, 'bin/sse2ws.js', ...args], {
+    cwd: REPO_ROOT,
+    env: cliEnv({ TERM: 'xterm', ...env }),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      if (output.includes(until)) resolve();
+    });
+    void exited.then((exit) =>
+      reject(new Error(`exited ${JSON.stringify(exit)} before "${until}": ${output}`)),
+    );
+  });
+  child.kill('SIGTERM');
+  return { ...(await exited), output: output.replace(/\r\n/g, '\n') };
+}
+
+describe.skipIf(!HAS_PTY)('sse2ws on a terminal', () => {
+  it(
+    'prints a banner with every URL and readable coloured logs',
+    async () => {
+      const { code, output } = await runOnTerminal(['--port', '0'], {}, 'Ctrl+C');
+      expect(code).toBe(0);
+      const base = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(output)?.[1] as string;
+      expect(base).toBeDefined();
+      expect(output).toMatch(new RegExp(`Playground +${base}/\n`));
+      expect(output).toMatch(new RegExp(`WebSocket +${base.replace(/^http/, 'ws')}/ws\n`));
+      expect(output).toMatch(new RegExp(`Socket\\.IO +${base}/socket\\.io/\n`));
+      expect(output).toMatch(new RegExp(`Health +${base}/healthz\n`));
+      expect(output).toMatch(new RegExp(`Readiness +${base}/readyz\n`));
+      expect(output).toMatch(new RegExp(`Metrics +${base}/metrics\n`));
+      expect(output).toMatch(
+        /Upstream +http:\/\/127\.0\.0\.1:\d+\/chat \(embedded demo backend\)\n/,
+      );
+      // pino-pretty: a level word in colour, not JSON.
+      expect(output).toContain('\u001b[');
+      expect(output).toMatch(/INFO.*sse2ws listening/);
+      expect(output).not.toContain('"level":30');
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'leaves the playground out of the banner with --no-playground',
+    async () => {
+      const { output } = await runOnTerminal(['--port', '0', '--no-playground'], {}, 'Ctrl+C');
+      expect(output).toContain('/healthz');
+      expect(output).not.toContain('Playground');
+    },
+    CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'keeps JSON log lines with SSE2WS_LOG_FORMAT=json',
+    async () => {
+      const { output } = await runOnTerminal(
+        ['--port', '0'],
+        { SSE2WS_LOG_FORMAT: 'json' },
+        'Ctrl+C',
+      );
+      const listening = output
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as LogLine)
+        .find((l) => l.msg === 'sse2ws listening');
+      expect(listening?.level).toBe(30);
+      expect(output).toContain(`Health      ${String(listening?.url)}/healthz`);
     },
     CLI_TIMEOUT_MS,
   );

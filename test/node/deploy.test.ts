@@ -1,0 +1,368 @@
+/**
+ * The Dockerfile, deploy/kubernetes.yaml and deploy/nginx.conf agree with the code: port, probe
+ * paths, env var names and values, user, grace period. No container engine runs here, so the files
+ * are read as text (the manifest with a small YAML-subset reader) and what can run, runs: the
+ * image's HEALTHCHECK command and the manifest's probes against a real bridge, and `nginx -t`
+ * when nginx is installed.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_PORT,
+  OPTION_SPECS,
+  parseOptions,
+  type BridgeOptions,
+} from '../../src/core/options.ts';
+import { SOCKET_IO_PATH } from '../../src/core/socketio-protocol.ts';
+import { DEFAULT_CLOSE_WAIT_MS } from '../../src/node/server.ts';
+import { onCleanup, startBridge } from '../helpers/bridge.ts';
+import { REPO_ROOT } from '../helpers/cli-process.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { parseYamlDocuments, type YamlValue } from '../helpers/yaml-subset.ts';
+
+const run = promisify(execFile);
+const read = (path: string) => readFile(join(REPO_ROOT, path), 'utf8');
+const OPTION_ENV_NAMES = new Set(OPTION_SPECS.flatMap((s) => s.env));
+
+// ---- Dockerfile ---------------------------------------------------------------------------------
+
+interface Instruction {
+  name: string;
+  args: string;
+}
+
+/** Instructions grouped by stage (one array per FROM), continuation lines joined. */
+function parseDockerfile(text: string): Instruction[][] {
+  const stages: Instruction[][] = [];
+  let pending = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.endsWith('\\')) {
+      pending += `${line.slice(0, -1).trim()} `;
+      continue;
+    }
+    const full = pending + line;
+    pending = '';
+    const [name = '', ...rest] = full.split(/\s+/);
+    const instruction = { name: name.toUpperCase(), args: rest.join(' ') };
+    if (instruction.name === 'FROM') stages.push([]);
+    stages[stages.length - 1]?.push(instruction);
+  }
+  return stages;
+}
+
+/** `ENV A=1 B=2` (and the legacy `ENV A 1`) as a record. */
+function toEnv(instructions: readonly Instruction[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { name, args } of instructions) {
+    if (name !== 'ENV') continue;
+    if (!args.includes('=')) {
+      const [key = '', ...value] = args.split(' ');
+      env[key] = value.join(' ');
+      continue;
+    }
+    for (const pair of args.split(/\s+/)) {
+      const eq = pair.indexOf('=');
+      env[pair.slice(0, eq)] = pair.slice(eq + 1).replace(/^"(.*)"$/, '$1');
+    }
+  }
+  return env;
+}
+
+const only = (instructions: readonly Instruction[], name: string): Instruction[] =>
+  instructions.filter((i) => i.name === name);
+
+describe('Dockerfile', async () => {
+  const stages = parseDockerfile(await read('Dockerfile'));
+  const build = stages[0] ?? [];
+  const runtime = stages[stages.length - 1] ?? [];
+  const env = toEnv(runtime);
+  const pkg = JSON.parse(await read('package.json')) as {
+    bin: Record<string, string>;
+    engines: { node: string };
+  };
+
+  it('builds in one node:20-bookworm-slim stage and runs in another', () => {
+    expect(stages).toHaveLength(2);
+    expect(build[0]?.args).toBe('node:20-bookworm-slim AS build');
+    expect(runtime[0]?.args).toBe('node:20-bookworm-slim AS runtime');
+    // engines ">=20.19": the node:20 tag is the latest 20.x.
+    expect(pkg.engines.node).toMatch(/^>=20\./);
+  });
+
+  it('installs with npm ci from the lock file and builds the client when that script exists', () => {
+    expect(only(build, 'COPY')[0]?.args).toBe('package.json package-lock.json ./');
+    const runs = only(build, 'RUN').map((i) => i.args);
+    expect(runs[0]).toMatch(/^npm ci\b/);
+    expect(runs[1]).toContain('npm run build:client --if-present');
+    expect(runs[1]).toContain('npm prune --omit=dev');
+  });
+
+  it('runs the package bin as a non-root user', () => {
+    const cmd = JSON.parse(only(runtime, 'CMD')[0]?.args ?? '[]') as string[];
+    expect(cmd).toEqual(['node', pkg.bin.sse2ws]);
+    expect(only(runtime, 'USER').map((i) => i.args)).toEqual(['1000:1000']);
+  });
+
+  it('listens on every interface on the port it exposes, with option env vars only', () => {
+    expect(env.SSE2WS_HOST).toBe('0.0.0.0');
+    expect(only(runtime, 'EXPOSE').map((i) => i.args)).toEqual([String(DEFAULT_PORT)]);
+    expect(env.SSE2WS_PORT).toBe(String(DEFAULT_PORT));
+    for (const name of Object.keys(env).filter((n) => n.startsWith('SSE2WS_'))) {
+      expect(OPTION_ENV_NAMES).toContain(name);
+    }
+    const { options } = parseOptions([], env);
+    expect(options).toMatchObject({ host: '0.0.0.0', port: DEFAULT_PORT });
+  });
+
+  describe('HEALTHCHECK', () => {
+    const healthcheck = only(runtime, 'HEALTHCHECK')[0]?.args ?? '';
+    const command = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD ') + 4)) as string[];
+
+    it('is an exec-form node command (the slim image has no curl)', () => {
+      expect(command[0]).toBe('node');
+      expect(command.join(' ')).toContain('/healthz');
+      expect(command.join(' ')).not.toMatch(/curl|wget/);
+    });
+
+    it('passes against a running bridge on SSE2WS_PORT and fails when nothing listens', async () => {
+      const bridge = await startBridge('http://127.0.0.1:9/chat');
+      const [exe = '', ...args] = command;
+      const node = exe === 'node' ? process.execPath : exe;
+      // Async: the bridge runs in this process and must answer while the probe waits.
+      const probe = async (port: number): Promise<number | null> => {
+        try {
+          await run(node, args, {
+            env: { ...process.env, SSE2WS_PORT: String(port) },
+            timeout: 10_000,
+          });
+          return 0;
+        } catch (error) {
+          return (error as { code?: number | null }).code ?? null;
+        }
+      };
+      expect(await probe(bridge.port)).toBe(0);
+      await bridge.close();
+      expect(await probe(bridge.port)).toBe(1);
+    });
+  });
+});
+
+describe('.dockerignore', async () => {
+  const ignored = (await read('.dockerignore'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+  it('keeps node_modules, git data and tests out of the build context', () => {
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.git', 'test', '.wrangler']));
+  });
+
+  it('keeps what the image needs in it', () => {
+    for (const path of ['bin', 'src', 'package.json', 'package-lock.json']) {
+      expect(ignored).not.toContain(path);
+    }
+  });
+});
+
+// ---- deploy/kubernetes.yaml ---------------------------------------------------------------------
+
+type Obj = { [key: string]: YamlValue };
+const obj = (value: YamlValue | undefined): Obj => {
+  expect(value).toBeTypeOf('object');
+  expect(Array.isArray(value)).toBe(false);
+  return value as Obj;
+};
+const list = (value: YamlValue | undefined): Obj[] => {
+  expect(Array.isArray(value)).toBe(true);
+  return value as Obj[];
+};
+
+describe('deploy/kubernetes.yaml', async () => {
+  const docs = parseYamlDocuments(await read('deploy/kubernetes.yaml')).map(obj);
+  const deployment = obj(docs.find((d) => d.kind === 'Deployment'));
+  const service = obj(docs.find((d) => d.kind === 'Service'));
+  const template = obj(obj(deployment.spec).template);
+  const pod = obj(template.spec);
+  const containers = list(pod.containers);
+  const sidecar = obj(containers.find((c) => c.name === 'sse2ws'));
+  const legacy = obj(containers.find((c) => c.name !== 'sse2ws'));
+  const envList = list(sidecar.env);
+  const env = Object.fromEntries(envList.map((e) => [e.name as string, e.value]));
+  const ports = list(sidecar.ports);
+  const httpPort = obj(ports[0]);
+  const options: BridgeOptions = parseOptions([], env).options;
+
+  it('holds one Deployment and one Service', () => {
+    expect(docs.map((d) => d.kind).sort()).toEqual(['Deployment', 'Service']);
+  });
+
+  it('runs the legacy API and sse2ws in one pod, sse2ws calling the API on loopback', () => {
+    expect(containers).toHaveLength(2);
+    expect(env.SSE2WS_UPSTREAM_URL).toBe('http://127.0.0.1:5000/chat');
+    const apiPort = list(legacy.ports).map((p) => p.containerPort);
+    expect(apiPort).toContain(Number(new URL(options.upstreamUrl as string).port));
+  });
+
+  it('sets only option env vars, as strings, with values the options accept', () => {
+    for (const e of envList) {
+      expect(OPTION_ENV_NAMES).toContain(e.name);
+      expect(e.value).toBeTypeOf('string');
+    }
+    expect(options).toMatchObject({ host: '0.0.0.0', playground: false, logFormat: 'json' });
+  });
+
+  it('exposes the port sse2ws listens on, the one the image exposes', () => {
+    expect(httpPort.containerPort).toBe(options.port);
+    expect(options.port).toBe(DEFAULT_PORT);
+  });
+
+  it('probes readiness on /readyz and liveness on /healthz, on that port', () => {
+    const readiness = obj(obj(sidecar.readinessProbe).httpGet);
+    const liveness = obj(obj(sidecar.livenessProbe).httpGet);
+    expect(readiness).toEqual({ path: '/readyz', port: httpPort.name });
+    expect(liveness).toEqual({ path: '/healthz', port: httpPort.name });
+  });
+
+  it('waits 35 s for the drain and the socket close before the kill', () => {
+    expect(pod.terminationGracePeriodSeconds).toBe(35);
+    const drainS = (options.drainTimeoutMs + DEFAULT_CLOSE_WAIT_MS) / 1000;
+    expect(pod.terminationGracePeriodSeconds as number).toBeGreaterThan(drainS);
+    // The legacy API keeps serving the running streams through the drain.
+    const sleep = obj(obj(obj(legacy.lifecycle).preStop).sleep).seconds as number;
+    expect(sleep).toBeGreaterThanOrEqual(options.drainTimeoutMs / 1000);
+    expect(sleep).toBeLessThan(pod.terminationGracePeriodSeconds as number);
+  });
+
+  it('runs sse2ws as the image user, not root', () => {
+    const security = obj(sidecar.securityContext);
+    expect(security.runAsNonRoot).toBe(true);
+    expect(security.runAsUser).toBe(1000);
+  });
+
+  it('selects the pod from the Deployment and the Service, and routes to sse2ws', () => {
+    const labels = obj(obj(template.metadata).labels);
+    expect(obj(obj(deployment.spec).selector).matchLabels).toEqual(labels);
+    expect(obj(service.spec).selector).toEqual(labels);
+    const targets = list(obj(service.spec).ports).map((p) => p.targetPort);
+    expect(targets).toEqual([httpPort.name]);
+  });
+
+  it('has probe paths a running bridge answers with 200', async () => {
+    const upstream = await startFakeUpstream((_req, res) => {
+      res.writeHead(204).end();
+    });
+    onCleanup(() => upstream.close());
+    const bridge = await startBridge(upstream.url);
+    for (const probe of [sidecar.readinessProbe, sidecar.livenessProbe]) {
+      const res = await fetch(`${bridge.url}${obj(obj(probe).httpGet).path as string}`);
+      expect(res.status).toBe(200);
+    }
+  });
+});
+
+// ---- deploy/nginx.conf --------------------------------------------------------------------------
+
+/** The directives of `location <match> { ... }` (no nested blocks in it). */
+function locationBlock(conf: string, match: string): string[] {
+  const start = conf.indexOf(`location ${match} {`);
+  expect(start, `location ${match}`).toBeGreaterThan(-1);
+  const body = conf.slice(conf.indexOf('{', start) + 1, conf.indexOf('}', start));
+  return body
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter((l) => l !== '');
+}
+
+describe('deploy/nginx.conf', async () => {
+  const conf = await read('deploy/nginx.conf');
+
+  it('maps the Upgrade header to a Connection value', () => {
+    expect(conf).toMatch(/map \$http_upgrade \$connection_upgrade \{\s*default upgrade;/);
+  });
+
+  it('proxies to the port sse2ws listens on by default', () => {
+    expect(conf).toContain(`server 127.0.0.1:${DEFAULT_PORT};`);
+  });
+
+  it.each([
+    ['= /ws', '/ws'],
+    [SOCKET_IO_PATH, SOCKET_IO_PATH],
+  ])('passes upgrades on for location %s, unbuffered, with long timeouts', (match) => {
+    const block = locationBlock(conf, match);
+    expect(block).toEqual(
+      expect.arrayContaining([
+        'proxy_http_version 1.1;',
+        'proxy_set_header Upgrade $http_upgrade;',
+        'proxy_set_header Connection $connection_upgrade;',
+        // The port too: the default Origin check compares the Origin's host with Host.
+        'proxy_set_header Host $http_host;',
+        'proxy_buffering off;',
+      ]),
+    );
+    const defaults = parseOptions([], {}).options;
+    const longestSilenceS =
+      Math.max(defaults.firstFrameTimeoutMs, defaults.idleTimeoutMs, defaults.heartbeatIntervalMs) /
+      1000;
+    for (const directive of ['proxy_read_timeout', 'proxy_send_timeout']) {
+      const line = block.find((l) => l.startsWith(`${directive} `));
+      const seconds = Number(/(\d+)s;$/.exec(line ?? '')?.[1]);
+      expect(seconds, directive).toBeGreaterThan(longestSilenceS);
+    }
+  });
+
+  const hasNginx = spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasNginx)('passes nginx -t', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sse2ws-nginx-'));
+    onCleanup(() => rm(dir, { recursive: true, force: true }));
+    const main = join(dir, 'nginx.conf');
+    await writeFile(
+      main,
+      [
+        `pid ${join(dir, 'nginx.pid')};`,
+        `error_log ${join(dir, 'error.log')};`,
+        'events {}',
+        `http { access_log off; include ${join(REPO_ROOT, 'deploy', 'nginx.conf')}; }`,
+      ].join('\n'),
+    );
+    await expect(run('nginx', ['-t', '-q', '-c', main])).resolves.toBeDefined();
+  });
+});
+
+describe('the YAML subset reader these tests use', () => {
+  it('reads maps, "- key:" items, quoted and plain scalars, lists and documents', () => {
+    const source = [
+      'a: 1 # comment',
+      "b: 'x # not a comment'",
+      'c:',
+      '  - name: n',
+      '    value: "8080"',
+      '  - plain',
+      'd: [x, y]',
+      'e: http://h:1/p',
+      '---',
+      'f: true',
+    ].join('\n');
+    expect(parseYamlDocuments(source)).toEqual([
+      {
+        a: 1,
+        b: 'x # not a comment',
+        c: [{ name: 'n', value: '8080' }, 'plain'],
+        d: ['x', 'y'],
+        e: 'http://h:1/p',
+      },
+      { f: true },
+    ]);
+  });
+
+  it('refuses what it does not understand instead of misreading it', () => {
+    expect(() => parseYamlDocuments('a: |\n  text')).toThrow(/unsupported/);
+    expect(() => parseYamlDocuments('a: 1\n   b: 2')).toThrow(/indentation/);
+    expect(() => parseYamlDocuments('a: 1\na: 2')).toThrow(/duplicate/);
+  });
+});
