@@ -93,6 +93,13 @@ export interface BridgeOptions {
   forwardHeaders: string[];
   /** The upstream's SSE dialect, or `auto` to recognise it per response. @default "auto" */
   upstreamFormat: UpstreamFormat;
+  /**
+   * A JSON config file (request shaping, custom profiles); on Workers the JSON text itself.
+   * @default undefined
+   */
+  config: string | undefined;
+  /** The client event vocabulary: default, socket-module, consultation, or one from the config. @default "default" */
+  profile: string;
   /** How long a stream nobody receives keeps running, waiting for a resume. @default 30000 */
   resumeGraceMs: number;
   /** How long a finished stream stays resumable. @default 60000 */
@@ -286,6 +293,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     group: 'Server',
   }),
   spec({
+    key: 'profile',
+    flag: '--profile',
+    env: ['SSE2WS_PROFILE'],
+    defaultValue: 'default',
+    parse: parseHost,
+    help: 'client event vocabulary: default, socket-module, consultation, or a config profile',
+    valueName: 'name',
+    group: 'Server',
+  }),
+  spec({
     key: 'upstreamUrl',
     flag: '--upstream',
     env: ['SSE2WS_UPSTREAM_URL'],
@@ -344,6 +361,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseUpstreamFormat,
     help: `upstream SSE dialect: ${UPSTREAM_FORMATS.join(', ')}`,
     valueName: 'format',
+    group: 'Upstream',
+  }),
+  spec({
+    key: 'config',
+    flag: '--config',
+    env: ['SSE2WS_CONFIG'],
+    defaultValue: undefined,
+    parse: parseOptionalText,
+    help: 'JSON config file: upstream request shaping and custom profiles',
+    valueName: 'file',
     group: 'Upstream',
   }),
   spec({

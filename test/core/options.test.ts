@@ -100,6 +100,20 @@ const SAMPLES: ReadonlyArray<{
     raw: 'openai',
     value: 'openai',
   },
+  {
+    key: 'config',
+    flag: '--config',
+    env: 'SSE2WS_CONFIG',
+    raw: './sse2ws.json',
+    value: './sse2ws.json',
+  },
+  {
+    key: 'profile',
+    flag: '--profile',
+    env: 'SSE2WS_PROFILE',
+    raw: 'socket-module',
+    value: 'socket-module',
+  },
 
   {
     key: 'resumeGraceMs',
@@ -218,6 +232,8 @@ const OTHER_RAW: Record<Exclude<keyof BridgeOptions, 'playground'>, string> = {
   maxMessageBytes: '16',
   forwardHeaders: 'x-other',
   upstreamFormat: 'anthropic',
+  config: '/etc/other.json',
+  profile: 'consultation',
   resumeGraceMs: '17',
   resumeRetentionMs: '18',
   resumeBufferBytes: '19',
@@ -268,6 +284,8 @@ describe('parseOptions defaults', () => {
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
       forwardHeaders: [...DEFAULT_FORWARD_HEADERS],
       upstreamFormat: 'auto',
+      config: undefined,
+      profile: 'default',
       resumeGraceMs: DEFAULT_RESUME_GRACE_MS,
       resumeRetentionMs: DEFAULT_RESUME_RETENTION_MS,
       resumeBufferBytes: DEFAULT_RESUME_BUFFER_BYTES,
