@@ -266,8 +266,9 @@ const HAS_PTY =
 async function runOnTerminal(
   args: readonly string[],
   env: Record<string, string>,
-  until: string,
+  until: string | readonly string[],
 ): Promise<Exit & { output: string }> {
+  const marks = typeof until === 'string' ? [until] : until;
   const child = spawn('python3', ['-c', PTY_RUNNER, process.execPath, 'bin/sse2ws.js', ...args], {
     cwd: REPO_ROOT,
     env: cliEnv({ TERM: 'xterm', ...env }),
@@ -285,10 +286,12 @@ async function runOnTerminal(
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: string) => {
       output += chunk;
-      if (output.includes(until)) resolve();
+      if (marks.every((mark) => output.includes(mark))) resolve();
     });
     void exited.then((exit) =>
-      reject(new Error(`exited ${JSON.stringify(exit)} before "${until}": ${output}`)),
+      reject(
+        new Error(`exited ${JSON.stringify(exit)} before ${JSON.stringify(marks)}: ${output}`),
+      ),
     );
   });
   child.kill('SIGTERM');
@@ -336,7 +339,8 @@ describe.skipIf(!HAS_PTY)('sse2ws on a terminal', () => {
       const { output } = await runOnTerminal(
         ['--port', '0'],
         { SSE2WS_LOG_FORMAT: 'json' },
-        'Ctrl+C',
+        // The banner (stderr) and the JSON line (stdout) reach the terminal in either order.
+        ['Ctrl+C', '"msg":"sse2ws listening"'],
       );
       const listening = output
         .split('\n')
