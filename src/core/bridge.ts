@@ -8,7 +8,14 @@ import { type Logger, silentLogger } from './logger.ts';
 import { createMemoryRegistry } from './memory-registry.ts';
 import { type BridgeObserver, silentObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
+import {
+  createProfiledSession,
+  isIdentityProfile,
+  type Profile,
+  resolveProfile,
+} from './profiles/index.ts';
 import type { Registry } from './registry.ts';
+import type { BridgeConfig } from './request-shape.ts';
 import { type ClientConnection, Session, type SessionHost } from './session.ts';
 import type { UpstreamClient } from './upstream.ts';
 
@@ -17,24 +24,37 @@ export interface SessionOpener {
   readonly options: BridgeOptions;
   readonly logger: Logger;
   readonly observer: BridgeObserver;
+  /** The client vocabulary sessions speak (the `profile` option). */
+  readonly profile: Profile;
   /** Sessions whose client is still connected. */
   readonly sessions: ReadonlySet<Session>;
   /** A new client connected (its handshake already admitted). */
   openSession(connection: ClientConnection, handshake: Handshake): Session;
 }
 
-/** Open sessions on any host (local or remote), keeping the set of connected ones. */
-export function createSessionOpener(host: SessionHost, logger: Logger): SessionOpener {
+/**
+ * Open sessions on any host (local or remote), keeping the set of connected ones. Sessions speak
+ * `profile` (default: the built-in the `profile` option names).
+ */
+export function createSessionOpener(
+  host: SessionHost,
+  logger: Logger,
+  profile: Profile = resolveProfile(host.options.profile),
+): SessionOpener {
   const sessions = new Set<Session>();
   const { options, observer } = host;
+  const identity = isIdentityProfile(profile);
   return {
     options,
     logger,
     observer,
+    profile,
     sessions,
     openSession(connection, handshake) {
       const forwarded = toForwardedHeaders(handshake, options.forwardHeaders);
-      const session = new Session(host, connection, forwarded, handshake.userId);
+      const session = identity
+        ? new Session(host, connection, forwarded, handshake.userId)
+        : createProfiledSession(host, connection, profile, forwarded, handshake.userId);
       sessions.add(session);
       observer.connectionOpened(connection.protocol);
       session.onClose(() => {
@@ -52,6 +72,8 @@ export interface BridgeDeps {
   /** Where chat_messages go: the resolved upstream URL. */
   upstreamUrl: string;
   upstream: UpstreamClient;
+  /** The config file's content (request shaping, profiles); none unless given. */
+  config?: BridgeConfig | undefined;
   logger?: Logger;
   /** Streams and conversations; in-memory unless given. */
   registry?: Registry;
@@ -77,13 +99,15 @@ export interface Bridge extends SessionOpener {
 /** Build a bridge from its options and injected runtime pieces. */
 export function createBridge(deps: BridgeDeps): Bridge {
   const { options } = deps;
+  // First: a bad profile stops the start before anything is opened.
+  const profile = resolveProfile(options.profile, deps.config?.profiles);
   const logger = deps.logger ?? silentLogger;
   const registry = deps.registry ?? createMemoryRegistry(options);
   const observer = deps.observer ?? silentObserver;
   const streams = createLocalStreamHost({ ...deps, logger, registry, observer });
   let draining = false;
   const host: SessionHost = { ...streams, options, registry, observer, draining: () => draining };
-  const opener = createSessionOpener(host, logger);
+  const opener = createSessionOpener(host, logger, profile);
   return {
     ...opener,
     registry,

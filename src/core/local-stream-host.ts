@@ -4,9 +4,12 @@
  * Durable Object.
  */
 import type { Logger } from './logger.ts';
+import { toBridgeError } from './errors.ts';
+import { type Frame, toStopFrame } from './frame.ts';
 import { type BridgeObserver, markFrameTime, silentObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import type { Registry } from './registry.ts';
+import { type BridgeConfig, type ShapedRequest, toUpstreamRequest } from './request-shape.ts';
 import type { StreamHost } from './session.ts';
 import { Stream } from './stream.ts';
 import type { UpstreamClient } from './upstream.ts';
@@ -17,6 +20,8 @@ export interface LocalStreamHostDeps {
   options: BridgeOptions;
   upstreamUrl: string;
   upstream: UpstreamClient;
+  /** Upstream request shaping (`request`); the chat_message data is POSTed unchanged without. */
+  config?: BridgeConfig | undefined;
   registry: Registry;
   logger: Logger;
   observer?: BridgeObserver;
@@ -36,6 +41,17 @@ export interface LocalStreamHost extends StreamHost {
 export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHost {
   const { options, upstream, upstreamUrl, registry, logger } = deps;
   const observer = deps.observer ?? silentObserver;
+  const { config } = deps;
+  /** Without request shaping the chat_message JSON goes out as it came, unparsed. */
+  const toRequest = (body: string, requestId: string): ShapedRequest =>
+    config?.request === undefined
+      ? { url: upstreamUrl, method: 'POST', body }
+      : toUpstreamRequest(
+          config,
+          upstreamUrl,
+          JSON.parse(body) as Record<string, unknown>,
+          requestId,
+        );
   const running = new Map<string, Stream>();
   const byConversation = new Map<string, Set<string>>();
   const relays = new Set<Promise<void>>();
@@ -105,13 +121,37 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       });
       logger.debug({ requestId }, 'stream started');
       let first = true;
+      const emit = (frame: Frame): void => {
+        if (first) {
+          first = false;
+          // Failures are counted by code; the histogram is the latency of real answers.
+          if (frame.type !== 'error') observer.firstFrame(performance.now() - startedAt);
+        }
+        if (frame.type === 'error') {
+          const code = (frame.content as { code?: unknown }).code;
+          errorCode = typeof code === 'string' ? code : 'upstream_error';
+          observer.upstreamError(errorCode);
+          logger.warn({ requestId, code: errorCode }, 'stream error');
+        }
+        stream.push(frame);
+      };
+      let request: ShapedRequest;
+      try {
+        request = toRequest(body, requestId);
+      } catch (error) {
+        // The stream is claimed already: it ends with the reason instead of never starting.
+        emit({ type: 'error', content: toBridgeError(error).toPayload() });
+        emit(toStopFrame('error'));
+        return;
+      }
       const relay = relayUpstream({
         client: upstream,
-        url: upstreamUrl,
-        body,
+        url: request.url,
+        method: request.method,
+        body: request.body,
         headers: {
           ...headers,
-          'content-type': 'application/json',
+          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
           accept: 'text/event-stream',
           'x-request-id': requestId,
         },
@@ -119,20 +159,7 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         signal: stream.signal,
         whenFlowing: () => stream.whenFlowing(),
         format: options.upstreamFormat,
-        emit: (frame) => {
-          if (first) {
-            first = false;
-            // Failures are counted by code; the histogram is the latency of real answers.
-            if (frame.type !== 'error') observer.firstFrame(performance.now() - startedAt);
-          }
-          if (frame.type === 'error') {
-            const code = (frame.content as { code?: unknown }).code;
-            errorCode = typeof code === 'string' ? code : 'upstream_error';
-            observer.upstreamError(errorCode);
-            logger.warn({ requestId, code: errorCode }, 'stream error');
-          }
-          stream.push(frame);
-        },
+        emit,
       }).finally(() => relays.delete(relay));
       relays.add(relay);
     },

@@ -308,7 +308,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: ['SSE2WS_UPSTREAM_URL'],
     defaultValue: undefined,
     parse: parseUrl,
-    help: 'SSE backend URL (POSTed); none starts the embedded demo backend',
+    help: 'SSE backend URL (POSTed unless the config says otherwise); none starts the embedded demo backend',
     valueName: 'url',
     defaultText: 'none (embedded demo backend)',
     group: 'Upstream',

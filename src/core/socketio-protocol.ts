@@ -1,6 +1,7 @@
 /**
  * The server side of Socket.IO v4 over one accepted WebSocket, for runtimes without the socket.io
- * server (Workers): Engine.IO v4 framing and heartbeat, Socket.IO v5 packets on namespace "/",
+ * server (Workers): Engine.IO v4 framing and heartbeat, Socket.IO v5 packets on one namespace ("/"
+ * unless the options name another, as a profile may),
  * both through the official parsers. Runtime adapters hand the socket's text frames to the
  * {@link SocketIoListener} that {@link acceptSocketIo} returns; it answers through the transport.
  */
@@ -48,6 +49,8 @@ export interface SocketIoProtocolOptions {
   maxPayloadBytes: number;
   /** How long the client has to connect to "/" after the OPEN packet. @default 45000 */
   connectTimeoutMs?: number;
+  /** The one namespace served (the profile's); others get `Invalid namespace`. @default "/" */
+  namespace?: string;
 }
 
 /** Who receives the events of a client connected to "/": a bridge `Session` fits. */
@@ -56,6 +59,11 @@ export interface SocketIoReceiver {
   receive(event: string, data: unknown, reply?: Reply): void;
   /** The client left "/" or the transport closed; called once. */
   close(): void;
+  /**
+   * Where the `error` event that goes with a refused acked message is sent: the session's own
+   * connection, so a profile reshapes it. @default the connection given to the connect handler
+   */
+  readonly connection?: ClientConnection;
 }
 
 /**
@@ -90,9 +98,11 @@ function toEngineText(type: EnginePacketType, data?: string): string {
   return text;
 }
 
-/** One client connection to "/". */
+/** One client connection to the namespace. */
 interface NamespaceSocket {
   receiver: SocketIoReceiver | undefined;
+  /** What emits to this client (given to the connect handler). */
+  connection?: ClientConnection;
   /** Events emitted before the CONNECT reply went out (inside the connect handler). */
   early: Packet[] | undefined;
   active: boolean;
@@ -107,6 +117,7 @@ export function acceptSocketIo(
   options: SocketIoProtocolOptions,
   onConnect: SocketIoConnectHandler,
 ): SocketIoListener {
+  const nsp = options.namespace ?? '/';
   const encoder = new Encoder();
   const decoder = new Decoder();
   let decoded: Packet | undefined;
@@ -128,7 +139,7 @@ export function acceptSocketIo(
   };
   const refuse = (message: string): void => {
     const payload = new BridgeError('bad_message', message).toPayload();
-    sendPacket({ type: PacketType.EVENT, nsp: '/', data: ['error', payload] });
+    sendPacket({ type: PacketType.EVENT, nsp, data: ['error', payload] });
   };
 
   const leave = (): void => {
@@ -165,7 +176,7 @@ export function acceptSocketIo(
   };
 
   const connect = (packet: Packet): void => {
-    if (packet.nsp !== '/') {
+    if (packet.nsp !== nsp) {
       sendPacket({
         type: PacketType.CONNECT_ERROR,
         nsp: packet.nsp,
@@ -173,7 +184,7 @@ export function acceptSocketIo(
       });
       return;
     }
-    if (current) return refuse('already connected to namespace "/"');
+    if (current) return refuse(`already connected to namespace "${nsp}"`);
     const socket: NamespaceSocket = { receiver: undefined, early: [], active: true };
     const connection: ClientConnection = {
       protocol: 'socketio',
@@ -181,17 +192,18 @@ export function acceptSocketIo(
         if (!socket.active) return;
         const out: Packet = {
           type: PacketType.EVENT,
-          nsp: '/',
+          nsp,
           data: data === undefined ? [event] : [event, data],
         };
         if (socket.early) socket.early.push(out);
         else sendPacket(out);
       },
     };
+    socket.connection = connection;
     const fail = (error: unknown): void => {
       socket.active = false;
       const { message, ...data } = toBridgeError(error).toPayload();
-      sendPacket({ type: PacketType.CONNECT_ERROR, nsp: '/', data: { message, data } });
+      sendPacket({ type: PacketType.CONNECT_ERROR, nsp, data: { message, data } });
     };
     const join = (receiver: SocketIoReceiver): void => {
       // The transport went away while an async handler ran: the receiver has nobody to serve.
@@ -202,7 +214,7 @@ export function acceptSocketIo(
       socket.receiver = receiver;
       cancelTimer(connectTimer);
       current = socket;
-      sendPacket({ type: PacketType.CONNECT, nsp: '/', data: { sid: crypto.randomUUID() } });
+      sendPacket({ type: PacketType.CONNECT, nsp, data: { sid: crypto.randomUUID() } });
       const early = socket.early ?? [];
       socket.early = undefined;
       for (const out of early) sendPacket(out);
@@ -228,10 +240,12 @@ export function acceptSocketIo(
 
   const event = (packet: Packet): void => {
     const socket = current;
-    if (packet.nsp !== '/' || !socket?.receiver) return refuse('not connected to this namespace');
+    if (packet.nsp !== nsp || !socket?.receiver) return refuse('not connected to this namespace');
     const [name, data] = packet.data as unknown[];
     if (typeof name !== 'string') return refuse('event name must be a string');
     const id = packet.id;
+    const errors = socket.receiver.connection ?? socket.connection;
+    if (!errors) return refuse('not connected to this namespace');
     let reply: Reply | undefined;
     if (id !== undefined) {
       let answered = false;
@@ -240,9 +254,9 @@ export function acceptSocketIo(
         if (answered || !socket.active) return;
         answered = true;
         const ack = (value: unknown) =>
-          sendPacket({ type: PacketType.ACK, nsp: '/', id, data: [value] });
+          sendPacket({ type: PacketType.ACK, nsp, id, data: [value] });
         if ('error' in outcome) {
-          sendPacket({ type: PacketType.EVENT, nsp: '/', data: ['error', outcome.error] });
+          errors.send('error', outcome.error);
           ack({ error: outcome.error });
         } else {
           ack(outcome.data);
@@ -282,7 +296,7 @@ export function acceptSocketIo(
       case PacketType.EVENT:
         return event(packet);
       case PacketType.DISCONNECT:
-        if (packet.nsp === '/') leave();
+        if (packet.nsp === nsp) leave();
         return;
       default:
         return refuse(`Socket.IO packet type ${packet.type} is not accepted from clients`);

@@ -12,6 +12,7 @@ import {
   type UpstreamFormat,
 } from './dialects/index.ts';
 import { DONE, toFrame } from './sse-mapping.ts';
+import type { UpstreamMethod } from './request-shape.ts';
 import type { UpstreamClient } from './upstream.ts';
 import { cancelTimer, type Timer } from './timers.ts';
 
@@ -34,7 +35,10 @@ export interface RelayTimeouts {
 export interface RelayInput {
   client: UpstreamClient;
   url: string;
-  body: string;
+  /** @default "POST" */
+  method?: UpstreamMethod;
+  /** JSON text; none for GET. */
+  body?: string | undefined;
   headers: Record<string, string>;
   timeouts: RelayTimeouts;
   /** Aborted when the stream is cancelled; the relay then ends quietly. */
@@ -114,6 +118,7 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
   try {
     const response = await input.client({
       url: input.url,
+      method: input.method ?? 'POST',
       body: input.body,
       headers: input.headers,
       signal: abort.signal,

@@ -3,12 +3,15 @@
  * Workers the global fetch; both turn connection failures into BridgeErrors.
  */
 import { BridgeError } from './errors.ts';
+import type { UpstreamMethod } from './request-shape.ts';
 
 /** One upstream request as the core builds it. */
 export interface UpstreamRequest {
   url: string;
-  /** The chat_message data as JSON, unchanged. */
-  body: string;
+  /** POST unless the config's `request.method` says GET. */
+  method: UpstreamMethod;
+  /** JSON text: the chat_message data unchanged, or the config's body template filled; none for GET. */
+  body?: string | undefined;
   headers: Record<string, string>;
   /** Aborting it must abort the request and end the body iteration. */
   signal: AbortSignal;
@@ -75,8 +78,8 @@ export function createFetchUpstream(fetchFn: typeof fetch): UpstreamClient {
     let response: Response;
     try {
       response = await fetchFn(request.url, {
-        method: 'POST',
-        body: request.body,
+        method: request.method,
+        ...(request.body === undefined ? {} : { body: request.body }),
         headers: request.headers,
         signal: request.signal,
         // Only configuration chooses the upstream host.

@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { helpText, OptionError, parseOptions } from '../core/options.ts';
+import type { BridgeConfig } from '../core/request-shape.ts';
 import { toBanner } from './banner.ts';
+import { loadConfigFile } from './config.ts';
 import { startDemoBackend } from './demo-backend.ts';
 import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
 import { type NodeBridgeServer, startNodeServer } from './server.ts';
@@ -48,6 +50,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return;
   }
   const { options } = parsed;
+  let config: BridgeConfig | undefined;
+  try {
+    config = options.config === undefined ? undefined : loadConfigFile(options.config);
+  } catch (error) {
+    // ConfigError is an OptionError: a bad config file fails like a bad option.
+    if (error instanceof OptionError) {
+      process.stderr.write(`sse2ws: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   const logger = createNodeLogger(
     options.logLevel,
     toResolvedLogFormat(options.logFormat, process.stdout.isTTY === true),
@@ -62,9 +75,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   let bridge: NodeBridgeServer;
   try {
-    bridge = await startNodeServer(options, { upstreamUrl, logger });
+    bridge = await startNodeServer(options, { upstreamUrl, config, logger });
   } catch (error) {
     await demo?.close();
+    // An unknown --profile or a bad custom profile surfaces here: one line, like a bad option.
+    if (error instanceof OptionError) {
+      process.stderr.write(`sse2ws: ${error.message}\n`);
+      process.exit(2);
+    }
     if ((error as NodeJS.ErrnoException).syscall !== 'listen') throw error;
     // An operator error (port taken, no permission, bad address), not a crash: one line, like a
     // bad option, instead of an unhandled-rejection stack trace.

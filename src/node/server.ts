@@ -25,8 +25,10 @@ import {
   type ReadinessCheck,
   toReadinessResponse,
 } from '../core/readiness.ts';
+import type { BridgeConfig } from '../core/request-shape.ts';
 import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
 import { createClientBundle } from './client-bundle.ts';
+import { loadConfigFile } from './config.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
 import { mountPlayground } from './playground.ts';
@@ -68,6 +70,8 @@ export interface NodeBridgeServer {
 /** What a Node bridge is built from besides its options. */
 export interface NodeServerDeps {
   upstreamUrl: string;
+  /** The config file's content; read from `options.config` unless given. */
+  config?: BridgeConfig | undefined;
   logger?: Logger;
   /** Hooks called beside the ones behind `/metrics`. */
   observer?: BridgeObserver;
@@ -102,12 +106,15 @@ export async function startNodeServer(
   deps: NodeServerDeps,
 ): Promise<NodeBridgeServer> {
   const logger = deps.logger ?? silentLogger;
+  const config =
+    deps.config ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
   const upstream = createNodeUpstream(options);
   const metrics = createNodeMetrics();
   const bridge = createBridge({
     options,
     upstreamUrl: deps.upstreamUrl,
     upstream: upstream.client,
+    config,
     logger,
     observer: deps.observer ? toFanOutObserver(metrics.observer, deps.observer) : metrics.observer,
   });
@@ -151,6 +158,8 @@ export async function startNodeServer(
   const honoUpgrade = server.listeners('upgrade')[0] as UpgradeListener;
   server.removeAllListeners('upgrade');
   const io = attachSocketIo(server, bridge, admission);
+  // Clients live in the profile's namespace; io.sockets is only the root one.
+  const clients = io.of(bridge.profile.namespace);
   server.removeAllListeners('upgrade');
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').startsWith(SOCKET_IO_PATH)) {
@@ -179,7 +188,7 @@ export async function startNodeServer(
       bridge.startDraining();
       readiness.startDraining();
       for (const client of wss.clients) client.terminate();
-      io.disconnectSockets(true);
+      clients.disconnectSockets(true);
       await bridge.close();
       // io.close() also closes the HTTP server, which waits for idle keep-alive sockets.
       const closed = new Promise<void>((resolve) => io.close(() => resolve()));
@@ -197,18 +206,18 @@ export async function startNodeServer(
       gone.push(new Promise((resolve) => client.once('close', resolve)));
       client.close(ERROR_TABLE.server_shutdown.closeCode, 'server shutting down');
     }
-    for (const socket of io.sockets.sockets.values()) {
+    for (const socket of clients.sockets.values()) {
       gone.push(new Promise((resolve) => socket.conn.once('close', resolve)));
     }
     logger.info(
       {
         ws: wss.clients.size,
-        socketio: io.sockets.sockets.size,
+        socketio: clients.sockets.size,
         closeCode: ERROR_TABLE.server_shutdown.closeCode,
       },
       'drain: closing client connections',
     );
-    io.disconnectSockets(true);
+    clients.disconnectSockets(true);
     if (!(await settlesWithin(Promise.all(gone), DEFAULT_CLOSE_WAIT_MS))) {
       logger.warn(
         { waitedMs: DEFAULT_CLOSE_WAIT_MS },

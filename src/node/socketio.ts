@@ -6,6 +6,7 @@ import type { Server as HttpServer, IncomingHttpHeaders } from 'node:http';
 import { Server as SocketIoServer, type Socket } from 'socket.io';
 import type { Admission } from '../core/admission.ts';
 import type { Bridge } from '../core/bridge.ts';
+import { BridgeError } from '../core/errors.ts';
 import type { Handshake } from '../core/handshake.ts';
 import type { Reply } from '../core/session.ts';
 import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
@@ -40,9 +41,10 @@ function toBufferedBytes(conn: EngineConnection): number {
 }
 
 /**
- * Attach a Socket.IO server for the bridge to `server`. Every connect (long-polling or WebSocket)
- * goes through `admission`; a refusal reaches the client as `connect_error` with
- * `data: {code, message}`.
+ * Attach a Socket.IO server for the bridge to `server`. Clients connect to the namespace of the
+ * bridge's profile (`/` unless the profile says otherwise; only that one is served). Every connect
+ * (long-polling or WebSocket) goes through `admission`; a refusal reaches the client as
+ * `connect_error` with `data: {code, message}`.
  */
 export function attachSocketIo(
   server: HttpServer,
@@ -65,7 +67,17 @@ export function attachSocketIo(
       : {}),
   });
   const admitted = new WeakMap<Socket, Handshake>();
-  io.use(async (socket, next) => {
+  const { namespace } = bridge.profile;
+  const nsp = io.of(namespace);
+  if (nsp !== io.sockets) {
+    // The root namespace always exists in socket.io: refuse it rather than serve nothing there.
+    io.use((_socket, next) => {
+      const message = `this bridge serves Socket.IO on namespace "${namespace}" (profile ${bridge.profile.name})`;
+      const payload = new BridgeError('bad_request', message).toPayload();
+      next(Object.assign(new Error(payload.message), { data: payload }));
+    });
+  }
+  nsp.use(async (socket, next) => {
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
     const result = await admission.admit({
       protocol: 'socketio',
@@ -80,7 +92,7 @@ export function attachSocketIo(
     admitted.set(socket, result.handshake);
     next();
   });
-  io.on('connection', (socket) => {
+  nsp.on('connection', (socket) => {
     const handshake = admitted.get(socket);
     // Unreachable: io.use above admitted every socket that connects.
     if (!handshake) return void socket.disconnect(true);
@@ -103,7 +115,8 @@ export function attachSocketIo(
           if (answered) return;
           answered = true;
           if ('error' in outcome) {
-            socket.emit('error', outcome.error);
+            // Through the session's connection, so a profile reshapes it like any `error`.
+            session.connection.send('error', outcome.error);
             ack({ error: outcome.error });
           } else {
             ack(outcome.data);

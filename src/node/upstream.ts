@@ -28,9 +28,9 @@ export function createNodeUpstream(options: { connectTimeoutMs: number }): NodeU
     try {
       response = await request(req.url, {
         dispatcher: agent,
-        method: 'POST',
+        method: req.method,
         headers: req.headers,
-        body: req.body,
+        body: req.body ?? null,
         signal: req.signal,
       });
     } catch (error) {

@@ -4,6 +4,7 @@
  */
 import { handleDemoChat } from '../core/demo-backend.ts';
 import { type BridgeOptions, parseOptions } from '../core/options.ts';
+import { type BridgeConfig, parseBridgeConfigText } from '../core/request-shape.ts';
 import { createFetchUpstream, type UpstreamClient } from '../core/upstream.ts';
 
 /** Bindings and vars of the Worker and its Durable Objects. */
@@ -15,15 +16,39 @@ export interface Env {
   [variable: string]: unknown;
 }
 
-/** The options of this deployment (vars are read once per isolate). */
+/**
+ * The options of this deployment (vars are read once per isolate). `SSE2WS_CONFIG` holds the
+ * config JSON itself (a Worker has no files); it is checked here too, so a bad one fails like a
+ * bad option.
+ * @throws OptionError (or its ConfigError) naming the var and the problem.
+ */
 export function loadOptions(env: Env): BridgeOptions {
-  const cache = optionsCache.get(env);
+  return loadDeployment(env).options;
+}
+
+/** The parsed `SSE2WS_CONFIG`, or undefined when none is set. */
+export function loadConfig(env: Env): BridgeConfig | undefined {
+  return loadDeployment(env).config;
+}
+
+interface Deployment {
+  options: BridgeOptions;
+  config: BridgeConfig | undefined;
+}
+
+function loadDeployment(env: Env): Deployment {
+  const cache = deploymentCache.get(env);
   if (cache) return cache;
   const { options } = parseOptions([], env);
-  optionsCache.set(env, options);
-  return options;
+  const config =
+    options.config === undefined
+      ? undefined
+      : parseBridgeConfigText(options.config, 'SSE2WS_CONFIG');
+  const deployment = { options, config };
+  deploymentCache.set(env, deployment);
+  return deployment;
 }
-const optionsCache = new WeakMap<Env, BridgeOptions>();
+const deploymentCache = new WeakMap<Env, Deployment>();
 
 /** Where the demo upstream answers when no SSE2WS_UPSTREAM_URL is configured. */
 export const DEMO_UPSTREAM_URL = 'https://demo.sse2ws.invalid/chat';

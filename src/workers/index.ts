@@ -9,8 +9,9 @@ import { createSessionOpener } from '../core/bridge.ts';
 import { createHttpApp } from '../core/http-app.ts';
 import { silentObserver } from '../core/observer.ts';
 import { OptionError } from '../core/options.ts';
+import { resolveProfile } from '../core/profiles/resolve.ts';
 import type { SessionHost } from '../core/session.ts';
-import { type Env, loadOptions } from './env.ts';
+import { type Env, loadConfig, loadOptions } from './env.ts';
 import { createWorkersLogger } from './logger.ts';
 import { createObjectRegistry } from './registry.ts';
 import { mountSocketIo } from './socketio.ts';
@@ -32,7 +33,8 @@ function appFor(env: Env): App {
     registry: createObjectRegistry(env),
     observer: silentObserver,
   };
-  const opener = createSessionOpener(host, createWorkersLogger(options.logLevel));
+  const profile = resolveProfile(options.profile, loadConfig(env)?.profiles);
+  const opener = createSessionOpener(host, createWorkersLogger(options.logLevel), profile);
   const admission = createAdmission(opener, { fetch });
   const app = createHttpApp({
     bridge: opener,

@@ -45,6 +45,7 @@ export function mountSocketIo(app: Hono, opener: SessionOpener, admission: Admis
         pingIntervalMs: options.heartbeatIntervalMs,
         pingTimeoutMs: options.heartbeatTimeoutMs,
         maxPayloadBytes: options.maxMessageBytes,
+        namespace: opener.profile.namespace,
       },
       async (auth, connection) => {
         const result = await admission.admit({
@@ -56,6 +57,7 @@ export function mountSocketIo(app: Hono, opener: SessionOpener, admission: Admis
         if (!result.ok) throw result.error;
         const session = opener.openSession(connection, result.handshake);
         return {
+          connection: session.connection,
           receive: (event, data, reply) => session.receive(event, data, reply),
           close() {
             session.close();

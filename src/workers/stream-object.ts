@@ -6,7 +6,7 @@
 import { createLocalStreamHost, type LocalStreamHost } from '../core/local-stream-host.ts';
 import { createMemoryRegistry } from '../core/memory-registry.ts';
 import { type Registry, type StreamInfo, streamTopic } from '../core/registry.ts';
-import { type Env, loadOptions, toUpstream } from './env.ts';
+import { type Env, loadConfig, loadOptions, toUpstream } from './env.ts';
 import { createWorkersLogger } from './logger.ts';
 import {
   acceptObjectSocket,
@@ -57,6 +57,7 @@ export class StreamObject implements DurableObject {
       options,
       upstreamUrl: upstream.url,
       upstream: upstream.client,
+      config: loadConfig(env),
       registry: this.registry,
       logger,
     });

@@ -302,7 +302,11 @@ describe.skipIf(!HAS_PTY)('sse2ws on a terminal', () => {
   it(
     'prints a banner with every URL and readable coloured logs',
     async () => {
-      const { code, output } = await runOnTerminal(['--port', '0'], {}, 'Ctrl+C');
+      // The banner (stderr) and the log line (stdout) reach the terminal in either order.
+      const { code, output } = await runOnTerminal(['--port', '0'], {}, [
+        'Ctrl+C',
+        'sse2ws listening',
+      ]);
       expect(code).toBe(0);
       const base = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(output)?.[1] as string;
       expect(base).toBeDefined();
