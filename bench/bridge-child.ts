@@ -1,0 +1,22 @@
+/** B / B': sse2ws itself, as the CLI would run it, tuned so no limit is what gets measured. */
+import { defaultOptions } from '../src/core/options.ts';
+import { startNodeServer } from '../src/node/server.ts';
+import { reportReady, upstreamUrlFromEnv } from './child-ipc.ts';
+
+/** Far above any load the harness makes: the limits are not what is measured. */
+const UNLIMITED = 1_000_000;
+
+const server = await startNodeServer(
+  {
+    ...defaultOptions(),
+    port: 0,
+    host: '127.0.0.1',
+    playground: false,
+    logLevel: 'silent',
+    rateLimit: 0,
+    maxConnections: UNLIMITED,
+    maxStreamsPerConnection: UNLIMITED,
+  },
+  { upstreamUrl: upstreamUrlFromEnv() },
+);
+reportReady(server.port);

@@ -1,0 +1,133 @@
+/** One measurement each: a latency run, a saturation run, time to first frame, idle RSS, syscalls. */
+import { spawn } from 'node:child_process';
+import type { ChildHandle } from './children.ts';
+import { connectArm, connectMany, type Arm } from './clients.ts';
+import { percentile, sortedOf } from './stats.ts';
+
+const now = () => Number(process.hrtime.bigint());
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Latency percentiles of one run, µs. */
+export interface LatencyRun {
+  p50: number;
+  p90: number;
+  p99: number;
+  frames: number;
+  expected: number;
+  /** Every sample, µs, so a block can pool its two runs of an arm. */
+  samples: number[];
+}
+
+/**
+ * `streams` clients, one stream each at `rate` frames/s for `seconds`. Starts are spread over one
+ * frame interval so the upstream does not emit every stream's frame in the same tick.
+ */
+export async function latencyRun(
+  arm: Arm,
+  url: string,
+  p: { streams: number; rate: number; seconds: number; size: number },
+): Promise<LatencyRun> {
+  const clients = await connectMany(arm, url, p.streams);
+  const count = Math.round(p.rate * p.seconds);
+  const samples: number[] = [];
+  const gapMs = 1000 / p.rate / p.streams;
+  await Promise.all(
+    clients.map(async (client, i) => {
+      await sleep(i * gapMs);
+      await client.stream({ rate: p.rate, size: p.size, count }, (content, recvNs) =>
+        samples.push((recvNs - content.t) / 1000),
+      );
+    }),
+  );
+  for (const c of clients) c.close();
+  const sorted = sortedOf(samples);
+  return {
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    frames: samples.length,
+    expected: count * p.streams,
+    samples,
+  };
+}
+
+/** Pool runs' samples into percentiles. */
+export function pooled(runs: LatencyRun[]): { p50: number; p90: number; p99: number } {
+  const sorted = sortedOf(runs.flatMap((r) => r.samples));
+  return { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99) };
+}
+
+/** Throughput and CPU of one as-fast-as-possible run. */
+export interface SaturationRun {
+  frames: number;
+  framesPerSecond: number;
+  /** The relay's CPU per delivered frame, µs (NaN for A0: there is no relay). */
+  relayCpuUsPerFrame: number;
+  upstreamCpuUsPerFrame: number;
+}
+
+/** `streams` connections each pulling `frames` frames of `size` bytes with no pacing. */
+export async function saturationRun(
+  arm: Arm,
+  url: string,
+  relay: ChildHandle | undefined,
+  upstream: ChildHandle,
+  p: { streams: number; frames: number; size: number },
+): Promise<SaturationRun> {
+  const clients = await connectMany(arm, url, p.streams);
+  let frames = 0;
+  const [r0, u0] = await Promise.all([relay?.stats(), upstream.stats()]);
+  const t0 = now();
+  await Promise.all(
+    clients.map((c) => c.stream({ rate: 0, size: p.size, count: p.frames }, () => frames++)),
+  );
+  const seconds = (now() - t0) / 1e9;
+  const [r1, u1] = await Promise.all([relay?.stats(), upstream.stats()]);
+  for (const c of clients) c.close();
+  return {
+    frames,
+    framesPerSecond: frames / seconds,
+    relayCpuUsPerFrame: r0 && r1 ? (r1.cpuUs - r0.cpuUs) / frames : NaN,
+    upstreamCpuUsPerFrame: (u1.cpuUs - u0.cpuUs) / frames,
+  };
+}
+
+/** Connect + send + first frame, ms, on a new connection. */
+export async function timeToFirstFrame(arm: Arm, url: string): Promise<number> {
+  const t0 = now();
+  const client = await connectArm(arm, url);
+  let first = NaN;
+  await client.stream({ rate: 0, size: 64, count: 1 }, (_content, recvNs) => {
+    first = recvNs;
+  });
+  client.close();
+  return (first - t0) / 1e6;
+}
+
+/** RSS growth per idle `/ws` connection, bytes: slope between 0 and `n` connections. */
+export async function rssPerIdleConnection(child: ChildHandle, n: number): Promise<number> {
+  const before = await child.stats(true);
+  const clients = await connectMany('B', child.url, n);
+  await sleep(500);
+  const after = await child.stats(true);
+  for (const c of clients) c.close();
+  return (after.rss - before.rss) / n;
+}
+
+/** Syscalls the process `pid` makes while `work` runs (strace -c -f), or NaN if strace failed. */
+export async function countSyscalls(pid: number, work: () => Promise<void>): Promise<number> {
+  const strace = spawn('strace', ['-c', '-f', '-p', String(pid)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  strace.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => strace.once('exit', () => resolve()));
+  // Attaching to every thread takes a moment; work before that would go uncounted.
+  await sleep(500);
+  await work();
+  strace.kill('SIGINT');
+  await exited;
+  const total = stderr.split('\n').find((line) => /\stotal\s*$/.test(line));
+  const calls = total?.trim().split(/\s+/)[3];
+  return calls === undefined ? NaN : Number(calls);
+}

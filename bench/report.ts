@@ -1,0 +1,177 @@
+/** The Markdown table and the hand-written SVG bar chart of a benchmark run. */
+import type { Arm } from './clients.ts';
+import { fmtSpread, spreadOf } from './stats.ts';
+
+/** One arm in one latency block (µs; `added*` is minus A0 of the same block). */
+export interface LatencyRow {
+  block: number;
+  arm: Arm;
+  streams: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  addedP50: number;
+  addedP90: number;
+  addedP99: number;
+  lost: number;
+  noiseP50: number;
+  noiseP99: number;
+}
+
+/** Everything a run measured. */
+export interface Results {
+  quick: boolean;
+  config: unknown;
+  a3: string;
+  latency: LatencyRow[];
+  scale: LatencyRow[];
+  saturation: Array<{
+    block: number;
+    arm: Arm;
+    size: number;
+    framesPerSecond: number;
+    cpuUsPerFrame: number;
+    cpuVsA1: number;
+    fpsVsA1: number;
+  }>;
+  ttff: Array<{ round: number; arm: Arm; coldMs: number; warmMs: number }>;
+  syscalls: Array<{ arm: Arm; frames: number; calls: number; perFrame: number }>;
+  rss: { connections: number; bareBytes: number; bridgeBytes: number; ratio: number } | undefined;
+}
+
+const ARMS: Arm[] = ['A0', 'A1', 'A2', 'B', "B'"];
+const LABELS: Record<Arm, string> = {
+  A0: 'A0 direct SSE (floor)',
+  A1: 'A1 naive ws relay',
+  A2: 'A2 naive Socket.IO relay',
+  B: 'B sse2ws /ws',
+  "B'": "B' sse2ws Socket.IO",
+};
+
+function col<T>(rows: T[], pick: (r: T) => number, digits = 0): string {
+  return fmtSpread(spreadOf(rows.map(pick)), digits);
+}
+
+function latencyTable(rows: LatencyRow[], title: string): string[] {
+  if (rows.length === 0) return [];
+  const blocks = new Set(rows.map((r) => r.block)).size;
+  const out = [
+    `### ${title}: ${rows[0]?.streams} streams x 50 frames/s, 64 B frames, ${blocks} block(s)`,
+    '',
+    'µs; median over blocks (min–max). "+" columns: minus A0 of the same block.',
+    '',
+    '| arm | p50 | p90 | p99 | +p50 | +p90 | +p99 | frames lost |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const arm of ARMS) {
+    const r = rows.filter((x) => x.arm === arm);
+    if (r.length === 0) continue;
+    const lost = r.reduce((n, x) => n + x.lost, 0);
+    out.push(
+      `| ${LABELS[arm]} | ${col(r, (x) => x.p50)} | ${col(r, (x) => x.p90)} | ${col(r, (x) => x.p99)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP50)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP90)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP99)} | ${lost} |`,
+    );
+  }
+  const a0 = rows.filter((x) => x.arm === 'A0');
+  out.push(
+    `| noise floor (A0 vs A0, \\|Δ\\|) | ${col(a0, (x) => x.noiseP50)} | | ${col(a0, (x) => x.noiseP99)} | | | | |`,
+    '',
+  );
+  return out;
+}
+
+/** The report as Markdown. */
+export function renderMarkdown(r: Results, seconds: number): string {
+  const out = [`## sse2ws benchmark (${r.quick ? 'quick' : 'full'}, ${seconds.toFixed(0)} s)`, ''];
+  out.push(`A3 Flask-SocketIO: ${r.a3}.`, '');
+  out.push(...latencyTable(r.latency, 'Added latency'));
+  out.push(...latencyTable(r.scale, 'Added latency at scale'));
+
+  out.push('### Saturation (as fast as possible, 4 streams)', '');
+  out.push('Median over blocks (min–max); CPU is the relay process only (user + system).', '');
+  out.push('| arm | frame | frames/s | CPU µs/frame | CPU vs A1 | frames/s vs A1 |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const size of [...new Set(r.saturation.map((x) => x.size))]) {
+    for (const arm of ARMS) {
+      const s = r.saturation.filter((x) => x.arm === arm && x.size === size);
+      if (s.length === 0) continue;
+      out.push(
+        `| ${LABELS[arm]} | ${size} B | ${col(s, (x) => x.framesPerSecond)} | ${arm === 'A0' ? '—' : col(s, (x) => x.cpuUsPerFrame, 1)} | ${arm === 'A0' ? '—' : col(s, (x) => x.cpuVsA1, 2)} | ${col(s, (x) => x.fpsVsA1, 2)} |`,
+      );
+    }
+  }
+  out.push('');
+
+  out.push('### Time to first frame (new connection + request + first frame, ms)', '');
+  out.push('| arm | cold (first request after start) | warm (median of the next 5) |');
+  out.push('| --- | ---: | ---: |');
+  for (const arm of ARMS) {
+    const t = r.ttff.filter((x) => x.arm === arm);
+    if (t.length > 0)
+      out.push(
+        `| ${LABELS[arm]} | ${col(t, (x) => x.coldMs, 1)} | ${col(t, (x) => x.warmMs, 2)} |`,
+      );
+  }
+  out.push('');
+
+  if (r.syscalls.length > 0) {
+    out.push('### Syscalls per frame (strace -c -f, 64 B frames at saturation)', '');
+    out.push('| arm | frames | syscalls | per frame |', '| --- | ---: | ---: | ---: |');
+    for (const s of r.syscalls)
+      out.push(`| ${LABELS[s.arm]} | ${s.frames} | ${s.calls} | ${s.perFrame.toFixed(2)} |`);
+    out.push('');
+  } else out.push('Syscalls: skipped (strace not installed).', '');
+
+  if (r.rss) {
+    out.push(`### RSS per idle connection (slope over ${r.rss.connections} /ws connections)`, '');
+    out.push('| server | bytes per connection |', '| --- | ---: |');
+    out.push(`| bare ws server | ${r.rss.bareBytes.toFixed(0)} |`);
+    out.push(
+      `| sse2ws /ws | ${r.rss.bridgeBytes.toFixed(0)} (${r.rss.ratio.toFixed(2)} x bare) |`,
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+/** Two bar panels (added p50, added p99 over A0, median over blocks), one bar per relay arm. */
+export function renderSvg(r: Results): string {
+  const arms = ARMS.filter((a) => a !== 'A0');
+  const panels = [
+    { title: 'added p50 over A0 (µs)', pick: (x: LatencyRow) => x.addedP50 },
+    { title: 'added p99 over A0 (µs)', pick: (x: LatencyRow) => x.addedP99 },
+  ];
+  const W = 360;
+  const H = 240;
+  const parts: string[] = [];
+  panels.forEach((panel, i) => {
+    const values = arms.map(
+      (a) => spreadOf(r.latency.filter((x) => x.arm === a).map(panel.pick)).median,
+    );
+    const max = Math.max(1, ...values.filter(Number.isFinite).map(Math.abs));
+    const x0 = i * W;
+    parts.push(`<text x="${x0 + 20}" y="20" font-size="13">${panel.title}</text>`);
+    values.forEach((v, j) => {
+      const h = Number.isFinite(v) ? (Math.max(0, v) / max) * (H - 80) : 0;
+      const x = x0 + 30 + j * 75;
+      parts.push(
+        `<rect x="${x}" y="${H - 40 - h}" width="50" height="${h}" fill="${j < 2 ? '#999' : '#2a6'}"/>`,
+      );
+      parts.push(
+        `<text x="${x + 25}" y="${H - 45 - h}" font-size="11" text-anchor="middle">${Number.isFinite(v) ? v.toFixed(0) : '—'}</text>`,
+      );
+      parts.push(
+        `<text x="${x + 25}" y="${H - 22}" font-size="12" text-anchor="middle">${arms[j]}</text>`,
+      );
+    });
+    parts.push(
+      `<line x1="${x0 + 20}" y1="${H - 40}" x2="${x0 + W - 20}" y2="${H - 40}" stroke="#000"/>`,
+    );
+  });
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W * 2}" height="${H}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}

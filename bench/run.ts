@@ -1,0 +1,258 @@
+/**
+ * The benchmark: the same fake SSE upstream consumed directly (A0, the floor), through naive
+ * relays (A1 ws, A2 Socket.IO), Flask-SocketIO (A3, when installed) and sse2ws (B `/ws`,
+ * B' Socket.IO). Arms run interleaved in blocks, each block in ABBA order, so drift of the host
+ * hits every arm alike. Writes bench/out/results.jsonl, results.md and latency.svg.
+ *
+ *   npm run bench          # the full run, under 10 minutes
+ *   npm run bench:quick    # under 2 minutes
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startChild, type ChildHandle } from './children.ts';
+import type { Arm } from './clients.ts';
+import {
+  countSyscalls,
+  latencyRun,
+  pooled,
+  rssPerIdleConnection,
+  saturationRun,
+  timeToFirstFrame,
+  type LatencyRun,
+} from './measure.ts';
+import { renderMarkdown, renderSvg, type Results } from './report.ts';
+import { spreadOf } from './stats.ts';
+
+const QUICK = process.argv.includes('--quick');
+
+/** Sizes of every part; quick keeps the same shape with fewer blocks, streams and frames. */
+const CONFIG = QUICK
+  ? {
+      blocks: 2,
+      latency: { streams: 50, rate: 50, seconds: 2, size: 64 },
+      scale: undefined,
+      saturation: { blocks: 1, streams: 4, frames: 5_000, sizes: [64, 1024] },
+      ttffRounds: 1,
+      warmRequests: 5,
+      idleConnections: 500,
+      strace: { streams: 2, frames: 2_000 },
+    }
+  : {
+      blocks: 4,
+      latency: { streams: 200, rate: 50, seconds: 5, size: 64 },
+      scale: { streams: 1_000, rate: 50, seconds: 5, size: 64 },
+      saturation: { blocks: 3, streams: 4, frames: 10_000, sizes: [64, 1024] },
+      ttffRounds: 3,
+      warmRequests: 5,
+      idleConnections: 2_000,
+      strace: { streams: 2, frames: 5_000 },
+    };
+
+const RELAY_FILES: Record<Exclude<Arm, 'A0'>, string> = {
+  A1: './naive-ws-relay.ts',
+  A2: './naive-sio-relay.ts',
+  B: './bridge-child.ts',
+  "B'": './bridge-child.ts',
+};
+const ARMS: Arm[] = ['A0', 'A1', 'A2', 'B', "B'"];
+const RELAYS = ARMS.filter((a): a is Exclude<Arm, 'A0'> => a !== 'A0');
+
+const outDir = fileURLToPath(new URL('./out/', import.meta.url));
+mkdirSync(outDir, { recursive: true });
+const jsonl = `${outDir}results.jsonl`;
+writeFileSync(jsonl, '');
+const record = (kind: string, data: Record<string, unknown>) =>
+  appendFileSync(jsonl, `${JSON.stringify({ kind, quick: QUICK, ...data })}\n`);
+const log = (line: string) => console.error(line);
+
+/** ABBA over many arms: forwards then backwards, so each arm runs twice per block. */
+const abba = <T>(arms: T[]): T[] => [...arms, ...[...arms].reverse()];
+
+function flaskSocketIoInstalled(): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import flask_socketio'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function straceInstalled(): boolean {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const upstream = await startChild('./upstream.ts');
+  const env = { BENCH_UPSTREAM_URL: `${upstream.url}/chat` };
+  const relays = new Map<Arm, ChildHandle>();
+  for (const arm of RELAYS) relays.set(arm, await startChild(RELAY_FILES[arm], env));
+  const urlOf = (arm: Arm) => (arm === 'A0' ? upstream.url : (relays.get(arm)?.url ?? ''));
+  const results: Results = {
+    quick: QUICK,
+    config: CONFIG,
+    a3: flaskSocketIoInstalled()
+      ? 'installed but no A3 server is wired in'
+      : 'skipped: flask_socketio not installed',
+    latency: [],
+    scale: [],
+    saturation: [],
+    ttff: [],
+    syscalls: [],
+    rss: undefined,
+  };
+
+  log('warm-up');
+  for (const arm of ARMS) {
+    await latencyRun(arm, urlOf(arm), { ...CONFIG.latency, seconds: 1 });
+    await saturationRun(arm, urlOf(arm), relays.get(arm), upstream, {
+      streams: 2,
+      frames: 2_000,
+      size: 1024,
+    });
+  }
+
+  const latencyBlocks = async (
+    p: typeof CONFIG.latency,
+    arms: Arm[],
+    blocks: number,
+    kind: 'latency' | 'scale',
+  ) => {
+    for (let block = 0; block < blocks; block++) {
+      const runs = new Map<Arm, LatencyRun[]>();
+      for (const arm of abba(arms)) {
+        const run = await latencyRun(arm, urlOf(arm), p);
+        log(
+          `${kind} block ${block} ${arm}: p50 ${run.p50.toFixed(0)} µs p99 ${run.p99.toFixed(0)} µs`,
+        );
+        record(`${kind}-run`, { block, arm, streams: p.streams, ...run, samples: undefined });
+        runs.set(arm, [...(runs.get(arm) ?? []), run]);
+      }
+      const [a0first, a0second] = runs.get('A0') ?? [];
+      const floor = pooled(runs.get('A0') ?? []);
+      for (const arm of arms) {
+        const armRuns = runs.get(arm) ?? [];
+        const q = pooled(armRuns);
+        const row = {
+          block,
+          arm,
+          streams: p.streams,
+          ...q,
+          addedP50: q.p50 - floor.p50,
+          addedP90: q.p90 - floor.p90,
+          addedP99: q.p99 - floor.p99,
+          lost: armRuns.reduce((n, r) => n + r.expected - r.frames, 0),
+          noiseP50: a0first && a0second ? Math.abs(a0first.p50 - a0second.p50) : NaN,
+          noiseP99: a0first && a0second ? Math.abs(a0first.p99 - a0second.p99) : NaN,
+        };
+        record(kind, row);
+        results[kind].push(row);
+      }
+    }
+  };
+  await latencyBlocks(CONFIG.latency, ARMS, CONFIG.blocks, 'latency');
+  if (CONFIG.scale) await latencyBlocks(CONFIG.scale, ['A0', 'B', "B'"], 1, 'scale');
+
+  for (const size of CONFIG.saturation.sizes) {
+    for (let block = 0; block < CONFIG.saturation.blocks; block++) {
+      const runs = new Map<Arm, { fps: number[]; cpu: number[] }>();
+      for (const arm of abba(ARMS)) {
+        const run = await saturationRun(arm, urlOf(arm), relays.get(arm), upstream, {
+          ...CONFIG.saturation,
+          size,
+        });
+        log(
+          `saturation ${size} B block ${block} ${arm}: ${run.framesPerSecond.toFixed(0)} frames/s, ${run.relayCpuUsPerFrame.toFixed(2)} µs/frame`,
+        );
+        record('saturation-run', { block, arm, size, ...run });
+        const r = runs.get(arm) ?? { fps: [], cpu: [] };
+        r.fps.push(run.framesPerSecond);
+        r.cpu.push(run.relayCpuUsPerFrame);
+        runs.set(arm, r);
+      }
+      for (const [arm, r] of runs) {
+        const fps = spreadOf(r.fps).median;
+        const cpu = spreadOf(r.cpu).median;
+        const a1 = runs.get('A1');
+        const row = {
+          block,
+          arm,
+          size,
+          framesPerSecond: fps,
+          cpuUsPerFrame: cpu,
+          cpuVsA1: a1 ? cpu / spreadOf(a1.cpu).median : NaN,
+          fpsVsA1: a1 ? fps / spreadOf(a1.fps).median : NaN,
+        };
+        record('saturation', row);
+        results.saturation.push(row);
+      }
+    }
+  }
+
+  if (straceInstalled()) {
+    for (const arm of RELAYS) {
+      const relay = relays.get(arm);
+      if (!relay) continue;
+      let frames = 0;
+      const calls = await countSyscalls(relay.pid, async () => {
+        frames = (
+          await saturationRun(arm, urlOf(arm), relay, upstream, { ...CONFIG.strace, size: 64 })
+        ).frames;
+      });
+      const row = { arm, frames, calls, perFrame: calls / frames };
+      log(`syscalls ${arm}: ${row.perFrame.toFixed(2)} per frame`);
+      record('syscalls', row);
+      results.syscalls.push(row);
+    }
+  }
+  for (const relay of relays.values()) await relay.stop();
+
+  for (let round = 0; round < CONFIG.ttffRounds; round++) {
+    for (const arm of RELAYS) {
+      const fresh = await startChild(RELAY_FILES[arm], env);
+      const cold = await timeToFirstFrame(arm, fresh.url);
+      const warm: number[] = [];
+      for (let i = 0; i < CONFIG.warmRequests; i++)
+        warm.push(await timeToFirstFrame(arm, fresh.url));
+      await fresh.stop();
+      const row = { round, arm, coldMs: cold, warmMs: spreadOf(warm).median };
+      log(`ttff ${arm}: cold ${cold.toFixed(1)} ms, warm ${row.warmMs.toFixed(2)} ms`);
+      record('ttff', row);
+      results.ttff.push(row);
+    }
+  }
+
+  const bare = await startChild('./bare-ws-server.ts');
+  const bareBytes = await rssPerIdleConnection(bare, CONFIG.idleConnections);
+  await bare.stop();
+  const bridge = await startChild('./bridge-child.ts', env);
+  const bridgeBytes = await rssPerIdleConnection(bridge, CONFIG.idleConnections);
+  await bridge.stop();
+  results.rss = {
+    connections: CONFIG.idleConnections,
+    bareBytes,
+    bridgeBytes,
+    ratio: bridgeBytes / bareBytes,
+  };
+  log(
+    `rss per idle connection: bare ws ${bareBytes.toFixed(0)} B, sse2ws ${bridgeBytes.toFixed(0)} B`,
+  );
+  record('rss', results.rss);
+  await upstream.stop();
+
+  const seconds = (Date.now() - started) / 1000;
+  record('done', { seconds });
+  const md = renderMarkdown(results, seconds);
+  writeFileSync(`${outDir}results.md`, md);
+  writeFileSync(`${outDir}latency.svg`, renderSvg(results));
+  console.log(md);
+}
+
+await main();
+process.exit(0);
