@@ -461,10 +461,10 @@ export class Session {
       this.fallBehind(id, last ?? frame.seq - 1);
       return;
     }
-    // Re-insert so the map's order is least-recently-used first.
-    this.lastSeq.delete(id);
+    // Known requests are updated in place; new ones go last, so the oldest request goes first.
+    const isNew = last === undefined;
     this.lastSeq.set(id, frame.seq);
-    if (this.lastSeq.size > DEFAULT_TRACKED_REQUESTS) {
+    if (isNew && this.lastSeq.size > DEFAULT_TRACKED_REQUESTS) {
       const oldest = this.lastSeq.keys().next().value as string;
       this.lastSeq.delete(oldest);
     }

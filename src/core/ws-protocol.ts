@@ -3,6 +3,7 @@
  * ways. Runtime adapters hand text frames to {@link receiveWsText} and send what it produces.
  */
 import { BridgeError } from './errors.ts';
+import { toFrameJson } from './frame-json.ts';
 import type { ClientConnection, Reply, Session } from './session.ts';
 
 /** One parsed client message. */
@@ -14,6 +15,10 @@ export interface WsEnvelope {
 
 /** Serialise one outgoing message. */
 export function toWsText(event: string, data?: unknown, id?: string | number): string {
+  if (event === 'chat_response' && id === undefined && typeof data === 'object' && data !== null) {
+    // The hot path: reuse the frame's text the registry already made.
+    return `{"event":"chat_response","data":${toFrameJson(data)}}`;
+  }
   const envelope: WsEnvelope = { event };
   if (id !== undefined) envelope.id = id;
   if (data !== undefined) envelope.data = data;
