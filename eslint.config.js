@@ -28,7 +28,15 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['ws', 'undici', 'socket.io', '@hono/node-server', 'pino'].map((name) => ({
+          paths: [
+            'ws',
+            'undici',
+            'socket.io',
+            'socket.io-parser',
+            'engine.io-parser',
+            '@hono/node-server',
+            'pino',
+          ].map((name) => ({
             name,
             message: PORTABLE,
           })),

@@ -12,6 +12,9 @@ import type { Handshake } from './handshake.ts';
 import type { Session } from './session.ts';
 import { createWsConnection, receiveWsText, toWsText } from './ws-protocol.ts';
 
+/** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
+export const SOCKET_IO_PATH = '/socket.io/';
+
 /** Runtime hooks around a `/ws` connection (Node uses them for protocol-level ping frames). */
 export interface WsHooks {
   onOpen?(ws: WSContext<unknown>, session: Session, c: Context): void;

@@ -26,7 +26,7 @@ import {
   toReadinessResponse,
 } from '../core/readiness.ts';
 import type { BridgeConfig } from '../core/request-shape.ts';
-import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
+import { SOCKET_IO_PATH } from '../core/http-app.ts';
 import { createClientBundle } from './client-bundle.ts';
 import { loadConfigFile } from './config.ts';
 import { createWsHeartbeat } from './heartbeat.ts';

@@ -9,7 +9,7 @@ import type { Bridge } from '../core/bridge.ts';
 import { BridgeError } from '../core/errors.ts';
 import type { Handshake } from '../core/handshake.ts';
 import type { Reply } from '../core/session.ts';
-import { SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
+import { SOCKET_IO_PATH } from '../core/http-app.ts';
 
 /** Flatten Node's header record (only set-cookie is ever an array). */
 export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, string> {

@@ -1,6 +1,6 @@
 /**
  * Socket.IO on Workers: the socket.io server cannot run here, so `/socket.io/` speaks the protocol
- * itself over a WebSocketPair (src/core/socketio-protocol.ts, on the official parsers). Only the
+ * itself over a WebSocketPair (src/workers/socketio-protocol.ts, on the official parsers). Only the
  * `websocket` transport exists; long-polling is refused with a message saying so. Admission runs
  * at the Socket.IO CONNECT (where `auth.token` arrives), so every refusal reaches the client as a
  * `connect_error` with its code, as on Node.
@@ -9,7 +9,8 @@ import type { Hono } from 'hono';
 import type { Admission } from '../core/admission.ts';
 import type { SessionOpener } from '../core/bridge.ts';
 import { toHeaderRecord } from '../core/http-app.ts';
-import { acceptSocketIo, SOCKET_IO_PATH } from '../core/socketio-protocol.ts';
+import { SOCKET_IO_PATH } from '../core/http-app.ts';
+import { acceptSocketIo } from './socketio-protocol.ts';
 
 /** Engine.IO's error codes, as its own server answers refused requests. */
 const ENGINE_IO_BAD_REQUEST = 3;

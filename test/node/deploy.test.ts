@@ -17,7 +17,7 @@ import {
   parseOptions,
   type BridgeOptions,
 } from '../../src/core/options.ts';
-import { SOCKET_IO_PATH } from '../../src/core/socketio-protocol.ts';
+import { SOCKET_IO_PATH } from '../../src/core/http-app.ts';
 import { DEFAULT_CLOSE_WAIT_MS } from '../../src/node/server.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
 import { REPO_ROOT } from '../helpers/cli-process.ts';

@@ -12,13 +12,10 @@ import {
   type PacketType as EnginePacketType,
 } from 'engine.io-parser';
 import { Decoder, Encoder, type Packet, PacketType } from 'socket.io-parser';
-import { exceedsBytes } from './bytes.ts';
-import { BridgeError, ERROR_TABLE, toBridgeError } from './errors.ts';
-import type { ClientConnection, Reply } from './session.ts';
-import { cancelTimer } from './timers.ts';
-
-/** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
-export const SOCKET_IO_PATH = '/socket.io/';
+import { exceedsBytes } from '../core/bytes.ts';
+import { BridgeError, ERROR_TABLE, toBridgeError } from '../core/errors.ts';
+import type { ClientConnection, Reply } from '../core/session.ts';
+import { cancelTimer } from '../core/timers.ts';
 
 /** socket.io's own `connectTimeout`: an Engine.IO peer that never joins "/" holds resources. */
 export const DEFAULT_SOCKET_IO_CONNECT_TIMEOUT_MS = 45_000;

@@ -1,5 +1,5 @@
 /**
- * The portable Socket.IO server (src/core/socketio-protocol.ts) behind a real `ws` server, with a
+ * The portable Socket.IO server (src/workers/socketio-protocol.ts) behind a real `ws` server, with a
  * real bridge session and a fake SSE upstream, driven by the real socket.io-client and by raw
  * WebSocket peers that speak Engine.IO by hand.
  */
@@ -13,7 +13,7 @@ import {
   acceptSocketIo,
   type SocketIoProtocolOptions,
   type SocketIoReceiver,
-} from '../../src/core/socketio-protocol.ts';
+} from '../../src/workers/socketio-protocol.ts';
 import { createFetchUpstream } from '../../src/core/upstream.ts';
 import { onCleanup, testOptions } from '../helpers/bridge.ts';
 import { assertWellFormed, connectSio, Inbox } from '../helpers/clients.ts';
