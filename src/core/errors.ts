@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'upstream_closed'
   | 'upstream_bad_response'
   | 'upstream_error'
+  | 'upstream_lost'
+  | 'store_unavailable'
   | 'internal_error';
 
 interface ErrorSpec {
@@ -61,6 +63,14 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = {
     closeCode: 1011,
   },
   upstream_error: { message: 'upstream reported an error', closeCode: 1011 },
+  upstream_lost: {
+    message: 'the bridge instance running this request stopped; send the message again',
+    closeCode: 1011,
+  },
+  store_unavailable: {
+    message: 'the shared store (Redis) is unavailable; try again later',
+    closeCode: 1013,
+  },
   internal_error: { message: 'internal bridge error', closeCode: 1011 },
 };
 

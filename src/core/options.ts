@@ -44,6 +44,13 @@ export const DEFAULT_SEND_HIGH_WATER_BYTES = 1_048_576;
 export const DEFAULT_SLOW_CLIENT_TIMEOUT_MS = 30_000;
 /** Time running streams get to finish on SIGTERM/SIGINT before sockets close with 1001. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** Keys of several deployments can share one Redis under different prefixes. */
+export const DEFAULT_REDIS_PREFIX = 'sse2ws:';
+/**
+ * How long a crashed instance's stream leases and presence entries outlive it: a Redis failover or
+ * a long GC pause stays under it, and a user waits at most about this long for `upstream_lost`.
+ */
+export const DEFAULT_REDIS_LEASE_TTL_MS = 10_000;
 /** On, so a first run shows something in the browser; production sidecars turn it off. */
 export const DEFAULT_PLAYGROUND = true;
 
@@ -61,6 +68,7 @@ export const OPTION_GROUPS = [
   'Resume',
   'Security',
   'Limits',
+  'Scaling',
   'Operations',
 ] as const;
 
@@ -133,6 +141,15 @@ export interface BridgeOptions {
   sendHighWaterBytes: number;
   /** @default 30000 */
   slowClientTimeoutMs: number;
+  /**
+   * Redis URL (`redis://`, `rediss://`): streams, conversations and presence are shared through it
+   * by every instance using it; in-memory (one instance) when undefined. Node only. @default undefined
+   */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel. @default "sse2ws:" */
+  redisPrefix: string;
+  /** TTL of stream leases and presence entries, refreshed every third of it. @default 10000 */
+  redisLeaseTtlMs: number;
   /** @default 30000 */
   drainTimeoutMs: number;
   /** @default "info" */
@@ -213,6 +230,22 @@ const parseList: Parser<string[]> = (raw, name) => {
   return items;
 };
 const parseOptionalText: Parser<string | undefined> = (raw) => raw;
+const parseRedisUrl: Parser<string | undefined> = (raw, name) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // The raw text is not echoed: a Redis URL usually carries its password.
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+    return fail(name, 'is not a redis:// or rediss:// URL');
+  }
+  return raw;
+};
+const parseRedisPrefix: Parser<string> = (raw, name) =>
+  /^[\w:.-]{1,64}$/.test(raw) ? raw : fail(name, `"${raw}" must be 1-64 of A-Z a-z 0-9 _ : . -`);
+const parseLeaseTtl: Parser<number> = (raw, name) => parseInteger(raw, name, 300, 3_600_000);
 const parseSecret: Parser<string | undefined> = (raw, name) =>
   raw === '' ? fail(name, 'must not be empty') : raw;
 const parseCount: Parser<number> = (raw, name) => parseInteger(raw, name, 1, 1_000_000);
@@ -553,6 +586,37 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'how long a client may stay over the high-water mark before it is dropped (1013)',
     valueName: 'ms',
     group: 'Limits',
+  }),
+  spec({
+    key: 'redisUrl',
+    flag: '--redis-url',
+    env: ['SSE2WS_REDIS_URL'],
+    defaultValue: undefined,
+    parse: parseRedisUrl,
+    help: 'share streams, conversations and presence with other instances through this Redis',
+    valueName: 'url',
+    defaultText: 'none (in-memory, one instance)',
+    group: 'Scaling',
+  }),
+  spec({
+    key: 'redisPrefix',
+    flag: '--redis-prefix',
+    env: ['SSE2WS_REDIS_PREFIX'],
+    defaultValue: DEFAULT_REDIS_PREFIX,
+    parse: parseRedisPrefix,
+    help: 'prefix of every Redis key and channel (one per deployment sharing a Redis)',
+    valueName: 'prefix',
+    group: 'Scaling',
+  }),
+  spec({
+    key: 'redisLeaseTtlMs',
+    flag: '--redis-lease-ttl',
+    env: ['SSE2WS_REDIS_LEASE_TTL_MS'],
+    defaultValue: DEFAULT_REDIS_LEASE_TTL_MS,
+    parse: parseLeaseTtl,
+    help: "a dead instance's streams end with upstream_lost and its clients leave presence within this",
+    valueName: 'ms',
+    group: 'Scaling',
   }),
   spec({
     key: 'drainTimeoutMs',

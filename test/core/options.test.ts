@@ -209,6 +209,27 @@ const SAMPLES: ReadonlyArray<{
     value: 900,
   },
   {
+    key: 'redisUrl',
+    flag: '--redis-url',
+    env: 'SSE2WS_REDIS_URL',
+    raw: 'redis://:secret@10.0.0.5:6379/2',
+    value: 'redis://:secret@10.0.0.5:6379/2',
+  },
+  {
+    key: 'redisPrefix',
+    flag: '--redis-prefix',
+    env: 'SSE2WS_REDIS_PREFIX',
+    raw: 'chat-prod:',
+    value: 'chat-prod:',
+  },
+  {
+    key: 'redisLeaseTtlMs',
+    flag: '--redis-lease-ttl',
+    env: 'SSE2WS_REDIS_LEASE_TTL_MS',
+    raw: '4000',
+    value: 4000,
+  },
+  {
     key: 'drainTimeoutMs',
     flag: '--drain-timeout',
     env: 'SSE2WS_DRAIN_TIMEOUT_MS',
@@ -249,6 +270,9 @@ const OTHER_RAW: Record<Exclude<keyof BridgeOptions, 'playground'>, string> = {
   rateLimitBurst: '23',
   sendHighWaterBytes: '24',
   slowClientTimeoutMs: '25',
+  redisUrl: 'rediss://other.example:6380',
+  redisPrefix: 'other:',
+  redisLeaseTtlMs: '5000',
   drainTimeoutMs: '26',
   logLevel: 'warn',
   logFormat: 'pretty',
@@ -301,6 +325,9 @@ describe('parseOptions defaults', () => {
       rateLimitBurst: 30,
       sendHighWaterBytes: 1_048_576,
       slowClientTimeoutMs: 30_000,
+      redisUrl: undefined,
+      redisPrefix: 'sse2ws:',
+      redisLeaseTtlMs: 10_000,
       drainTimeoutMs: 30_000,
       logLevel: 'info',
       logFormat: 'auto',
@@ -624,6 +651,23 @@ describe('invalid values throw an OptionError naming the option and the problem'
     expectOptionError(['--upstream', 'not a url'], {}, '--upstream', 'not a url', 'not a URL');
     expectOptionError(['--upstream', 'ws://h/x'], {}, '--upstream', 'http(s)');
     expectOptionError([], { SSE2WS_UPSTREAM_URL: 'ftp://x' }, 'SSE2WS_UPSTREAM_URL', 'http(s)');
+  });
+
+  it('rejects a Redis URL of another scheme without echoing it (it may carry a password)', () => {
+    const message = expectOptionError(
+      ['--redis-url', 'http://:hunter2@h:6379'],
+      {},
+      '--redis-url',
+      'redis://',
+    );
+    expect(message).not.toContain('hunter2');
+    expectOptionError([], { SSE2WS_REDIS_URL: 'not a url' }, 'SSE2WS_REDIS_URL', 'rediss://');
+  });
+
+  it('rejects a Redis prefix with spaces or glob characters, and a lease TTL under 300 ms', () => {
+    expectOptionError(['--redis-prefix', 'a b'], {}, '--redis-prefix');
+    expectOptionError(['--redis-prefix', 'a*'], {}, '--redis-prefix');
+    expectOptionError(['--redis-lease-ttl', '100'], {}, '--redis-lease-ttl', 'out of range');
   });
 
   it('rejects a negative timeout', () => {
