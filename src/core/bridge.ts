@@ -105,6 +105,9 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const registry = deps.registry ?? createMemoryRegistry(options);
   const observer = deps.observer ?? silentObserver;
   const streams = createLocalStreamHost({ ...deps, logger, registry, observer });
+  registry.onAudienceChange?.((requestIds, conversationIds) =>
+    streams.audienceChanged(requestIds, conversationIds),
+  );
   let draining = false;
   const host: SessionHost = { ...streams, options, registry, observer, draining: () => draining };
   const opener = createSessionOpener(host, logger, profile);

@@ -109,7 +109,15 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
           const reason = (frame.content as { reason?: unknown } | undefined)?.reason;
           if (typeof reason === 'string') stopReason = reason;
         }
-        registry.appendFrame(info, frame).catch(logStoreError(requestId));
+        registry.appendFrame(info, frame).catch((error: unknown) => {
+          logStoreError(requestId)(error);
+          // A shared store that lost a frame leaves every later frame unreadable to resumes and
+          // other instances: end the stream with the reason rather than run on with a gap.
+          if (stream.state === 'running') {
+            emit({ type: 'error', content: toBridgeError(error).toPayload() });
+            stream.cancel('error');
+          }
+        });
       });
       track(stream);
       observer.streamStarted();

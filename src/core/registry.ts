@@ -68,6 +68,14 @@ export interface Registry {
    * conversation. Zero starts the resume grace period.
    */
   audience(info: StreamInfo): Promise<number>;
-  /** Release timers and connections. */
+  /**
+   * Registries shared by several instances: call `listener` when the audience of streams or
+   * conversations may have changed elsewhere (a socket subscribed on another instance, or one that
+   * died), so the instance running those streams re-checks their grace periods.
+   */
+  onAudienceChange?(
+    listener: (requestIds: readonly string[], conversationIds: readonly string[]) => void,
+  ): void;
+  /** Release timers and connections, after the writes already made are stored. */
   close(): Promise<void>;
 }

@@ -180,7 +180,8 @@ export class Session {
     const requestIds = [...this.streamSubs.keys()];
     const conversationIds = [...this.conversations.keys()];
     this.queue = this.queue.then(async () => {
-      await Promise.all([
+      // A store outage must not fail a departure: shared entries expire with their TTL.
+      await Promise.allSettled([
         ...requestIds.map((id) => this.unsubscribeStream(id)),
         ...conversationIds.map((id) => this.leave(id)),
       ]);

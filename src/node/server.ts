@@ -33,6 +33,8 @@ import { createWsHeartbeat } from './heartbeat.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
 import { mountPlayground } from './playground.ts';
 import { attachSocketIo } from './socketio.ts';
+import { toLoggedRedisUrl } from './redis-connection.ts';
+import { createRedisRegistry } from './redis-registry.ts';
 import { createNodeUpstream } from './upstream.ts';
 
 /**
@@ -110,12 +112,32 @@ export async function startNodeServer(
     deps.config ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
   const upstream = createNodeUpstream(options);
   const metrics = createNodeMetrics();
+  const redis =
+    options.redisUrl === undefined
+      ? undefined
+      : createRedisRegistry({
+          url: options.redisUrl,
+          prefix: options.redisPrefix,
+          leaseTtlMs: options.redisLeaseTtlMs,
+          resumeBufferBytes: options.resumeBufferBytes,
+          resumeRetentionMs: options.resumeRetentionMs,
+          logger,
+        });
+  if (redis) {
+    // Unreachable at startup is not fatal: the bridge starts not ready and reconnects.
+    await redis.connected();
+    logger.info(
+      { redis: toLoggedRedisUrl(options.redisUrl as string), instance: redis.instanceId },
+      'sharing streams and conversations through redis',
+    );
+  }
   const bridge = createBridge({
     options,
     upstreamUrl: deps.upstreamUrl,
     upstream: upstream.client,
     config,
     logger,
+    ...(redis ? { registry: redis } : {}),
     observer: deps.observer ? toFanOutObserver(metrics.observer, deps.observer) : metrics.observer,
   });
   // Its own small pool: readiness probes must not queue behind (or hold) streaming requests.
@@ -126,7 +148,11 @@ export async function startNodeServer(
   const probeFetch: ProbeFetch = (url, init) =>
     undiciFetch(url, { ...init, dispatcher: probeAgent });
   const readiness = createReadiness({
-    checks: [createUpstreamCheck(deps.upstreamUrl, probeFetch), ...(deps.readinessChecks ?? [])],
+    checks: [
+      createUpstreamCheck(deps.upstreamUrl, probeFetch),
+      ...(redis ? [redis.readiness] : []),
+      ...(deps.readinessChecks ?? []),
+    ],
     ...(deps.readinessCacheMs === undefined ? {} : { cacheMs: deps.readinessCacheMs }),
   });
 

@@ -1,0 +1,217 @@
+/**
+ * The shared {@link Registry} of several bridge instances behind a load balancer: stream records
+ * and frames in Redis Streams, live fan-out through Redis pub/sub, presence as entries with
+ * deadlines, and a heartbeat that renews this instance's leases and entries and ends the foreign
+ * streams its clients receive whose owner died (`upstream_lost`).
+ */
+import { toFrameJson } from '../core/frame-json.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ReadinessCheck } from '../core/readiness.ts';
+import {
+  conversationTopic,
+  type Registry,
+  type StreamInfo,
+  streamTopic,
+  type TopicMessage,
+} from '../core/registry.ts';
+import { createRedisConnections } from './redis-connection.ts';
+import { createRedisKeys } from './redis-keys.ts';
+import { createRedisPresence } from './redis-presence.ts';
+import { createRedisStreamStore } from './redis-stream-store.ts';
+import { createRedisTopics } from './redis-topics.ts';
+
+/** What the Redis registry is built from. */
+export interface RedisRegistryOptions {
+  url: string;
+  /** Prefix of every key and channel. */
+  prefix: string;
+  /** TTL of leases and presence entries; the heartbeat renews them every third of it. */
+  leaseTtlMs: number;
+  resumeBufferBytes: number;
+  resumeRetentionMs: number;
+  logger: Logger;
+}
+
+/** A Redis registry, with what the server needs besides the {@link Registry} contract. */
+export interface RedisRegistry extends Registry {
+  /** This instance's id in Redis (lease holder, message origin). */
+  readonly instanceId: string;
+  /** The `/readyz` check of the store. */
+  readonly readiness: ReadinessCheck;
+  /** Wait (bounded) for the first connection to Redis; never rejects. */
+  connected(): Promise<void>;
+}
+
+/** Heartbeats per lease TTL: two may be missed before another instance declares a lease lost. */
+export const DEFAULT_HEARTBEATS_PER_TTL = 3;
+
+/** Create the registry; it connects in the background and reconnects on its own. */
+export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistry {
+  const { logger, leaseTtlMs } = options;
+  const instanceId = crypto.randomUUID();
+  const keys = createRedisKeys(options.prefix);
+  const connections = createRedisConnections(options.url, logger);
+  const { command, subscriber } = connections;
+  /** Streams this instance claimed and has not finished. */
+  const owned = new Set<string>();
+  const store = createRedisStreamStore({ ...options, redis: command, keys, instanceId });
+  const presence = createRedisPresence({ redis: command, keys, instanceId, ttlMs: leaseTtlMs });
+  const topics = createRedisTopics({
+    subscriber,
+    publisher: command,
+    keys,
+    instanceId,
+    isOwned: (id) => owned.has(id),
+  });
+  const audienceListeners: Array<(r: readonly string[], c: readonly string[]) => void> = [];
+  topics.onAudience((r, c) => {
+    for (const listener of audienceListeners) listener(r, c);
+  });
+  /** Writes not yet answered, so close() stores every frame already handed over. */
+  const writes = new Set<Promise<unknown>>();
+  const tracked = <T>(write: Promise<T>): Promise<T> => {
+    writes.add(write);
+    const forget = () => writes.delete(write);
+    write.then(forget, forget);
+    return write;
+  };
+
+  let everReady = false;
+  subscriber.on('ready', () => {
+    if (!everReady) {
+      everReady = true;
+      // Later reconnects resubscribe by themselves (ioredis autoResubscribe).
+      subscriber.subscribe(keys.audienceChannel).catch(() => {
+        everReady = false;
+      });
+      return;
+    }
+    void resync();
+  });
+
+  /** After a pub/sub reconnect: deliver what watched streams published meanwhile, from Redis. */
+  const resync = async (): Promise<void> => {
+    for (const [requestId, watch] of topics.watched) {
+      const replay = await store.read(requestId, watch.lastSeq).catch(() => undefined);
+      if (replay?.status !== 'ok') continue;
+      for (const frame of replay.frames) {
+        for (const topic of watch.topics) topics.deliverLocal(topic, { kind: 'frame', frame });
+      }
+    }
+  };
+
+  let beating = false;
+  const heartbeat = async (): Promise<void> => {
+    if (beating || !connections.available) return;
+    beating = true;
+    try {
+      const local = [...topics.topics()];
+      const streamIds = local.filter((t) => t.startsWith('stream:')).map((t) => t.slice(7));
+      const [changes] = await Promise.all([
+        presence.refresh(streamIds),
+        ...[...owned].map((id) => store.renew(id)),
+      ]);
+      for (const { conversationId, presence: p } of changes) {
+        await topics.publish(conversationTopic(conversationId), {
+          kind: 'event',
+          event: 'presence',
+          data: { conversation_id: conversationId, ...p },
+        });
+      }
+      for (const [requestId, watch] of topics.watched) {
+        const listened = [...watch.topics].some((t) => topics.localCount(t) > 0);
+        if (!listened || (await store.loseIfOrphaned(requestId)) === -1) {
+          topics.watched.delete(requestId);
+        }
+      }
+      // A crashed instance's subscribers expire without a word: re-check owned streams' grace.
+      if (owned.size > 0) for (const listener of audienceListeners) listener([...owned], []);
+    } catch (error) {
+      logger.debug({ err: String(error) }, 'redis heartbeat failed');
+    } finally {
+      beating = false;
+    }
+  };
+  const timer = setInterval(() => void heartbeat(), leaseTtlMs / DEFAULT_HEARTBEATS_PER_TTL);
+  timer.unref();
+
+  const topicSubscribe = async (
+    topic: string,
+    listener: (message: TopicMessage) => void,
+  ): Promise<() => Promise<void>> => {
+    const remove = await topics.subscribe(topic, listener);
+    const requestId = topic.startsWith('stream:') ? topic.slice(7) : undefined;
+    if (requestId !== undefined && topics.localCount(topic) === 1) {
+      await presence.subscribed(requestId, true).catch(() => {});
+      await topics.announce([requestId], []);
+    }
+    return async () => {
+      remove();
+      if (requestId !== undefined && topics.localCount(topic) === 0) {
+        await presence.subscribed(requestId, false).catch(() => {});
+        await topics.announce([requestId], []);
+      }
+    };
+  };
+
+  return {
+    instanceId,
+    readiness: connections.readiness,
+    connected: () => connections.connected(),
+
+    async claimStream(info) {
+      const claimed = await store.claim(info);
+      if (claimed) owned.add(info.requestId);
+      return claimed;
+    },
+
+    appendFrame(info: StreamInfo, frame) {
+      // This instance's listeners get the frame now; other instances through the script's publish.
+      const message: TopicMessage = { kind: 'frame', frame };
+      topics.deliverLocal(streamTopic(info.requestId), message);
+      if (info.conversationId !== undefined) {
+        topics.deliverLocal(conversationTopic(info.conversationId), message);
+      }
+      return tracked(store.append(info, frame, toFrameJson(frame)));
+    },
+
+    async finishStream(requestId) {
+      owned.delete(requestId);
+      await tracked(store.release(requestId));
+    },
+
+    readFrames: (requestId, afterSeq) => store.read(requestId, afterSeq),
+    subscribe: topicSubscribe,
+    publish: (topic, message) => topics.publish(topic, message),
+
+    async joinConversation(conversationId, sessionId, userId) {
+      const p = await presence.join(conversationId, sessionId, userId);
+      await topics.announce([], [conversationId]);
+      return p;
+    },
+
+    async leaveConversation(conversationId, sessionId) {
+      const p = await presence.leave(conversationId, sessionId);
+      await topics.announce([], [conversationId]);
+      return p;
+    },
+
+    async audience(info) {
+      const remote = await store.audienceElsewhere(info);
+      return topics.localCount(streamTopic(info.requestId)) + remote;
+    },
+
+    onAudienceChange(listener) {
+      audienceListeners.push(listener);
+    },
+
+    async close() {
+      clearInterval(timer);
+      await Promise.allSettled([...writes]);
+      // Streams still owned here (none after a drain) end for their other receivers at once.
+      await Promise.allSettled([...owned].map((id) => store.loseIfOrphaned(id, true)));
+      owned.clear();
+      await connections.close();
+    },
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * The Lua scripts of the Redis registry. Each runs atomically in Redis: a claim cannot race another
+ * instance's claim, a frame is stored and published in one step (so a resume that subscribed first
+ * and reads second misses nothing), and the synthetic `upstream_lost` end is appended at most once.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A script and its SHA1, for EVALSHA. */
+export interface Script {
+  readonly name: string;
+  readonly lua: string;
+  readonly sha: string;
+}
+
+const script = (name: string, lua: string): Script => ({
+  name,
+  lua,
+  sha: createHash('sha1').update(lua).digest('hex'),
+});
+
+/** Milliseconds from the Redis clock, so instances with skewed clocks agree on deadlines. */
+const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * End a running stream whose owner's lease is gone with an error frame and a stop, published like
+ * any frame. KEYS meta, lease, frames; returns 1 when it appended, 0 when the stream runs with a
+ * live lease, -1 when the stream is finished or unknown.
+ */
+const LOSE = `
+local function lose(meta, lease, frames, id, errorContent, retention, streamChannel, convPrefix, force)
+  local state = redis.call('HGET', meta, 'state')
+  if state ~= 'running' then return -1 end
+  if force ~= '1' and redis.call('EXISTS', lease) == 1 then return 0 end
+  local seq = tonumber(redis.call('HGET', meta, 'next'))
+  local conv = redis.call('HGET', meta, 'conv')
+  local idJson = cjson.encode(id)
+  local texts = {
+    '{"type":"error","content":' .. errorContent .. ',"request_id":' .. idJson .. ',"seq":' .. seq .. '}',
+    '{"type":"stop","content":{"reason":"error"},"request_id":' .. idJson .. ',"seq":' .. (seq + 1) .. '}',
+  }
+  for i, text in ipairs(texts) do
+    redis.call('XADD', frames, '0-' .. (seq + i), 'f', text, 'n', #text)
+    local payload = 'redis {"kind":"frame","frame":' .. text .. '}'
+    redis.call('PUBLISH', streamChannel, payload)
+    if conv then redis.call('PUBLISH', convPrefix .. conv, payload) end
+  end
+  redis.call('HSET', meta, 'state', 'done', 'next', seq + 2, 'lost', '1')
+  redis.call('PEXPIRE', meta, retention)
+  redis.call('PEXPIRE', frames, retention)
+  redis.call('DEL', lease)
+  return 1
+end
+`;
+
+/** KEYS meta, lease; ARGV owner, conversation ('' for none), record TTL, lease TTL. */
+export const CLAIM = script(
+  'claim',
+  `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'running', 'next', 0, 'bytes', 0, 'owner', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'conv', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+return 1
+`,
+);
+
+/**
+ * KEYS meta, frames, lease; ARGV seq, frame JSON, its bytes, buffer bytes, record TTL, retention,
+ * is-stop ('1'/'0'), length bound, stream channel, conversation channel ('' for none), payload.
+ * Returns 1 stored, -1 the stream is finished (or was declared lost), -2 a frame before it is
+ * missing (a write failed): the caller ends the stream instead of storing a gap.
+ */
+export const APPEND = script(
+  'append',
+  `
+local state = redis.call('HGET', KEYS[1], 'state')
+local seq = tonumber(ARGV[1])
+if state ~= 'running' then return -1 end
+local nxt = tonumber(redis.call('HGET', KEYS[1], 'next'))
+if seq < nxt then return 1 end
+if seq > nxt then return -2 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], '0-' .. (seq + 1), 'f', ARGV[2], 'n', ARGV[3])
+local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes')) + tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+while bytes > limit do
+  -- Keep the newest frame, so a resume can still learn the first seq held.
+  local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 2)
+  if #head < 2 then break end
+  redis.call('XDEL', KEYS[2], head[1][1])
+  bytes = bytes - tonumber(head[1][2][4])
+end
+redis.call('HSET', KEYS[1], 'bytes', bytes, 'next', seq + 1)
+local ttl = ARGV[5]
+if ARGV[7] == '1' then
+  redis.call('HSET', KEYS[1], 'state', 'done')
+  redis.call('DEL', KEYS[3])
+  ttl = ARGV[6]
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PUBLISH', ARGV[9], ARGV[11])
+if ARGV[10] ~= '' then redis.call('PUBLISH', ARGV[10], ARGV[11]) end
+return 1
+`,
+);
+
+/**
+ * KEYS meta, lease, frames; ARGV after seq, request id, error content JSON, retention, stream
+ * channel, conversation channel prefix. Ends the stream first if its owner is lost, then answers
+ * {'unknown'} | {'truncated', firstSeq} | {'ok', state, conversation, frame JSON...}.
+ */
+export const READ = script(
+  'read',
+  `${LOSE}
+lose(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], '0')
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'unknown'} end
+local after = tonumber(ARGV[1])
+local head = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
+if #head > 0 then
+  local first = tonumber(string.match(head[1][1], '%-(%d+)$')) - 1
+  if first > after + 1 then return {'truncated', first} end
+end
+local out = {'ok', state, redis.call('HGET', KEYS[1], 'conv') or ''}
+for _, entry in ipairs(redis.call('XRANGE', KEYS[3], '0-' .. (after + 2), '+')) do
+  out[#out + 1] = entry[2][2]
+end
+return out
+`,
+);
+
+/**
+ * KEYS meta, lease, frames; ARGV request id, error content JSON, retention, stream channel,
+ * conversation channel prefix, force ('1' ends it even with a live lease). See {@link LOSE}.
+ */
+export const LOST = script(
+  'lost',
+  `${LOSE}
+return lose(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+`,
+);
+
+/**
+ * KEYS meta, lease, frames; ARGV owner, lease TTL, record TTL. Renews the owner's lease of a
+ * running stream (taking it back if it lapsed and nobody ended the stream); 0 when it is not ours.
+ */
+export const RENEW = script(
+  'renew',
+  `
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return 1
+`,
+);
+
+/** KEYS lease; ARGV owner. Let go of a lease (the stream ended, or this instance stops). */
+export const RELEASE = script(
+  'release',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`,
+);
+
+/**
+ * A sorted set of deadlines (conversation members, stream subscriber instances). KEYS set, users
+ * hash (or the none key); ARGV mode ('add' also renews, 'remove'), TTL, user ('' for none),
+ * members. Prunes entries past their deadline first; returns {pruned, live count, user ids...}.
+ */
+export const DEADLINES = script(
+  'deadlines',
+  `
+${NOW}
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, member in ipairs(dead) do redis.call('HDEL', KEYS[2], member) end
+if #dead > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) end
+local ttl = tonumber(ARGV[2])
+for i = 4, #ARGV do
+  if ARGV[1] == 'remove' then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    redis.call('HDEL', KEYS[2], ARGV[i])
+  else
+    redis.call('ZADD', KEYS[1], now + ttl, ARGV[i])
+    if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], ARGV[i], ARGV[3]) end
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+local out = {#dead, redis.call('ZCARD', KEYS[1])}
+for _, user in ipairs(redis.call('HVALS', KEYS[2])) do out[#out + 1] = user end
+return out
+`,
+);
+
+/**
+ * KEYS stream subscriber set, conversation members (or the none key); ARGV this instance. The
+ * sockets elsewhere that would receive the stream: other instances with direct subscribers (one
+ * each) plus live conversation members.
+ */
+export const AUDIENCE = script(
+  'audience',
+  `
+${NOW}
+local n = redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+local mine = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if mine and tonumber(mine) > now then n = n - 1 end
+return n + redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+`,
+);
+
+/** Every script, loaded on each (re)connect so EVALSHA rarely misses. */
+export const SCRIPTS: readonly Script[] = [
+  CLAIM,
+  APPEND,
+  READ,
+  LOST,
+  RENEW,
+  RELEASE,
+  DEADLINES,
+  AUDIENCE,
+];
+
+/** Run a script by SHA, sending its text once if Redis does not know it (after a restart). */
+export async function runScript(
+  redis: Redis,
+  s: Script,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(s.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return redis.eval(s.lua, keys.length, ...keys, ...args);
+  }
+}
