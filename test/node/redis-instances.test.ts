@@ -1,0 +1,243 @@
+/**
+ * Several bridge processes (the real CLI, separate processes) sharing one Redis, as behind a load
+ * balancer: resume on another instance, conversation members spread over instances, one upstream
+ * call for a request id sent to two instances, and the owner killed with SIGKILL mid-stream.
+ */
+import type { ServerResponse } from 'node:http';
+import { expect, it } from 'vitest';
+import {
+  type ChatResponse,
+  assertWellFormed,
+  connectWs,
+  type WsClient,
+} from '../helpers/clients.ts';
+import { spawnCli, type CliProcess } from '../helpers/cli-process.ts';
+import { sseHead, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { onCleanup } from '../helpers/bridge.ts';
+import { describeRedis, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+
+/** Short, so a dead owner shows quickly; the default is 10 s. */
+const LEASE_TTL_MS = 1_500;
+
+interface Instance {
+  cli: CliProcess;
+  url: string;
+}
+
+async function startInstances(upstream: FakeUpstream, count: number, extra: string[] = []) {
+  const prefix = testPrefix();
+  const args = [
+    '--port',
+    '0',
+    '--upstream',
+    upstream.url,
+    '--redis-url',
+    SHARED_REDIS_URL,
+    '--redis-prefix',
+    prefix,
+    '--redis-lease-ttl',
+    String(LEASE_TTL_MS),
+    '--no-playground',
+    '--rate-limit',
+    '0',
+    ...extra,
+  ];
+  const clis = Array.from({ length: count }, () => spawnCli(args));
+  return Promise.all(
+    clis.map(async (cli): Promise<Instance> => ({ cli, url: await cli.listeningUrl() })),
+  );
+}
+
+/** An upstream that sends `before` text frames, waits for `release()`, then `after` and a stop. */
+async function startGatedUpstream(before: number, after: number) {
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const write = (res: ServerResponse, i: number) =>
+    res.write(`data: ${JSON.stringify({ type: 'text', content: { data: `w${i}` } })}\n\n`);
+  const upstream = await startFakeUpstream(async (_req, res) => {
+    sseHead(res);
+    for (let i = 0; i < before; i++) write(res, i);
+    await released;
+    for (let i = before; i < before + after; i++) write(res, i);
+    if (after >= 0) res.end(`data: ${JSON.stringify({ type: 'stop', content: {} })}\n\n`);
+  });
+  onCleanup(() => {
+    release();
+    return upstream.close();
+  });
+  return { upstream, release };
+}
+
+let nextId = 1;
+/** Send an event with an id and resolve with its ack (or error) data. */
+async function request(client: WsClient, event: string, data: unknown): Promise<any> {
+  const id = nextId++;
+  client.send({ event, data, id });
+  const answer = await client.inbox.waitFor((m) => m.id === id && m.event !== 'chat_response');
+  return answer.event === 'error' ? { error: answer.data } : answer.data;
+}
+
+const framesOf = (client: WsClient, requestId: string): ChatResponse[] =>
+  client.inbox.items
+    .filter((m) => m.event === 'chat_response' && m.data.request_id === requestId)
+    .map((m) => m.data as ChatResponse);
+
+const waitSeq = (client: WsClient, requestId: string, seq: number, timeoutMs?: number) =>
+  client.inbox.waitFor(
+    (m) => m.event === 'chat_response' && m.data.request_id === requestId && m.data.seq >= seq,
+    timeoutMs,
+    `seq ${seq} of ${requestId}`,
+  );
+
+const uniqueId = (name: string) => `${name}-${crypto.randomUUID().slice(0, 8)}`;
+
+describeRedis('several instances sharing Redis', () => {
+  it('a client resuming on instance B gets the frames of a stream running on A, in order, then the live tail', async () => {
+    const { upstream, release } = await startGatedUpstream(5, 5);
+    const [a, b] = (await startInstances(upstream, 2)) as [Instance, Instance];
+    const requestId = uniqueId('resume');
+    const onA = await connectWs(a.url);
+    expect(await request(onA, 'chat_message', { request_id: requestId })).toEqual({
+      request_id: requestId,
+    });
+    await waitSeq(onA, requestId, 4);
+    onA.ws.terminate();
+
+    const onB = await connectWs(b.url);
+    expect(await request(onB, 'chat_resume', { request_id: requestId, after_seq: 2 })).toEqual({
+      request_id: requestId,
+    });
+    await waitSeq(onB, requestId, 4);
+    release();
+    const tail = await onB.frames(requestId);
+    expect(tail.map((f) => f.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+    const whole = [...framesOf(onA, requestId).filter((f) => f.seq <= 2), ...tail];
+    assertWellFormed(whole);
+    expect(whole.filter((f) => f.type === 'text').map((f) => f.content.data)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `w${i}`),
+    );
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('conversation members on three instances each get every frame once, user_message and presence', async () => {
+    const { upstream, release } = await startGatedUpstream(3, 3);
+    const instances = await startInstances(upstream, 3);
+    const conversationId = uniqueId('conv');
+    const members: WsClient[] = [];
+    for (const [i, instance] of instances.entries()) {
+      const client = await connectWs(instance.url);
+      const joined = await request(client, 'join', { conversation_id: conversationId });
+      expect(joined).toMatchObject({ conversation_id: conversationId, clients: i + 1 });
+      members.push(client);
+    }
+    const [first, sender, third] = members as [WsClient, WsClient, WsClient];
+    const requestId = uniqueId('conv-msg');
+    await request(sender, 'chat_message', {
+      request_id: requestId,
+      conversation_id: conversationId,
+      current_text: 'hello all',
+    });
+    for (const member of [first, third]) {
+      const message = await member.inbox.waitFor((m) => m.event === 'user_message');
+      expect(message.data).toMatchObject({
+        request_id: requestId,
+        conversation_id: conversationId,
+      });
+    }
+    release();
+    for (const member of members) {
+      const frames = await member.frames(requestId);
+      assertWellFormed(frames);
+      expect(frames.filter((f) => f.type === 'text')).toHaveLength(6);
+    }
+    // Nothing arrives twice after the stop either.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const member of members) assertWellFormed(framesOf(member, requestId));
+    expect(sender.inbox.items.some((m) => m.event === 'user_message')).toBe(false);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('the same request_id sent to two instances at once calls the upstream once', async () => {
+    const { upstream, release } = await startGatedUpstream(2, 2);
+    const [a, b] = (await startInstances(upstream, 2)) as [Instance, Instance];
+    const requestId = uniqueId('twice');
+    const onA = await connectWs(a.url);
+    const onB = await connectWs(b.url);
+    const acks = await Promise.all(
+      [onA, onB].map((client) => request(client, 'chat_message', { request_id: requestId })),
+    );
+    expect(acks).toEqual([{ request_id: requestId }, { request_id: requestId }]);
+    await Promise.all([onA, onB].map((client) => waitSeq(client, requestId, 1)));
+    release();
+    for (const client of [onA, onB]) {
+      const frames = await client.frames(requestId);
+      assertWellFormed(frames);
+      expect(frames.filter((f) => f.type === 'text').map((f) => f.content.data)).toEqual([
+        'w0',
+        'w1',
+        'w2',
+        'w3',
+      ]);
+    }
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('kill -9 of the owner mid-stream: the others get upstream_lost and a stop within the lease time, and presence shrinks', async () => {
+    // The upstream never finishes: only the owner's death can end this stream.
+    const { upstream } = await startGatedUpstream(3, -1);
+    const [a, b] = (await startInstances(upstream, 2)) as [Instance, Instance];
+    const conversationId = uniqueId('conv-kill');
+    const requestId = uniqueId('kill');
+    const onA = await connectWs(a.url);
+    const onB = await connectWs(b.url);
+    await request(onB, 'join', { conversation_id: conversationId });
+    await request(onA, 'chat_message', { request_id: requestId, conversation_id: conversationId });
+    await waitSeq(onB, requestId, 2);
+    const presenceBefore = await onB.inbox.waitFor(
+      (m) => m.event === 'presence' && m.data.clients === 2,
+    );
+    expect(presenceBefore.data.conversation_id).toBe(conversationId);
+
+    a.cli.child.kill('SIGKILL');
+    await a.cli.exited;
+    // Lease expiry plus one heartbeat, with a generous margin for a loaded machine.
+    const bound = LEASE_TTL_MS * 4;
+    const frames = await onB.frames(requestId, bound);
+    assertWellFormed(frames);
+    expect(frames.slice(-2).map((f) => [f.type, f.content])).toEqual([
+      ['error', expect.objectContaining({ code: 'upstream_lost' })],
+      ['stop', { reason: 'error' }],
+    ]);
+    const presenceAfter = await onB.inbox.waitFor(
+      (m) => m.event === 'presence' && m.data.clients === 1 && m !== presenceBefore,
+      bound,
+    );
+    expect(presenceAfter.data).toMatchObject({ conversation_id: conversationId, clients: 1 });
+
+    // The end is stored: a resume anywhere later gets the same sequence.
+    const late = await connectWs(b.url);
+    await request(late, 'chat_resume', { request_id: requestId, after_seq: -1 });
+    expect(await late.frames(requestId)).toEqual(frames);
+  });
+
+  it('a drain hands nothing over silently: a subscriber elsewhere gets the cancel stop of the drained owner', async () => {
+    const { upstream } = await startGatedUpstream(2, -1);
+    const [a, b] = (await startInstances(upstream, 2, ['--drain-timeout', '300'])) as [
+      Instance,
+      Instance,
+    ];
+    const requestId = uniqueId('drain');
+    const onA = await connectWs(a.url);
+    await request(onA, 'chat_message', { request_id: requestId });
+    const onB = await connectWs(b.url);
+    await request(onB, 'chat_resume', { request_id: requestId, after_seq: -1 });
+    await waitSeq(onB, requestId, 1);
+    a.cli.child.kill('SIGTERM');
+    const frames = await onB.frames(requestId);
+    assertWellFormed(frames);
+    expect(frames.at(-1)?.content).toEqual({ reason: 'cancelled' });
+    expect(await a.cli.exited).toEqual({ code: 0, signal: null });
+  });
+});
