@@ -93,8 +93,13 @@ export interface RedisServerProcess {
   start(): Promise<void>;
 }
 
-/** Start `redis-server` on a free port (no persistence); stopped after the test. */
-export async function startRedisServer(): Promise<RedisServerProcess> {
+/**
+ * Start `redis-server` on a free port (no persistence), or only pick the port when `start` is
+ * false; stopped after the test.
+ */
+export async function startRedisServer(
+  options: { start?: boolean } = {},
+): Promise<RedisServerProcess> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -118,7 +123,7 @@ export async function startRedisServer(): Promise<RedisServerProcess> {
       await sleep(50);
     }
   };
-  await start();
   onCleanup(stop);
+  if (options.start !== false) await start();
   return { url, port, stop, start };
 }
