@@ -92,7 +92,13 @@ export function createRedisTopics(deps: RedisTopicsDeps): RedisTopics {
   subscriber.on('message', (channel: string, payload: string) => {
     const space = payload.indexOf(' ');
     if (space === -1 || payload.slice(0, space) === instanceId) return;
-    const body = JSON.parse(payload.slice(space + 1)) as unknown;
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.slice(space + 1));
+    } catch {
+      // Not ours (another program on the prefix): a throw here would reach ioredis' parser.
+      return;
+    }
     if (channel === keys.audienceChannel) {
       const { r, c } = body as { r: string[]; c: string[] };
       for (const listener of audienceListeners) listener(r, c);

@@ -131,15 +131,24 @@ export async function startNodeServer(
       'sharing streams and conversations through redis',
     );
   }
-  const bridge = createBridge({
-    options,
-    upstreamUrl: deps.upstreamUrl,
-    upstream: upstream.client,
-    config,
-    logger,
-    ...(redis ? { registry: redis } : {}),
-    observer: deps.observer ? toFanOutObserver(metrics.observer, deps.observer) : metrics.observer,
-  });
+  let bridge: Bridge;
+  try {
+    bridge = createBridge({
+      options,
+      upstreamUrl: deps.upstreamUrl,
+      upstream: upstream.client,
+      config,
+      logger,
+      ...(redis ? { registry: redis } : {}),
+      observer: deps.observer
+        ? toFanOutObserver(metrics.observer, deps.observer)
+        : metrics.observer,
+    });
+  } catch (error) {
+    // A bad profile: the Redis connections must not keep the failed start's process alive.
+    await redis?.close();
+    throw error;
+  }
   // Its own small pool: readiness probes must not queue behind (or hold) streaming requests.
   const probeAgent = new Agent({
     connect: { timeout: Math.min(options.connectTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS) },

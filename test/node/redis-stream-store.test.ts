@@ -1,0 +1,120 @@
+/**
+ * The Redis stream store's scripts against the shared Redis: one claim wins, appends are ordered
+ * and refuse gaps, and the `upstream_lost` end is appended once however many instances watch.
+ */
+import { Redis } from 'ioredis';
+import { expect, it } from 'vitest';
+import { BridgeError } from '../../src/core/errors.ts';
+import type { ChatResponse } from '../../src/core/frame.ts';
+import { createRedisKeys } from '../../src/node/redis-keys.ts';
+import {
+  createRedisStreamStore,
+  type RedisStreamStore,
+} from '../../src/node/redis-stream-store.ts';
+import { onCleanup } from '../helpers/bridge.ts';
+import { sleep } from '../helpers/fake-upstream.ts';
+import { describeRedis, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+
+const LEASE_TTL_MS = 1_000;
+
+/** `count` stores as on `count` instances, each with its own connection. */
+function createStores(count: number): RedisStreamStore[] {
+  const keys = createRedisKeys(testPrefix());
+  return Array.from({ length: count }, () => {
+    const redis = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
+    onCleanup(() => {
+      redis.disconnect();
+    });
+    return createRedisStreamStore({
+      redis,
+      keys,
+      instanceId: crypto.randomUUID(),
+      resumeBufferBytes: 10_000,
+      resumeRetentionMs: 5_000,
+      leaseTtlMs: LEASE_TTL_MS,
+    });
+  });
+}
+
+const frame = (requestId: string, seq: number, type = 'text'): ChatResponse => ({
+  type,
+  content: { data: `f${seq}` },
+  request_id: requestId,
+  seq,
+});
+const append = (store: RedisStreamStore, f: ChatResponse) =>
+  store.append({ requestId: f.request_id }, f, JSON.stringify(f));
+
+async function rejection(promise: Promise<unknown>): Promise<BridgeError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BridgeError);
+  return error as BridgeError;
+}
+
+describeRedis('Redis stream store', () => {
+  it('lets exactly one of many simultaneous claims of a request id win', async () => {
+    const stores = createStores(5);
+    const results = await Promise.all(stores.map((s) => s.claim({ requestId: 'same' })));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('stores frames in seq order and refuses a gap instead of storing it', async () => {
+    const [store] = createStores(1) as [RedisStreamStore];
+    await store.claim({ requestId: 'r' });
+    await append(store, frame('r', 0));
+    await append(store, frame('r', 1));
+    // A resent frame is already stored: accepted without a second copy.
+    await append(store, frame('r', 1));
+    expect((await rejection(append(store, frame('r', 3)))).code).toBe('store_unavailable');
+    const replay = await store.read('r', -1);
+    expect(replay).toMatchObject({ status: 'ok', done: false });
+    expect(replay.status === 'ok' && replay.frames.map((f) => f.seq)).toEqual([0, 1]);
+  });
+
+  it('ends an orphaned stream once, however many instances watch it, and refuses the owner after', async () => {
+    const [owner, ...watchers] = createStores(4) as [RedisStreamStore, ...RedisStreamStore[]];
+    await owner.claim({ requestId: 'lost' });
+    await append(owner, frame('lost', 0));
+    // A live lease: nobody may end it.
+    expect(await Promise.all(watchers.map((w) => w.loseIfOrphaned('lost')))).toEqual([0, 0, 0]);
+    await sleep(LEASE_TTL_MS * 2);
+    const results = await Promise.all(watchers.map((w) => w.loseIfOrphaned('lost')));
+    expect(results.sort()).toEqual([-1, -1, 1]);
+    const replay = await watchers[0]?.read('lost', -1);
+    expect(replay?.status === 'ok' && replay.frames.map((f) => [f.seq, f.type])).toEqual([
+      [0, 'text'],
+      [1, 'error'],
+      [2, 'stop'],
+    ]);
+    expect(replay?.status === 'ok' && replay.frames[1]?.content).toMatchObject({
+      code: 'upstream_lost',
+    });
+    // The owner comes back (a long pause, a partition): its frames are refused, not interleaved.
+    expect((await rejection(append(owner, frame('lost', 1)))).code).toBe('upstream_lost');
+    expect(await owner.renew('lost')).toBe(false);
+  });
+
+  it('a resume of an orphaned stream nobody watched ends it first (never a silent hang)', async () => {
+    const [owner, other] = createStores(2) as [RedisStreamStore, RedisStreamStore];
+    await owner.claim({ requestId: 'quiet' });
+    await sleep(LEASE_TTL_MS * 2);
+    const replay = await other.read('quiet', -1);
+    expect(replay).toMatchObject({ status: 'ok', done: true });
+    expect(replay.status === 'ok' && replay.frames.map((f) => f.type)).toEqual(['error', 'stop']);
+  });
+
+  it('a renewed lease keeps the stream alive past its TTL', async () => {
+    const [owner, watcher] = createStores(2) as [RedisStreamStore, RedisStreamStore];
+    await owner.claim({ requestId: 'alive' });
+    for (let i = 0; i < 4; i++) {
+      await sleep(LEASE_TTL_MS / 3);
+      expect(await owner.renew('alive')).toBe(true);
+    }
+    expect(await watcher.loseIfOrphaned('alive')).toBe(0);
+    await append(owner, frame('alive', 0, 'stop'));
+    expect(await watcher.loseIfOrphaned('alive')).toBe(-1);
+  });
+});
