@@ -91,6 +91,10 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
 
   /** After a pub/sub reconnect: deliver what watched streams published meanwhile, from Redis. */
   const resync = async (): Promise<void> => {
+    // ioredis emits 'ready' before it sends the resubscriptions: once a PING sent after them is
+    // answered, the channels are live again, and what the reads below miss will be published.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!(await subscriber.ping().catch(() => undefined))) return;
     for (const [requestId, watch] of topics.watched) {
       const replay = await store.read(requestId, watch.lastSeq).catch(() => undefined);
       if (replay?.status !== 'ok') continue;
