@@ -5,9 +5,16 @@
 import type { ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import { onCleanup, startBridge } from '../helpers/bridge.ts';
+import { startNodeServer } from '../../src/node/server.ts';
+import { onCleanup, startBridge, testOptions } from '../helpers/bridge.ts';
 import { assertWellFormed, connectWs, type WsClient } from '../helpers/clients.ts';
 import { sleep, sseHead, startFakeUpstream } from '../helpers/fake-upstream.ts';
+import {
+  processProbes,
+  settleToBaseline,
+  takeSnapshot,
+  waitUntilNone,
+} from '../helpers/resources.ts';
 import { describeRedis, SHARED_REDIS_URL, startRedisServer, testPrefix } from '../helpers/redis.ts';
 
 /** An upstream that sends `before` text frames, waits for `release()`, then `after` and a stop. */
@@ -112,5 +119,30 @@ describeRedis('two instances in one process sharing Redis', () => {
     assertWellFormed(frames);
     expect(frames).toHaveLength(2 + 40 + 1);
     expect(await onA.frames('cut')).toEqual(frames);
+  });
+});
+
+describeRedis('Redis registry resources', () => {
+  it('closing a Redis bridge leaves no socket, timer or listener behind', async () => {
+    const probes = processProbes();
+    await waitUntilNone();
+    const baseline = takeSnapshot(probes);
+    const { upstream, release } = await startGatedUpstream(1, 1);
+    const server = await startNodeServer(
+      testOptions({ redisUrl: SHARED_REDIS_URL, redisPrefix: testPrefix() }),
+      { upstreamUrl: upstream.url },
+    );
+    const client = await connectWs(server.url);
+    await request(client, 'join', { conversation_id: 'room' });
+    await request(client, 'chat_message', { request_id: 'in-room', conversation_id: 'room' });
+    await request(client, 'chat_message', { request_id: 'direct' });
+    await waitSeq(client, 'direct', 0);
+    release();
+    assertWellFormed(await client.frames('in-room'));
+    assertWellFormed(await client.frames('direct'));
+    client.ws.terminate();
+    await server.close();
+    await upstream.close();
+    expect(await settleToBaseline(baseline, probes)).toEqual([]);
   });
 });
