@@ -3,7 +3,7 @@
  * deployments (or tests) can share a Redis. A stream `id` owns `<p>stream:<id>:meta` (a hash: state,
  * next seq, bytes held, conversation, owner), `:frames` (a Redis Stream, entry id `0-<seq+1>`),
  * `:lease` (the owner's instance id, with a TTL) and `:subs` (instances with direct subscribers).
- * A conversation owns `<p>conversation:<id>:members` (session -> deadline) and `:users`.
+ * A conversation owns `<p>conversation:<id>:members` (session -> deadline), `:users` and `:streams`.
  */
 
 /** Keys of one stream. */
@@ -18,6 +18,8 @@ export interface StreamKeys {
 export interface ConversationKeys {
   members: string;
   users: string;
+  /** Ids of the conversation's streams claimed recently (running ones among them). */
+  streams: string;
 }
 
 /** Key and channel names under one prefix. */
@@ -53,7 +55,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
     },
     conversation: (id) => {
       const base = `${prefix}conversation:${id}:`;
-      return { members: `${base}members`, users: `${base}users` };
+      return { members: `${base}members`, users: `${base}users`, streams: `${base}streams` };
     },
     channel: (topic) => `${topicPrefix}${topic}`,
     topicOf: (channel) =>

@@ -144,6 +144,11 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     listener: (message: TopicMessage) => void,
   ): Promise<() => Promise<void>> => {
     const remove = await topics.subscribe(topic, listener);
+    if (topic.startsWith('conversation:')) {
+      // Streams of the conversation that sent no frame since: watched from now, like the others.
+      const running = await store.conversationStreams(topic.slice(13)).catch(() => []);
+      for (const id of running) topics.watch(topic, id);
+    }
     const requestId = topic.startsWith('stream:') ? topic.slice(7) : undefined;
     if (requestId !== undefined && topics.localCount(topic) === 1) {
       await presence.subscribed(requestId, true).catch(() => {});

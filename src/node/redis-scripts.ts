@@ -53,13 +53,21 @@ local function lose(meta, lease, frames, id, errorContent, retention, streamChan
 end
 `;
 
-/** KEYS meta, lease; ARGV owner, conversation ('' for none), record TTL, lease TTL. */
+/**
+ * KEYS meta, lease, the conversation's stream set (or the none key); ARGV owner, conversation
+ * ('' for none), record TTL, lease TTL, request id.
+ */
 export const CLAIM = script(
   'claim',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'running', 'next', 0, 'bytes', 0, 'owner', ARGV[1])
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'conv', ARGV[2]) end
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'conv', ARGV[2])
+  -- Members that join later learn of the running streams here, to watch them for a lost owner.
+  redis.call('SADD', KEYS[3], ARGV[5])
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
 return 1

@@ -58,6 +58,8 @@ export interface RedisStreamStore {
   renew(requestId: string): Promise<boolean>;
   /** Let go of the lease. */
   release(requestId: string): Promise<void>;
+  /** Streams of a conversation claimed within the record TTL (finished ones among them). */
+  conversationStreams(conversationId: string): Promise<string[]>;
   /**
    * Sockets on other instances that would receive the stream: one per instance with direct
    * subscribers (only zero or not matters across instances) plus live conversation members.
@@ -94,8 +96,12 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
   return {
     async claim(info) {
       const k = keys.stream(info.requestId);
-      const args = [instanceId, info.conversationId ?? '', recordTtlMs, leaseTtlMs];
-      return (await call(CLAIM, [k.meta, k.lease], args)) === 1;
+      const streams =
+        info.conversationId === undefined
+          ? keys.none
+          : keys.conversation(info.conversationId).streams;
+      const args = [instanceId, info.conversationId ?? '', recordTtlMs, leaseTtlMs, info.requestId];
+      return (await call(CLAIM, [k.meta, k.lease, streams], args)) === 1;
     },
 
     async append(info, frame, json) {
@@ -166,6 +172,14 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
 
     async release(requestId) {
       await call(RELEASE, [keys.stream(requestId).lease], [instanceId]);
+    },
+
+    async conversationStreams(conversationId) {
+      try {
+        return await redis.smembers(keys.conversation(conversationId).streams);
+      } catch (error) {
+        throw toStoreError(error);
+      }
     },
 
     async audienceElsewhere(info) {

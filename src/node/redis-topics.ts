@@ -48,6 +48,8 @@ export interface RedisTopics {
   /** Topics with local listeners. */
   topics(): IterableIterator<string>;
   readonly watched: Map<string, Watch>;
+  /** Start watching a foreign stream received through `topic` (no-op for owned ones). */
+  watch(topic: string, requestId: string): void;
   /** Tell other instances the audience of these streams/conversations changed. */
   announce(requestIds: readonly string[], conversationIds: readonly string[]): Promise<void>;
   /** Called for other instances' announcements. */
@@ -153,6 +155,10 @@ export function createRedisTopics(deps: RedisTopicsDeps): RedisTopics {
     localCount: (topic) => listeners.get(topic)?.size ?? 0,
     topics: () => listeners.keys(),
     watched,
+    watch: (topic, requestId) => {
+      if (!watched.has(requestId)) watch(topic, requestId, -1, false);
+      else watched.get(requestId)?.topics.add(topic);
+    },
     async announce(requestIds, conversationIds) {
       const body = JSON.stringify({ r: requestIds, c: conversationIds });
       await publisher.publish(keys.audienceChannel, toPayload(instanceId, body)).catch(() => {});

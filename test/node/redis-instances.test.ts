@@ -211,7 +211,7 @@ describeRedis('several instances sharing Redis', () => {
       ['stop', { reason: 'error' }],
     ]);
     const presenceAfter = await onB.inbox.waitFor(
-      (m) => m.event === 'presence' && m.data.clients === 1 && m !== presenceBefore,
+      (m) => m.event === 'presence' && m.data.clients === 1,
       bound,
     );
     expect(presenceAfter.data).toMatchObject({ conversation_id: conversationId, clients: 1 });
@@ -220,6 +220,25 @@ describeRedis('several instances sharing Redis', () => {
     const late = await connectWs(b.url);
     await request(late, 'chat_resume', { request_id: requestId, after_seq: -1 });
     expect(await late.frames(requestId)).toEqual(frames);
+  });
+
+  it('kill -9 of the owner: a member that joined after the last frame, the only receiver left, still gets upstream_lost', async () => {
+    const { upstream } = await startGatedUpstream(2, -1);
+    const [a, b] = (await startInstances(upstream, 2)) as [Instance, Instance];
+    const conversationId = uniqueId('conv-late');
+    const requestId = uniqueId('late');
+    const onA = await connectWs(a.url);
+    await request(onA, 'chat_message', { request_id: requestId, conversation_id: conversationId });
+    await waitSeq(onA, requestId, 1);
+    // No frame reaches this member before the owner dies: only Redis knows the stream runs.
+    const lateMember = await connectWs(b.url);
+    await request(lateMember, 'join', { conversation_id: conversationId });
+    a.cli.child.kill('SIGKILL');
+    const frames = await lateMember.frames(requestId, LEASE_TTL_MS * 4);
+    expect(frames.map((f) => [f.seq, f.type])).toEqual([
+      [2, 'error'],
+      [3, 'stop'],
+    ]);
   });
 
   it('a drain hands nothing over silently: a subscriber elsewhere gets the cancel stop of the drained owner', async () => {
