@@ -4,6 +4,7 @@
  * deadlines, and a heartbeat that renews this instance's leases and entries and ends the foreign
  * streams its clients receive whose owner died (`upstream_lost`).
  */
+import { BridgeError } from '../core/errors.ts';
 import { toFrameJson } from '../core/frame-json.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ReadinessCheck } from '../core/readiness.ts';
@@ -169,6 +170,9 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     connected: () => connections.connected(),
 
     async claimStream(info) {
+      // The session subscribes right after a claim: a claim it could not follow with a
+      // subscription would leave a stream claimed that never starts.
+      if (!connections.available) throw new BridgeError('store_unavailable');
       const claimed = await store.claim(info);
       if (claimed) owned.add(info.requestId);
       return claimed;

@@ -3,7 +3,7 @@
  * answers, unless SSE2WS_REQUIRE_REDIS=1), a unique key prefix per test that is deleted afterwards,
  * and a private redis-server child process for the tests that stop and restart Redis.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
 import { onCleanup } from './bridge.ts';
@@ -33,23 +33,34 @@ export async function redisAnswers(url: string): Promise<boolean> {
 }
 
 const sharedRedisUp = await redisAnswers(SHARED_REDIS_URL);
+const serverInstalled = spawnSync('redis-server', ['--version']).status === 0;
 
 /**
- * `describe` for suites that need the shared Redis: skipped with a printed notice when it does not
- * answer, and failing instead when SSE2WS_REQUIRE_REDIS=1 (CI).
+ * `describe` for suites that need the shared Redis (and, with `server`, the `redis-server`
+ * command for private ones): skipped with a printed notice when it is missing, and failing
+ * instead when SSE2WS_REQUIRE_REDIS=1 (CI).
  */
-export function describeRedis(name: string, suite: () => void): void {
-  if (sharedRedisUp) {
+export function describeRedis(
+  name: string,
+  suite: () => void,
+  needs: { server?: boolean } = {},
+): void {
+  const missing = !sharedRedisUp
+    ? `no Redis answers at ${SHARED_REDIS_URL}`
+    : needs.server && !serverInstalled
+      ? 'the redis-server command is not installed'
+      : undefined;
+  if (missing === undefined) {
     describe(name, suite);
   } else if (process.env.SSE2WS_REQUIRE_REDIS === '1') {
     describe(name, () => {
       it('needs Redis', () => {
-        throw new Error(`SSE2WS_REQUIRE_REDIS=1 but no Redis answers at ${SHARED_REDIS_URL}`);
+        throw new Error(`SSE2WS_REQUIRE_REDIS=1 but ${missing}`);
       });
     });
   } else {
     console.log(
-      `notice: skipping "${name}": no Redis answers at ${SHARED_REDIS_URL} (SSE2WS_REQUIRE_REDIS=1 makes this a failure)`,
+      `notice: skipping "${name}": ${missing} (SSE2WS_REQUIRE_REDIS=1 makes this a failure)`,
     );
     describe.skip(name, suite);
   }

@@ -71,76 +71,84 @@ async function waitUntilReady(url: string, timeoutMs = 20_000): Promise<void> {
   }
 }
 
-describeRedis('Redis stopped mid-run and started again', () => {
-  it('reports store_unavailable and /readyz 503 while Redis is down, and recovers when it is back', async () => {
-    const redis = await startRedisServer();
-    const { upstream, release, posts } = await startGatedUpstream();
-    const bridge = await startRedisBridge(upstream.url, redis.url);
-    await waitUntilReady(bridge.url);
-    const client = await connectWs(bridge.url);
+describeRedis(
+  'Redis stopped mid-run and started again',
+  () => {
+    it('reports store_unavailable and /readyz 503 while Redis is down, and recovers when it is back', async () => {
+      const redis = await startRedisServer();
+      const { upstream, release, posts } = await startGatedUpstream();
+      const bridge = await startRedisBridge(upstream.url, redis.url);
+      await waitUntilReady(bridge.url);
+      const client = await connectWs(bridge.url);
 
-    // A stream running when Redis goes: its next frame cannot be stored, so it ends with the
-    // reason instead of leaving other instances' clients waiting.
-    await request(client, 'chat_message', { request_id: 'running' });
-    await client.inbox.waitFor((m) => m.event === 'chat_response' && m.data.seq === 0);
-    await redis.stop();
-    release();
-    const cut = await client.frames('running');
-    assertWellFormed(cut);
-    expect(cut.map((f) => [f.type, f.content.code ?? f.content])).toEqual([
-      ['text', { data: 'first' }],
-      ['text', { data: 'second' }],
-      ['error', 'store_unavailable'],
-      ['stop', { reason: 'error' }],
-    ]);
+      // A stream running when Redis goes: its next frame cannot be stored, so it ends with the
+      // reason instead of leaving other instances' clients waiting.
+      await request(client, 'chat_message', { request_id: 'running' });
+      await client.inbox.waitFor((m) => m.event === 'chat_response' && m.data.seq === 0);
+      await redis.stop();
+      release();
+      const cut = await client.frames('running');
+      assertWellFormed(cut);
+      expect(cut.map((f) => [f.type, f.content.code ?? f.content])).toEqual([
+        ['text', { data: 'first' }],
+        ['text', { data: 'second' }],
+        ['error', 'store_unavailable'],
+        ['stop', { reason: 'error' }],
+      ]);
 
-    // New messages need the store: a clear error, the connection stays usable.
-    const refused = await request(client, 'chat_message', { request_id: 'during' });
-    expect(refused.error).toMatchObject({ code: 'store_unavailable' });
-    expect(await request(client, 'ping', {})).not.toHaveProperty('error');
-    const down = await readyz(bridge.url);
-    expect(down.status).toBe(503);
-    expect(down.body).toMatchObject({
-      status: 'not_ready',
-      reason: expect.stringMatching(/^store:/),
+      // New messages need the store: a clear error, the connection stays usable.
+      const refused = await request(client, 'chat_message', { request_id: 'during' });
+      expect(refused.error).toMatchObject({ code: 'store_unavailable' });
+      expect(await request(client, 'ping', {})).not.toHaveProperty('error');
+      const down = await readyz(bridge.url);
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({
+        status: 'not_ready',
+        reason: expect.stringMatching(/^store:/),
+      });
+      expect(down.body.checks.upstream).toBe('ok');
+
+      await redis.start();
+      await waitUntilReady(bridge.url);
+      const after = await request(client, 'chat_message', { request_id: 'after' });
+      expect(after).toEqual({ request_id: 'after' });
+      await client.inbox.waitFor(
+        (m) => m.event === 'chat_response' && m.data.request_id === 'after',
+      );
+      release();
+      release();
+      const frames = await client.frames('after');
+      assertWellFormed(frames);
+      expect(frames.map((f) => f.type)).toEqual(['text', 'text', 'stop']);
+      expect(posts()).toHaveLength(2);
+      // Pub/sub came back too: a resume from another connection gets everything.
+      const other = await connectWs(bridge.url);
+      await request(other, 'chat_resume', { request_id: 'after', after_seq: -1 });
+      expect(await other.frames('after')).toEqual(frames);
     });
-    expect(down.body.checks.upstream).toBe('ok');
 
-    await redis.start();
-    await waitUntilReady(bridge.url);
-    const after = await request(client, 'chat_message', { request_id: 'after' });
-    expect(after).toEqual({ request_id: 'after' });
-    await client.inbox.waitFor((m) => m.event === 'chat_response' && m.data.request_id === 'after');
-    release();
-    release();
-    const frames = await client.frames('after');
-    assertWellFormed(frames);
-    expect(frames.map((f) => f.type)).toEqual(['text', 'text', 'stop']);
-    expect(posts()).toHaveLength(2);
-    // Pub/sub came back too: a resume from another connection gets everything.
-    const other = await connectWs(bridge.url);
-    await request(other, 'chat_resume', { request_id: 'after', after_seq: -1 });
-    expect(await other.frames('after')).toEqual(frames);
-  });
+    it('starts with Redis unreachable: not ready, store_unavailable, then works once Redis answers', async () => {
+      const redis = await startRedisServer({ start: false });
+      const { upstream, release, posts } = await startGatedUpstream();
+      const bridge = await startRedisBridge(upstream.url, redis.url);
+      const client = await connectWs(bridge.url);
+      expect((await readyz(bridge.url)).status).toBe(503);
+      const refused = await request(client, 'chat_message', { request_id: 'early' });
+      expect(refused.error).toMatchObject({ code: 'store_unavailable' });
+      const joined = await request(client, 'join', { conversation_id: 'c1' });
+      expect(joined.error).toMatchObject({ code: 'store_unavailable' });
+      expect(posts()).toHaveLength(0);
 
-  it('starts with Redis unreachable: not ready, store_unavailable, then works once Redis answers', async () => {
-    const redis = await startRedisServer({ start: false });
-    const { upstream, release, posts } = await startGatedUpstream();
-    const bridge = await startRedisBridge(upstream.url, redis.url);
-    const client = await connectWs(bridge.url);
-    expect((await readyz(bridge.url)).status).toBe(503);
-    const refused = await request(client, 'chat_message', { request_id: 'early' });
-    expect(refused.error).toMatchObject({ code: 'store_unavailable' });
-    const joined = await request(client, 'join', { conversation_id: 'c1' });
-    expect(joined.error).toMatchObject({ code: 'store_unavailable' });
-    expect(posts()).toHaveLength(0);
-
-    await redis.start();
-    await waitUntilReady(bridge.url);
-    await request(client, 'chat_message', { request_id: 'late' });
-    await client.inbox.waitFor((m) => m.event === 'chat_response' && m.data.request_id === 'late');
-    release();
-    release();
-    assertWellFormed(await client.frames('late'));
-  });
-});
+      await redis.start();
+      await waitUntilReady(bridge.url);
+      await request(client, 'chat_message', { request_id: 'late' });
+      await client.inbox.waitFor(
+        (m) => m.event === 'chat_response' && m.data.request_id === 'late',
+      );
+      release();
+      release();
+      assertWellFormed(await client.frames('late'));
+    });
+  },
+  { server: true },
+);
