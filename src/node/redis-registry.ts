@@ -16,6 +16,7 @@ import {
   type TopicMessage,
 } from '../core/registry.ts';
 import { createRedisConnections } from './redis-connection.ts';
+import { startRedisHeartbeat } from './redis-heartbeat.ts';
 import { createRedisKeys } from './redis-keys.ts';
 import { createRedisPresence } from './redis-presence.ts';
 import { createRedisStreamStore } from './redis-stream-store.ts';
@@ -43,9 +44,6 @@ export interface RedisRegistry extends Registry {
   connected(): Promise<void>;
 }
 
-/** Heartbeats per lease TTL: two may be missed before another instance declares a lease lost. */
-export const DEFAULT_HEARTBEATS_PER_TTL = 3;
-
 /** Create the registry; it connects in the background and reconnects on its own. */
 export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistry {
   const { logger, leaseTtlMs } = options;
@@ -55,6 +53,8 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
   const { command, subscriber } = connections;
   /** Streams this instance claimed and has not finished. */
   const owned = new Set<string>();
+  /** Owned streams that stored a frame (a claimed stream without one may not have started). */
+  const appended = new Set<string>();
   const store = createRedisStreamStore({ ...options, redis: command, keys, instanceId });
   const presence = createRedisPresence({ redis: command, keys, instanceId, ttlMs: leaseTtlMs });
   const topics = createRedisTopics({
@@ -105,46 +105,36 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     }
   };
 
-  let beating = false;
-  const heartbeat = async (): Promise<void> => {
-    if (beating || !connections.available) return;
-    beating = true;
-    try {
-      const local = [...topics.topics()];
-      const streamIds = local.filter((t) => t.startsWith('stream:')).map((t) => t.slice(7));
-      const [changes] = await Promise.all([
-        presence.refresh(streamIds),
-        ...[...owned].map((id) => store.renew(id)),
-      ]);
-      for (const { conversationId, presence: p } of changes) {
-        await topics.publish(conversationTopic(conversationId), {
-          kind: 'event',
-          event: 'presence',
-          data: { conversation_id: conversationId, ...p },
-        });
-      }
-      for (const [requestId, watch] of topics.watched) {
-        const listened = [...watch.topics].some((t) => topics.localCount(t) > 0);
-        if (!listened || (await store.loseIfOrphaned(requestId)) === -1) {
-          topics.watched.delete(requestId);
-        }
-      }
-      // A crashed instance's subscribers expire without a word: re-check owned streams' grace.
-      if (owned.size > 0) for (const listener of audienceListeners) listener([...owned], []);
-    } catch (error) {
-      logger.debug({ err: String(error) }, 'redis heartbeat failed');
-    } finally {
-      beating = false;
-    }
-  };
-  const timer = setInterval(() => void heartbeat(), leaseTtlMs / DEFAULT_HEARTBEATS_PER_TTL);
-  timer.unref();
+  const heartbeat = startRedisHeartbeat({
+    leaseTtlMs,
+    store,
+    presence,
+    topics,
+    owned,
+    available: () => connections.available,
+    audienceChanged: (ids) => {
+      for (const listener of audienceListeners) listener(ids, []);
+    },
+    logger,
+  });
 
   const topicSubscribe = async (
     topic: string,
     listener: (message: TopicMessage) => void,
   ): Promise<() => Promise<void>> => {
-    const remove = await topics.subscribe(topic, listener);
+    let remove: () => void;
+    try {
+      remove = await topics.subscribe(topic, listener);
+    } catch (error) {
+      // The session cannot receive the stream it just claimed and will not start it: end the
+      // claim now, so a retry of the request id gets an answer instead of waiting forever.
+      const id = topic.startsWith('stream:') ? topic.slice(7) : undefined;
+      if (id !== undefined && owned.has(id) && !appended.has(id)) {
+        owned.delete(id);
+        void store.loseIfOrphaned(id, true).catch(() => {});
+      }
+      throw error;
+    }
     if (topic.startsWith('conversation:')) {
       // Streams of the conversation that sent no frame since: watched from now, like the others.
       const running = await store.conversationStreams(topic.slice(13)).catch(() => []);
@@ -185,11 +175,13 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       if (info.conversationId !== undefined) {
         topics.deliverLocal(conversationTopic(info.conversationId), message);
       }
+      appended.add(info.requestId);
       return tracked(store.append(info, frame, toFrameJson(frame)));
     },
 
     async finishStream(requestId) {
       owned.delete(requestId);
+      appended.delete(requestId);
       await tracked(store.release(requestId));
     },
 
@@ -219,11 +211,12 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     },
 
     async close() {
-      clearInterval(timer);
+      heartbeat.stop();
       await Promise.allSettled([...writes]);
       // Streams still owned here (none after a drain) end for their other receivers at once.
       await Promise.allSettled([...owned].map((id) => store.loseIfOrphaned(id, true)));
       owned.clear();
+      appended.clear();
       await connections.close();
     },
   };
