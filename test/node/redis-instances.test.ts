@@ -4,7 +4,7 @@
  * call for a request id sent to two instances, and the owner killed with SIGKILL mid-stream.
  */
 import type { ServerResponse } from 'node:http';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import {
   type ChatResponse,
   assertWellFormed,
@@ -16,8 +16,11 @@ import { sseHead, startFakeUpstream, type FakeUpstream } from '../helpers/fake-u
 import { onCleanup } from '../helpers/bridge.ts';
 import { describeRedis, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 
-/** Short, so a dead owner shows quickly; the default is 10 s. */
-const LEASE_TTL_MS = 1_500;
+/** Short, so a dead owner shows quickly (the default is 10 s), yet long enough for a loaded CI. */
+const LEASE_TTL_MS = 2_500;
+
+// Each test starts two or three node processes before it begins.
+vi.setConfig({ testTimeout: 45_000 });
 
 interface Instance {
   cli: CliProcess;
