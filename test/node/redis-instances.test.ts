@@ -8,6 +8,7 @@ import { expect, it, vi } from 'vitest';
 import {
   type ChatResponse,
   assertWellFormed,
+  connectSio,
   connectWs,
   type WsClient,
 } from '../helpers/clients.ts';
@@ -135,6 +136,11 @@ describeRedis('several instances sharing Redis', () => {
       expect(joined).toMatchObject({ conversation_id: conversationId, clients: i + 1 });
       members.push(client);
     }
+    // A Socket.IO member on the third instance too: the protocol makes no difference.
+    const sio = await connectSio(instances[2]?.url as string, { transports: ['websocket'] });
+    expect(await sio.request('join', { conversation_id: conversationId })).toMatchObject({
+      clients: 4,
+    });
     const [first, sender, third] = members as [WsClient, WsClient, WsClient];
     const requestId = uniqueId('conv-msg');
     await request(sender, 'chat_message', {
@@ -155,9 +161,12 @@ describeRedis('several instances sharing Redis', () => {
       assertWellFormed(frames);
       expect(frames.filter((f) => f.type === 'text')).toHaveLength(6);
     }
+    const sioFrames = await sio.frames(requestId);
+    expect(sioFrames).toEqual(await sender.frames(requestId));
     // Nothing arrives twice after the stop either.
     await new Promise((resolve) => setTimeout(resolve, 200));
     for (const member of members) assertWellFormed(framesOf(member, requestId));
+    assertWellFormed(await sio.frames(requestId));
     expect(sender.inbox.items.some((m) => m.event === 'user_message')).toBe(false);
     expect(upstream.requests).toHaveLength(1);
   });
