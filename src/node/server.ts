@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer, upgradeWebSocket, type WebSocketServerLike } from '@hono/node-server';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { type Admission, createAdmission } from '../core/admission.ts';
 import { type Bridge, createBridge } from '../core/bridge.ts';
 import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
@@ -29,6 +29,7 @@ import type { BridgeConfig } from '../core/request-shape.ts';
 import { SOCKET_IO_PATH } from '../core/http-app.ts';
 import { createClientBundle } from './client-bundle.ts';
 import { loadConfigFile } from './config.ts';
+import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
 import { mountPlayground } from './playground.ts';
@@ -175,7 +176,14 @@ export async function startNodeServer(
     bridge,
     admission,
     upgradeWebSocket,
-    wsHooks: createWsHeartbeat(options),
+    wsHooks: {
+      ...createWsHeartbeat(options),
+      beforeSend: (ws) => corkForTick(tcpSocketOf(ws.raw)),
+      bufferedBytes: (ws) => {
+        const raw = ws.raw as WebSocket;
+        return raw.bufferedAmount - batchedBytes(tcpSocketOf(raw));
+      },
+    },
   });
   app.get('/readyz', async () => toReadinessResponse(await readiness.check()));
   app.get('/metrics', async (c) =>
