@@ -15,7 +15,8 @@ async function startOneChunkUpstream() {
   const upstream = await startFakeUpstream((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     let chunk = '';
-    for (let i = 0; i < FRAMES; i++) chunk += `data: {"type":"text","content":{"data":"t${i}"}}\n\n`;
+    for (let i = 0; i < FRAMES; i++)
+      chunk += `data: {"type":"text","content":{"data":"t${i}"}}\n\n`;
     res.end(`${chunk}data: {"type":"stop","content":{}}\n\n`);
   });
   onCleanup(() => upstream.close());
