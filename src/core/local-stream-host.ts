@@ -6,7 +6,7 @@
 import type { Logger } from './logger.ts';
 import { toBridgeError } from './errors.ts';
 import { type Frame, toStopFrame } from './frame.ts';
-import { type BridgeObserver, markFrameTime, silentObserver } from './observer.ts';
+import { type BridgeObserver, silentObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import type { Registry } from './registry.ts';
 import { type BridgeConfig, type ShapedRequest, toUpstreamRequest } from './request-shape.ts';
@@ -104,7 +104,6 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       let errorCode: string | undefined;
       let stopReason = 'complete';
       const stream = new Stream(info, (frame) => {
-        markFrameTime(frame);
         if (frame.type === 'stop') {
           const reason = (frame.content as { reason?: unknown } | undefined)?.reason;
           if (typeof reason === 'string') stopReason = reason;

@@ -2,8 +2,7 @@
  * The default, single-process {@link Registry}: frames in bounded arrays, topics as listener sets.
  */
 import { utf8Length } from './bytes.ts';
-import { toFrameJson } from './frame-json.ts';
-import type { ChatResponse } from './frame.ts';
+import { type ChatResponse, LocalFrame } from './frame.ts';
 import {
   conversationTopic,
   type Presence,
@@ -80,7 +79,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
     async appendFrame(info, frame) {
       const record = streams.get(info.requestId);
       if (record && !record.done) {
-        const size = utf8Length(toFrameJson(frame));
+        const size = utf8Length(LocalFrame.jsonOf(frame));
         record.frames.push(frame);
         record.sizes.push(size);
         record.bytes += size;
