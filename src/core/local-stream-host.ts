@@ -103,12 +103,13 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       const startedAt = performance.now();
       let errorCode: string | undefined;
       let stopReason = 'complete';
+      const onStoreError = logStoreError(requestId);
       const stream = new Stream(info, (frame) => {
         if (frame.type === 'stop') {
           const reason = (frame.content as { reason?: unknown } | undefined)?.reason;
           if (typeof reason === 'string') stopReason = reason;
         }
-        registry.appendFrame(info, frame).catch(logStoreError(requestId));
+        registry.appendFrame(info, frame)?.catch(onStoreError);
       });
       track(stream);
       observer.streamStarted();
