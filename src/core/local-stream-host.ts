@@ -6,7 +6,7 @@
 import type { Logger } from './logger.ts';
 import { toBridgeError } from './errors.ts';
 import { type Frame, toStopFrame } from './frame.ts';
-import { type BridgeObserver, markFrameTime, silentObserver } from './observer.ts';
+import { type BridgeObserver, silentObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import type { Registry } from './registry.ts';
 import { type BridgeConfig, type ShapedRequest, toUpstreamRequest } from './request-shape.ts';
@@ -103,21 +103,23 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       const startedAt = performance.now();
       let errorCode: string | undefined;
       let stopReason = 'complete';
+      const logFailure = logStoreError(requestId);
+      // One handler per stream: no closure per frame on the hot path.
+      const onStoreError = (error: unknown): void => {
+        logFailure(error);
+        // A shared store that lost a frame leaves every later frame unreadable to resumes and
+        // other instances: end the stream with the reason rather than run on with a gap.
+        if (stream.state === 'running') {
+          emit({ type: 'error', content: toBridgeError(error).toPayload() });
+          stream.cancel('error');
+        }
+      };
       const stream = new Stream(info, (frame) => {
-        markFrameTime(frame);
         if (frame.type === 'stop') {
           const reason = (frame.content as { reason?: unknown } | undefined)?.reason;
           if (typeof reason === 'string') stopReason = reason;
         }
-        registry.appendFrame(info, frame).catch((error: unknown) => {
-          logStoreError(requestId)(error);
-          // A shared store that lost a frame leaves every later frame unreadable to resumes and
-          // other instances: end the stream with the reason rather than run on with a gap.
-          if (stream.state === 'running') {
-            emit({ type: 'error', content: toBridgeError(error).toPayload() });
-            stream.cancel('error');
-          }
-        });
+        registry.appendFrame(info, frame)?.catch(onStoreError);
       });
       track(stream);
       observer.streamStarted();

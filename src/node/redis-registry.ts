@@ -5,7 +5,7 @@
  * streams its clients receive whose owner died (`upstream_lost`).
  */
 import { BridgeError } from '../core/errors.ts';
-import { toFrameJson } from '../core/frame-json.ts';
+import { LocalFrame } from '../core/frame.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ReadinessCheck } from '../core/readiness.ts';
 import {
@@ -176,7 +176,7 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
         topics.deliverLocal(conversationTopic(info.conversationId), message);
       }
       appended.add(info.requestId);
-      return tracked(store.append(info, frame, toFrameJson(frame)));
+      return tracked(store.append(info, frame, LocalFrame.jsonOf(frame)));
     },
 
     async finishStream(requestId) {
