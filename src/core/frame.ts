@@ -13,6 +13,8 @@ export interface ChatResponse {
   request_id: string;
   /** 0, 1, 2, ... per request, no gaps. */
   seq: number;
+  /** When the frame was numbered (ms since the epoch); a replayed frame keeps it. */
+  timestamp: number;
 }
 
 /** Why a stream stopped; sent as `content.reason` of the bridge's own stop frames. */

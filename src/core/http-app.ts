@@ -10,6 +10,7 @@ import { exceedsBytes } from './bytes.ts';
 import { BridgeError, ERROR_TABLE } from './errors.ts';
 import type { Handshake } from './handshake.ts';
 import type { Session } from './session.ts';
+import { withTimestamp } from './timestamp.ts';
 import { createWsConnection, receiveWsText, toWsText } from './ws-protocol.ts';
 
 /** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
@@ -96,7 +97,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
           const data = event.data;
           if (typeof data !== 'string') {
             const error = new BridgeError('bad_message', 'binary messages are not supported');
-            sendText(toWsText('error', error.toPayload()));
+            sendText(toWsText('error', withTimestamp(error.toPayload())));
             return;
           }
           if (exceedsBytes(data, bridge.options.maxMessageBytes)) {

@@ -7,6 +7,7 @@ import type { ChatResponse } from './frame.ts';
 import { type BridgeObserver, frameAgeMs } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import { cancelTimer, type Timer } from './timers.ts';
+import { withTimestamp } from './timestamp.ts';
 import { TokenBucket } from './token-bucket.ts';
 import {
   conversationTopic,
@@ -84,6 +85,15 @@ export interface SessionHost extends StreamHost {
   readonly draining?: () => boolean;
 }
 
+/** A reply whose acks and errors carry `timestamp` like every other server message. */
+function toStampedReply(reply: Reply): Reply {
+  return (outcome) => {
+    const now = Date.now();
+    if ('error' in outcome) reply({ error: withTimestamp(outcome.error, now) as ErrorPayload });
+    else reply({ ...outcome, data: withTimestamp(outcome.data, now) });
+  };
+}
+
 /** One connected client and what it receives. */
 export class Session {
   readonly id: string;
@@ -147,12 +157,13 @@ export class Session {
       return;
     }
     this.rejectedInARow = 0;
+    const stamped = reply && toStampedReply(reply);
     this.queue = this.queue.then(async () => {
       if (this.closed) return;
       try {
-        await this.dispatch(event, data, reply);
+        await this.dispatch(event, data, stamped);
       } catch (error) {
-        this.fail(error, reply);
+        this.fail(error, stamped);
       }
     });
   }
@@ -168,7 +179,7 @@ export class Session {
       error instanceof BridgeError ? error : new BridgeError('internal_error', undefined);
     const payload = bridgeError.toPayload();
     if (reply) reply({ error: payload });
-    else if (!this.closed) this.connection.send('error', payload);
+    else if (!this.closed) this.connection.send('error', withTimestamp(payload));
   }
 
   /** The client went away: leave conversations and stop receiving streams. */
@@ -204,7 +215,7 @@ export class Session {
         return this.onLeave(toConversationId(toEventData(data, event)), reply);
       case 'ping':
         if (reply) reply({ event: 'pong' });
-        else this.connection.send('pong');
+        else this.connection.send('pong', withTimestamp(undefined));
         return;
       default:
         throw new BridgeError('unknown_event', `unknown event "${event}"`);
@@ -246,15 +257,18 @@ export class Session {
       this.started.delete(requestId);
       // The stream was claimed but could not start: end it here so the client is not left hanging.
       const error = new BridgeError('internal_error', 'the stream could not be started');
-      this.emitFrame({ type: 'error', content: error.toPayload(), request_id: requestId, seq: 0 });
-      this.emitFrame({ type: 'stop', content: { reason: 'error' }, request_id: requestId, seq: 1 });
+      const timestamp = Date.now();
+      const content = error.toPayload();
+      this.emitFrame({ type: 'error', content, request_id: requestId, seq: 0, timestamp });
+      const stop = { reason: 'error' };
+      this.emitFrame({ type: 'stop', content: stop, request_id: requestId, seq: 1, timestamp });
       return;
     }
     if (conversationId !== undefined) {
       await this.host.registry.publish(conversationTopic(conversationId), {
         kind: 'event',
         event: 'user_message',
-        data: { conversation_id: conversationId, request_id: requestId, data },
+        data: { conversation_id: conversationId, request_id: requestId, data, timestamp: Date.now() },
         exceptSession: this.id,
       });
     }
@@ -346,7 +360,7 @@ export class Session {
     return this.host.registry.publish(conversationTopic(conversationId), {
       kind: 'event',
       event: 'presence',
-      data: { conversation_id: conversationId, ...presence },
+      data: { conversation_id: conversationId, ...presence, timestamp: Date.now() },
     });
   }
 
@@ -370,7 +384,9 @@ export class Session {
   private onTopicMessage(message: TopicMessage): void {
     if (this.closed) return;
     if (message.kind === 'event') {
-      if (message.exceptSession !== this.id) this.connection.send(message.event, message.data);
+      if (message.exceptSession !== this.id) {
+        this.connection.send(message.event, withTimestamp(message.data));
+      }
       return;
     }
     if (message.frame.type === 'stop') this.started.delete(message.frame.request_id);

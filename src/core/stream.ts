@@ -72,6 +72,7 @@ export class Stream {
       content: frame.content,
       request_id: this.info.requestId,
       seq: this.nextSeq++,
+      timestamp: Date.now(),
     });
     if (isStop) for (const listener of this.doneListeners.splice(0)) listener(this);
   }

@@ -4,6 +4,7 @@
  */
 import { BridgeError } from './errors.ts';
 import { toFrameJson } from './frame-json.ts';
+import { withTimestamp } from './timestamp.ts';
 import type { ClientConnection, Reply, Session } from './session.ts';
 
 /** One parsed client message. */
@@ -76,7 +77,7 @@ export function receiveWsText(
 ): void {
   const parsed = fromWsText(text);
   if (!parsed.ok) {
-    const payload = parsed.error.toPayload();
+    const payload = withTimestamp(parsed.error.toPayload());
     sendText(toWsText('error', payload, parsed.id));
     return;
   }

@@ -13,6 +13,7 @@ import { type Admission, createAdmission } from '../core/admission.ts';
 import { type Bridge, createBridge } from '../core/bridge.ts';
 import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
 import { createHttpApp } from '../core/http-app.ts';
+import { withTimestamp } from '../core/timestamp.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { BridgeObserver } from '../core/observer.ts';
 import type { BridgeOptions } from '../core/options.ts';
@@ -237,7 +238,7 @@ export async function startNodeServer(
         { clients: bridge.sessions.size, streams: bridge.runningStreams, drainTimeoutMs },
         'drain: /readyz answers 503 and new connections are refused',
       );
-      const notice = new BridgeError('server_shutdown').toPayload();
+      const notice = withTimestamp(new BridgeError('server_shutdown').toPayload());
       for (const session of bridge.sessions) session.connection.send('server_shutdown', notice);
       logger.info({ clients: bridge.sessions.size }, 'drain: sent server_shutdown to every client');
       if (await settlesWithin(bridge.idle(), drainTimeoutMs)) {

@@ -93,7 +93,7 @@ export function socketIoContractTests(
       const bridge = await startBridge(upstream.url);
       const client = await connectSio(bridge.url, { transports: ['websocket'] });
       expect(await client.request('chat_message', 'just text')).toEqual({
-        error: { code: 'bad_request', message: expect.any(String) },
+        error: { code: 'bad_request', message: expect.any(String), timestamp: expect.any(Number) },
       });
       expect(await client.request('chat_message', [1, 2])).toMatchObject({
         error: { code: 'bad_request' },
