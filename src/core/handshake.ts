@@ -8,6 +8,8 @@ export interface Handshake {
   token?: string | undefined;
   /** The verified user (a JWT's `sub`), once admission checked the handshake. */
   userId?: string | undefined;
+  /** What the application's `onConnect` hook attached to the client. */
+  data?: Record<string, unknown> | undefined;
 }
 
 /** Values containing CR or LF would let a client smuggle headers into the upstream request. */

@@ -3,6 +3,7 @@
  * operations and delivers frames back to it, each (request_id, seq) at most once and in order.
  */
 import { BridgeError, type ErrorPayload } from './errors.ts';
+import type { BridgeHooks, ClientMessage } from './hooks.ts';
 import type { ChatResponse } from './frame.ts';
 import { type BridgeObserver, frameAgeMs } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
@@ -48,6 +49,8 @@ export interface ClientConnection {
   bufferedBytes?(): number;
   /** Close the connection with a WebSocket close code (Socket.IO: disconnect). */
   close?(code: number, reason: string): void;
+  /** The peer's IP address, where the transport knows it (`GET /clients`). */
+  readonly remoteAddress?: string | undefined;
 }
 
 /** The answer to one client message that asked for one (Socket.IO ack, `/ws` `id`). */
@@ -83,6 +86,8 @@ export interface SessionHost extends StreamHost {
   readonly observer: BridgeObserver;
   /** While true (graceful shutdown), new streams are refused with `server_shutdown`. */
   readonly draining?: () => boolean;
+  /** The application's hooks (`onMessage` runs here). */
+  readonly hooks?: BridgeHooks | undefined;
 }
 
 /** A reply whose acks and errors carry `timestamp` like every other server message. */
@@ -102,6 +107,12 @@ export class Session {
   readonly forwardedHeaders: Readonly<Record<string, string>>;
   /** The verified user id (JWT `sub`), if the handshake carried one. */
   readonly userId: string | undefined;
+  /** When the client connected (ms since the epoch). */
+  readonly connectedAt = Date.now();
+  /** When the client last sent a message (ms since the epoch); its connect time before that. */
+  lastActiveAt = this.connectedAt;
+  /** What the application's `onConnect` hook attached to this client, if anything. */
+  data: Readonly<Record<string, unknown>> | undefined;
   private readonly host: SessionHost;
   private readonly closeListeners: Array<(session: Session) => void> = [];
   private readonly lastSeq = new Map<string, number>();
@@ -143,9 +154,25 @@ export class Session {
     return this.closed;
   }
 
+  /** The conversations this client is a member of. */
+  get conversationIds(): string[] {
+    return [...this.conversations.keys()];
+  }
+
+  /** Running streams this client started. */
+  get runningStreams(): number {
+    return this.started.size;
+  }
+
+  /** Deliver a message from a topic the client listens to besides its streams and conversations. */
+  deliver(message: TopicMessage): void {
+    this.onTopicMessage(message);
+  }
+
   /** Handle one client event. Events are handled one after another, in arrival order. */
   receive(event: string, data: unknown, reply?: Reply): void {
     if (this.closed) return;
+    this.lastActiveAt = Date.now();
     if (!this.bucket.take()) {
       // Past a burst of refusals the client is not listening to them: cut it off.
       if (++this.rejectedInARow > this.host.options.rateLimitBurst) {
@@ -161,7 +188,8 @@ export class Session {
     this.queue = this.queue.then(async () => {
       if (this.closed) return;
       try {
-        await this.dispatch(event, data, stamped);
+        const message = await this.applyMessageHook({ event, data });
+        await this.dispatch(message.event, message.data, stamped);
       } catch (error) {
         this.fail(error, stamped);
       }
@@ -197,6 +225,27 @@ export class Session {
       ]);
       this.host.audienceChanged(requestIds, conversationIds);
     });
+  }
+
+  /** The application's `onMessage` may replace or refuse a message. */
+  private async applyMessageHook(message: ClientMessage): Promise<ClientMessage> {
+    const hook = this.host.hooks?.onMessage;
+    if (!hook) return message;
+    const client = {
+      id: this.id,
+      protocol: this.connection.protocol,
+      userId: this.userId,
+      data: this.data,
+    };
+    let replaced: ClientMessage | void | undefined;
+    try {
+      replaced = await hook(message, client);
+    } catch (error) {
+      if (error instanceof BridgeError) throw error;
+      const reason = error instanceof Error ? error.message : 'the message was refused';
+      throw new BridgeError('bad_request', reason, { cause: error });
+    }
+    return replaced ?? message;
   }
 
   private async dispatch(event: string, data: unknown, reply?: Reply): Promise<void> {

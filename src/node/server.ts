@@ -10,7 +10,7 @@ import { createAdaptorServer, upgradeWebSocket, type WebSocketServerLike } from 
 import { Agent, fetch as undiciFetch } from 'undici';
 import { WebSocketServer } from 'ws';
 import { type Admission, createAdmission } from '../core/admission.ts';
-import { type Bridge, createBridge } from '../core/bridge.ts';
+import { type Bridge, createLocalBridge } from '../core/bridge.ts';
 import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
 import { createHttpApp } from '../core/http-app.ts';
 import { withTimestamp } from '../core/timestamp.ts';
@@ -111,7 +111,7 @@ export async function startNodeServer(
     deps.config ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
   const upstream = createNodeUpstream(options);
   const metrics = createNodeMetrics();
-  const bridge = createBridge({
+  const bridge = createLocalBridge({
     options,
     upstreamUrl: deps.upstreamUrl,
     upstream: upstream.client,

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createBridge } from '../../src/core/bridge.ts';
+import { createLocalBridge } from '../../src/core/bridge.ts';
 import { BridgeError } from '../../src/core/errors.ts';
 import {
   acceptSocketIo,
@@ -64,7 +64,7 @@ async function startRig(
   const upstream = await startFakeUpstream(sseBody(ANSWER));
   onCleanup(() => upstream.close());
   const options = testOptions();
-  const bridge = createBridge({
+  const bridge = createLocalBridge({
     options,
     upstreamUrl: upstream.url,
     upstream: createFetchUpstream(fetch),
