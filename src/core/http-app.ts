@@ -29,7 +29,14 @@ export interface HttpAppDeps {
   admission: Admission;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   wsHooks?: WsHooks;
+  /** Where plain WebSocket clients connect. @default "/ws" */
+  wsPath?: string;
+  /** The peer address of a request, where the runtime knows it (`GET /clients`). */
+  remoteAddress?: (c: Context) => string | undefined;
 }
+
+/** The plain WebSocket endpoint's default path. */
+export const DEFAULT_WS_PATH = '/ws';
 
 /** Lower-case header record of a Web Request. */
 export function toHeaderRecord(headers: Headers): Record<string, string> {
@@ -43,6 +50,7 @@ export function toHeaderRecord(headers: Headers): Record<string, string> {
 /** The shared Hono app. Runtimes mount more routes (Socket.IO, the playground) beside it. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
   const { bridge, admission, upgradeWebSocket, wsHooks } = deps;
+  const wsPath = deps.wsPath ?? DEFAULT_WS_PATH;
   const app = new Hono();
   /** The admitted handshake of each `/ws` upgrade request, from the admission middleware. */
   const admitted = new WeakMap<Request, Handshake>();
@@ -50,7 +58,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get(
-    '/ws',
+    wsPath,
     async (c, next) => {
       // Plain GETs fall through to the upgrade helper's own answer; only upgrades are admitted.
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next();
@@ -83,6 +91,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
             ? { bufferedBytes: () => (raw as { bufferedAmount: number }).bufferedAmount }
             : {}),
           close: (code, reason) => ws.close(code, reason),
+          remoteAddress: deps.remoteAddress?.(c),
         });
         session = bridge.openSession(connection, handshake);
         wsHooks?.onOpen?.(ws, session, c);

@@ -60,7 +60,11 @@ export function fromWsText(
 /** A {@link ClientConnection} that writes envelopes through `sendText`. */
 export function createWsConnection(
   sendText: (text: string) => void,
-  socket: { bufferedBytes?: () => number; close?: (code: number, reason: string) => void } = {},
+  socket: {
+    bufferedBytes?: () => number;
+    close?: (code: number, reason: string) => void;
+    remoteAddress?: string | undefined;
+  } = {},
 ): ClientConnection {
   return {
     protocol: 'ws',
