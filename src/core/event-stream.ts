@@ -70,13 +70,12 @@ const isFinal = (status: number): boolean =>
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    let timer: Timer;
     const done = (): void => {
       cancelTimer(timer);
       signal.removeEventListener('abort', done);
       resolve();
     };
-    timer = setTimeout(done, ms);
+    const timer: Timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
 }
@@ -143,7 +142,10 @@ export async function runEventStream(deps: EventStreamDeps): Promise<void> {
       logger.warn({ err: String(error) }, 'events stream: request failed');
     }
     const base = Math.max(DEFAULT_EVENTS_MIN_RETRY_MS, retryMs) * 2 ** Math.min(failures, 16);
-    const wait = Math.min(DEFAULT_EVENTS_MAX_RETRY_MS, base * (1 + Math.random() * DEFAULT_EVENTS_JITTER));
+    const wait = Math.min(
+      DEFAULT_EVENTS_MAX_RETRY_MS,
+      base * (1 + Math.random() * DEFAULT_EVENTS_JITTER),
+    );
     await delay(wait, signal);
   }
 }

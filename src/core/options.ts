@@ -386,7 +386,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: ['SSE2WS_EVENTS_URL'],
     defaultValue: undefined,
     parse: parseUrl,
-    help: "backend notification stream (GET SSE), opened per client with its headers (Node only)",
+    help: 'backend notification stream (GET SSE), opened per client with its headers (Node only)',
     valueName: 'url',
     defaultText: 'none (no events stream)',
     group: 'Upstream',

@@ -317,7 +317,12 @@ export class Session {
       await this.host.registry.publish(conversationTopic(conversationId), {
         kind: 'event',
         event: 'user_message',
-        data: { conversation_id: conversationId, request_id: requestId, data, timestamp: Date.now() },
+        data: {
+          conversation_id: conversationId,
+          request_id: requestId,
+          data,
+          timestamp: Date.now(),
+        },
         exceptSession: this.id,
       });
     }

@@ -114,7 +114,8 @@ export function createBridge(input: CreateBridgeOptions): SseBridge {
   const { hooks, logger = silentLogger, registry, observer, bridgeConfig } = input;
   const options = { ...defaultOptions() } as BridgeOptions;
   for (const [key, value] of Object.entries(input)) {
-    if (value !== undefined && key in options) (options as unknown as Record<string, unknown>)[key] = value;
+    if (value !== undefined && key in options)
+      (options as unknown as Record<string, unknown>)[key] = value;
   }
   options.upstreamUrl = input.upstreamUrl;
   const wsPath = input.wsPath ?? DEFAULT_WS_PATH;
