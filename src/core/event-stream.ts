@@ -43,7 +43,7 @@ export interface EventStreamDeps {
 
 /**
  * The client event of one SSE event: `notification` when the data is a `{title, message, type, …}`
- * object, else the SSE `event:` name (default `notification`) with the data parsed as JSON (or
+ * object (one with a string `title` or `message`), else the SSE `event:` name (default `notification`) with the data parsed as JSON (or
  * the text itself). Object data gets `timestamp`; anything else is sent as `{data, timestamp}`.
  */
 export function toClientEvent(event: EventSourceMessage): { event: string; data: unknown } {
@@ -56,7 +56,7 @@ export function toClientEvent(event: EventSourceMessage): { event: string; data:
   const now = Date.now();
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     const record = data as Record<string, unknown>;
-    const isNotification = ['title', 'message', 'type'].some((key) => key in record);
+    const isNotification = typeof record.title === 'string' || typeof record.message === 'string';
     const name = isNotification ? 'notification' : (event.event ?? 'notification');
     return { event: name, data: { ...record, timestamp: now } };
   }
