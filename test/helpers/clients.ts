@@ -71,9 +71,10 @@ export interface WsClient {
 /** Open a `/ws` client; closed after the test. */
 export async function connectWs(
   baseUrl: string,
-  options: { query?: string; headers?: Record<string, string> } = {},
+  options: { query?: string; headers?: Record<string, string>; path?: string } = {},
 ): Promise<WsClient> {
-  const url = `${baseUrl.replace(/^http/, 'ws')}/ws${options.query ? `?${options.query}` : ''}`;
+  const path = options.path ?? '/ws';
+  const url = `${baseUrl.replace(/^http/, 'ws')}${path}${options.query ? `?${options.query}` : ''}`;
   const ws = new WebSocket(url, { headers: options.headers ?? {} });
   onCleanup(() => ws.terminate());
   const inbox = new Inbox<{ event: string; data?: any; id?: string | number }>();
