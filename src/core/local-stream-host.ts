@@ -140,9 +140,11 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         logger.info({ requestId, durationMs, frames: stream.seq, outcome }, 'stream finished');
         const onStreamEnd = hooks?.onStreamEnd;
         if (onStreamEnd) {
-          const summary = { ...info, conversationId: info.conversationId, durationMs };
+          const { conversationId } = info;
+          const summary = { requestId, conversationId, durationMs, frames: stream.seq, outcome };
+          // Off the frame path: a slow or failing hook holds nothing back.
           Promise.resolve()
-            .then(() => onStreamEnd({ ...summary, frames: stream.seq, outcome }))
+            .then(() => onStreamEnd(summary))
             .catch(logHookError('onStreamEnd', requestId));
         }
       });

@@ -11,6 +11,7 @@ import type { Admission } from '../core/admission.ts';
 import type { Bridge } from '../core/bridge.ts';
 import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
 import type { BridgeHooks } from '../core/hooks.ts';
+import type { Registry } from '../core/registry.ts';
 import { withTimestamp } from '../core/timestamp.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { BridgeObserver } from '../core/observer.ts';
@@ -77,6 +78,8 @@ export interface NodeServerDeps {
   readinessCacheMs?: number;
   /** The application's hooks. */
   hooks?: BridgeHooks;
+  /** Streams, conversations and topics; in-memory unless given (a shared one spans instances). */
+  registry?: Registry;
 }
 
 /** Resolves true if `p` settles within `ms`, false otherwise. */
@@ -113,6 +116,7 @@ export async function startNodeServer(
     logger,
     observer: deps.observer ? toFanOutObserver(metrics.observer, deps.observer) : metrics.observer,
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
+    ...(deps.registry ? { registry: deps.registry } : {}),
   });
   const { core: bridge, admission, app } = library;
   // Its own small pool: readiness probes must not queue behind (or hold) streaming requests.
