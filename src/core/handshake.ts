@@ -6,7 +6,7 @@ export interface Handshake {
   headers: Readonly<Record<string, string | undefined>>;
   /** A token from Socket.IO `auth.token` or `?token=` on `/ws`. */
   token?: string | undefined;
-  /** The verified user (a JWT's `sub`), once admission checked the handshake. */
+  /** The verified user (a JWT's `sub`, the connect check's `userId`), once admission checked it. */
   userId?: string | undefined;
   /** What the application's `onConnect` hook attached to the client. */
   data?: Record<string, unknown> | undefined;

@@ -105,7 +105,7 @@ export class Session {
   readonly connection: ClientConnection;
   /** Headers forwarded upstream for this client's requests. */
   readonly forwardedHeaders: Readonly<Record<string, string>>;
-  /** The verified user id (JWT `sub`), if the handshake carried one. */
+  /** The verified user id (JWT `sub`, the connect check's `userId`, or `onConnect`'s), if any. */
   readonly userId: string | undefined;
   /** When the client connected (ms since the epoch). */
   readonly connectedAt = Date.now();
