@@ -20,3 +20,5 @@ const server = await startNodeServer(
   { upstreamUrl: upstreamUrlFromEnv() },
 );
 reportReady(server.port);
+// Exit normally on SIGTERM so that `--cpu-prof` (bench/profile.ts) gets to write its profile.
+process.once('SIGTERM', () => process.exit(0));

@@ -20,9 +20,10 @@ const START_TIMEOUT_MS = 30_000;
 export async function startChild(
   file: string,
   env: Record<string, string> = {},
+  execArgv: string[] = [],
 ): Promise<ChildHandle> {
   const child: ChildProcess = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...execArgv],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

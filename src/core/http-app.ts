@@ -16,10 +16,17 @@ import { createWsConnection, receiveWsText, toWsText } from './ws-protocol.ts';
 /** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
 export const SOCKET_IO_PATH = '/socket.io/';
 
-/** Runtime hooks around a `/ws` connection (Node uses them for protocol-level ping frames). */
+/**
+ * Runtime hooks around a `/ws` connection (Node uses them for protocol-level ping frames and to
+ * batch the sends of one tick into one socket write).
+ */
 export interface WsHooks {
   onOpen?(ws: WSContext<unknown>, session: Session, c: Context): void;
   onClose?(ws: WSContext<unknown>, session: Session, c: Context): void;
+  /** Called before every message sent to the client. */
+  beforeSend?(ws: WSContext<unknown>): void;
+  /** Bytes sent but not yet taken by the client; `bufferedAmount` of the raw socket without. */
+  bufferedBytes?(ws: WSContext<unknown>): number;
 }
 
 /** What the shared app is built from. */
@@ -81,15 +88,21 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       // Some adapters (Cloudflare's) never call onOpen: the socket is open once the handler runs.
       const ensureSession = (ws: WSContext<unknown>): Session => {
         if (session) return session;
+        const beforeSend = wsHooks?.beforeSend;
         sendText = (text) => {
-          if (ws.readyState === 1) ws.send(text);
+          if (ws.readyState !== 1) return;
+          beforeSend?.(ws);
+          ws.send(text);
         };
         // `bufferedAmount` exists on Node's ws, not on Cloudflare's WebSocket (no backpressure there).
         const raw = ws.raw as { bufferedAmount?: unknown } | undefined;
+        const hookBytes = wsHooks?.bufferedBytes;
         const connection = createWsConnection(sendText, {
-          ...(typeof raw?.bufferedAmount === 'number'
-            ? { bufferedBytes: () => (raw as { bufferedAmount: number }).bufferedAmount }
-            : {}),
+          ...(hookBytes
+            ? { bufferedBytes: () => hookBytes(ws) }
+            : typeof raw?.bufferedAmount === 'number'
+              ? { bufferedBytes: () => (raw as { bufferedAmount: number }).bufferedAmount }
+              : {}),
           close: (code, reason) => ws.close(code, reason),
           remoteAddress: deps.remoteAddress?.(c),
         });

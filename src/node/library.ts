@@ -34,6 +34,7 @@ import { type BridgeOptions, defaultOptions } from '../core/options.ts';
 import type { Registry } from '../core/registry.ts';
 import type { BridgeConfig } from '../core/request-shape.ts';
 import { loadConfigFile } from './config.ts';
+import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { attachSocketIo, serveNamespace } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
@@ -143,7 +144,15 @@ export function createBridge(input: CreateBridgeOptions): SseBridge {
     bridge: core,
     admission,
     upgradeWebSocket,
-    wsHooks: createWsHeartbeat(options),
+    wsHooks: {
+      ...createWsHeartbeat(options),
+      // One socket write per tick instead of one per message (see cork.ts).
+      beforeSend: (ws) => corkForTick(tcpSocketOf(ws.raw)),
+      bufferedBytes: (ws) => {
+        const raw = ws.raw as WebSocket;
+        return raw.bufferedAmount - batchedBytes(tcpSocketOf(raw));
+      },
+    },
     wsPath,
     remoteAddress: (c) => getConnInfo(c).remote.address,
   });

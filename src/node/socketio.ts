@@ -10,6 +10,7 @@ import { BridgeError } from '../core/errors.ts';
 import type { Handshake } from '../core/handshake.ts';
 import type { Reply } from '../core/session.ts';
 import { SOCKET_IO_PATH } from '../core/http-app.ts';
+import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 
 /** Flatten Node's header record (only set-cookie is ever an array). */
 export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, string> {
@@ -33,7 +34,8 @@ interface EngineConnection {
  * for the next GET) plus what the WebSocket has not written to the TCP socket.
  */
 function toBufferedBytes(conn: EngineConnection): number {
-  let bytes = conn.transport?.socket?.bufferedAmount ?? 0;
+  const ws = conn.transport?.socket;
+  let bytes = (ws?.bufferedAmount ?? 0) - batchedBytes(tcpSocketOf(ws));
   for (const packet of conn.writeBuffer) {
     if (typeof packet.data === 'string') bytes += packet.data.length;
   }
@@ -116,6 +118,10 @@ export function serveNamespace(nsp: Namespace, bridge: Bridge, admission: Admiss
       },
       handshake,
     );
+    // engine.io writes its queued packets one WebSocket message each, right after 'flush': corking
+    // there makes them one TCP write (see cork.ts).
+    const conn = socket.conn as unknown as EngineConnection & NodeJS.EventEmitter;
+    conn.on('flush', () => corkForTick(tcpSocketOf(conn.transport?.socket)));
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;

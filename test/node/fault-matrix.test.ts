@@ -433,18 +433,24 @@ describe('fault matrix: the upstream', () => {
 
   it('sends 100,000 frames as fast as it can: all arrive in order, memory bounded', async () => {
     const COUNT = 100_000;
-    const rig = await startRig({
-      flood: async (_req, res) => {
-        sseHead(res);
-        const BATCH = 500;
-        for (let i = 0; i < COUNT && !res.destroyed; i += BATCH) {
-          let chunk = '';
-          for (let j = i; j < Math.min(i + BATCH, COUNT); j++) chunk += textEvent(String(j));
-          if (!res.write(chunk)) await drained(res);
-        }
-        if (!res.destroyed) res.end('data: {"type":"stop"}\n\n');
+    const rig = await startRig(
+      {
+        flood: async (_req, res) => {
+          sseHead(res);
+          const BATCH = 500;
+          for (let i = 0; i < COUNT && !res.destroyed; i += BATCH) {
+            let chunk = '';
+            for (let j = i; j < Math.min(i + BATCH, COUNT); j++) chunk += textEvent(String(j));
+            if (!res.write(chunk)) await drained(res);
+          }
+          if (!res.destroyed) res.end('data: {"type":"stop"}\n\n');
+        },
       },
-    });
+      // The flood's client parses 100,000 frames in this same process: since the bridge batches
+      // its writes, it reads them in bursts that can hold this process's timers past 400 ms, and
+      // the healthy neighbours' 400 ms upstream timeouts would measure the test, not the bridge.
+      { firstFrameTimeoutMs: 5_000, idleTimeoutMs: 5_000 },
+    );
     const client = await connectCountingWs(rig.bridge.url);
     const sio = await connectSio(rig.bridge.url, { transports: ['websocket'] });
     const rss = watchRss();

@@ -1,0 +1,63 @@
+/**
+ * A quick A/B loop for hot-path work: the saturation run only, for chosen arms, repeated in ABBA
+ * order, printing CPU µs per frame of the relay process and the ratio to A1. With `--cpu-prof`
+ * the sse2ws child writes a V8 CPU profile to bench/out/ (open it in Chrome DevTools).
+ *
+ *   npm run bench:profile -- [--frames 20000] [--size 64] [--rounds 3] [--cpu-prof] [--long]
+ *
+ * `--long` streams one endless-looking answer per connection (100,000 frames) so the resume
+ * buffer is full, as in a long answer; the default uses the benchmark's short streams.
+ */
+import { fileURLToPath } from 'node:url';
+import { startChild, type ChildHandle } from './children.ts';
+import type { Arm } from './clients.ts';
+import { saturationRun } from './measure.ts';
+import { spreadOf } from './stats.ts';
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const LONG = process.argv.includes('--long');
+const frames = arg('frames', LONG ? 100_000 : 20_000);
+const size = arg('size', 64);
+const rounds = arg('rounds', 3);
+const streams = arg('streams', 4);
+const profileDir = fileURLToPath(new URL('./out/', import.meta.url));
+const cpuProf = process.argv.includes('--cpu-prof')
+  ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`]
+  : [];
+
+const upstream = await startChild('./upstream.ts');
+const env = { BENCH_UPSTREAM_URL: `${upstream.url}/chat` };
+const children = new Map<Arm, ChildHandle>([
+  ['A1', await startChild('./naive-ws-relay.ts', env)],
+  ['B', await startChild('./bridge-child.ts', env, cpuProf)],
+  ["B'", await startChild('./bridge-child.ts', env, cpuProf)],
+]);
+const arms: Arm[] = ['A1', 'B', "B'"];
+const cpu = new Map<Arm, number[]>(arms.map((a) => [a, []]));
+const fps = new Map<Arm, number[]>(arms.map((a) => [a, []]));
+for (const arm of arms) {
+  // Warm-up: JIT and connection pools.
+  const child = children.get(arm) as ChildHandle;
+  await saturationRun(arm, child.url, child, upstream, { streams: 2, frames: 2_000, size });
+}
+for (let round = 0; round < rounds; round++) {
+  for (const arm of [...arms, ...[...arms].reverse()]) {
+    const child = children.get(arm) as ChildHandle;
+    const run = await saturationRun(arm, child.url, child, upstream, { streams, frames, size });
+    cpu.get(arm)?.push(run.relayCpuUsPerFrame);
+    fps.get(arm)?.push(run.framesPerSecond);
+  }
+}
+const a1 = spreadOf(cpu.get('A1') ?? []).median;
+for (const arm of arms) {
+  const c = spreadOf(cpu.get(arm) ?? []);
+  const f = spreadOf(fps.get(arm) ?? []);
+  console.log(
+    `${arm.padEnd(3)} ${size} B: ${c.median.toFixed(2)} µs/frame (${c.min.toFixed(2)}–${c.max.toFixed(2)}), ` +
+      `${(c.median / a1).toFixed(2)} x A1, ${f.median.toFixed(0)} frames/s`,
+  );
+}
+await Promise.all([...children.values(), upstream].map((c) => c.stop()));
