@@ -6,6 +6,28 @@ export interface Frame {
   content: unknown;
 }
 
+/**
+ * A frame whose upstream JSON text is exactly `{"type": …, "content": …}`: the bridge sends that
+ * text with `request_id` and `seq` appended instead of serialising the parsed object again. The
+ * text sits in a private field, which JSON, object spread and structured clone all skip.
+ */
+export class UpstreamJsonFrame implements Frame {
+  readonly #json: string;
+
+  constructor(
+    public type: string,
+    public content: unknown,
+    json: string,
+  ) {
+    this.#json = json;
+  }
+
+  /** The upstream text of a frame, if it has one. */
+  static jsonOf(frame: Frame): string | undefined {
+    return #json in frame ? (frame as UpstreamJsonFrame).#json : undefined;
+  }
+}
+
 /** One `chat_response` payload as sent to clients. Plain JSON so registries can store it as is. */
 export interface ChatResponse {
   type: string;
@@ -15,6 +37,44 @@ export interface ChatResponse {
   seq: number;
   /** When the frame was numbered (ms since the epoch); a replayed frame keeps it. */
   timestamp: number;
+}
+
+/**
+ * A frame numbered on this instance. Besides its JSON members it keeps, in private fields that
+ * JSON, spreads and structured clone skip, its serialised text (made at most once: the registry
+ * needs its size, every `/ws` receiver its text) and when it was numbered (for the lag metric).
+ * Private fields rather than WeakMaps: with hundreds of thousands of frames alive, a WeakMap's
+ * ephemeron table made every GC slower (a long stream went from 11 to 140 µs per frame in
+ * bench/micro.ts).
+ */
+export class LocalFrame implements ChatResponse {
+  #json: string | undefined;
+  readonly #numberedAt = performance.now();
+
+  constructor(
+    public type: string,
+    public content: unknown,
+    public request_id: string,
+    public seq: number,
+    /** When it was numbered (ms since the epoch); declared last, as the pass-through text has it. */
+    public timestamp: number,
+    json?: string,
+  ) {
+    this.#json = json;
+  }
+
+  /** A frame's JSON text; serialised once per local frame, every time for any other object. */
+  static jsonOf(frame: object): string {
+    if (!(#json in frame)) return JSON.stringify(frame);
+    const local = frame as LocalFrame;
+    local.#json ??= JSON.stringify(local);
+    return local.#json;
+  }
+
+  /** Milliseconds since a local frame was numbered; 0 for frames from elsewhere. */
+  static ageMs(frame: object): number {
+    return #numberedAt in frame ? performance.now() - (frame as LocalFrame).#numberedAt : 0;
+  }
 }
 
 /** Why a stream stopped; sent as `content.reason` of the bridge's own stop frames. */

@@ -7,7 +7,7 @@ import type { BridgeHooks } from './hooks.ts';
 import type { Logger } from './logger.ts';
 import { toBridgeError } from './errors.ts';
 import { type Frame, toStopFrame } from './frame.ts';
-import { type BridgeObserver, markFrameTime, silentObserver } from './observer.ts';
+import { type BridgeObserver, silentObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import type { Registry, StreamInfo } from './registry.ts';
 import { type BridgeConfig, type ShapedRequest, toUpstreamRequest } from './request-shape.ts';
@@ -123,13 +123,13 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       const startedAt = performance.now();
       let errorCode: string | undefined;
       let stopReason = 'complete';
+      const onStoreError = logStoreError(requestId);
       const stream = new Stream(info, (frame) => {
-        markFrameTime(frame);
         if (frame.type === 'stop') {
           const reason = (frame.content as { reason?: unknown } | undefined)?.reason;
           if (typeof reason === 'string') stopReason = reason;
         }
-        registry.appendFrame(info, frame).catch(logStoreError(requestId));
+        registry.appendFrame(info, frame)?.catch(onStoreError);
       });
       track(stream);
       observer.streamStarted();

@@ -2,8 +2,7 @@
  * The default, single-process {@link Registry}: frames in bounded arrays, topics as listener sets.
  */
 import { utf8Length } from './bytes.ts';
-import { toFrameJson } from './frame-json.ts';
-import type { ChatResponse } from './frame.ts';
+import { type ChatResponse, LocalFrame } from './frame.ts';
 import {
   conversationTopic,
   type Presence,
@@ -21,6 +20,14 @@ export interface MemoryRegistryOptions {
   resumeBufferBytes: number;
   /** How long a finished stream stays resumable. */
   resumeRetentionMs: number;
+}
+
+type Listener = (message: TopicMessage) => void;
+
+interface Topic {
+  listeners: Set<Listener>;
+  /** The listeners as an array, made at the first delivery after a change. */
+  snapshot: Listener[] | undefined;
 }
 
 interface StreamRecord {
@@ -48,7 +55,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
   stats: MemoryRegistryStats;
 } {
   const streams = new Map<string, StreamRecord>();
-  const topics = new Map<string, Set<(message: TopicMessage) => void>>();
+  const topics = new Map<string, Topic>();
   const conversations = new Map<string, Map<string, string | undefined>>();
   const presenceOf = (members: Map<string, string | undefined> | undefined): Presence => {
     if (!members) return { clients: 0, users: [] };
@@ -58,9 +65,12 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
   };
 
   const deliver = (topic: string, message: TopicMessage): void => {
-    const listeners = topics.get(topic);
-    if (!listeners) return;
-    for (const listener of [...listeners]) listener(message);
+    const entry = topics.get(topic);
+    if (!entry) return;
+    // A snapshot, so listeners (un)subscribing meanwhile do not change this delivery; rebuilt only
+    // when the set changed, not copied per frame.
+    entry.snapshot ??= [...entry.listeners];
+    for (const listener of entry.snapshot) listener(message);
   };
 
   return {
@@ -77,10 +87,10 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
       return true;
     },
 
-    async appendFrame(info, frame) {
+    appendFrame(info, frame) {
       const record = streams.get(info.requestId);
       if (record && !record.done) {
-        const size = utf8Length(toFrameJson(frame));
+        const size = utf8Length(LocalFrame.jsonOf(frame));
         record.frames.push(frame);
         record.sizes.push(size);
         record.bytes += size;
@@ -125,16 +135,18 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
     },
 
     async subscribe(topic, listener) {
-      let listeners = topics.get(topic);
-      if (!listeners) {
-        listeners = new Set();
-        topics.set(topic, listeners);
+      let entry = topics.get(topic);
+      if (!entry) {
+        entry = { listeners: new Set(), snapshot: undefined };
+        topics.set(topic, entry);
       }
-      listeners.add(listener);
+      entry.listeners.add(listener);
+      entry.snapshot = undefined;
       return async () => {
-        const set = topics.get(topic);
-        set?.delete(listener);
-        if (set?.size === 0) topics.delete(topic);
+        const current = topics.get(topic);
+        if (!current?.listeners.delete(listener)) return;
+        current.snapshot = undefined;
+        if (current.listeners.size === 0) topics.delete(topic);
       };
     },
 
@@ -160,7 +172,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
     },
 
     async audience(info) {
-      const direct = topics.get(streamTopic(info.requestId))?.size ?? 0;
+      const direct = topics.get(streamTopic(info.requestId))?.listeners.size ?? 0;
       const members =
         info.conversationId === undefined ? 0 : (conversations.get(info.conversationId)?.size ?? 0);
       return direct + members;

@@ -46,17 +46,3 @@ export const silentObserver: BridgeObserver = {
   resumed: noop,
   slowClientDisconnected: noop,
 };
-
-/** When each frame object was numbered (frames stay plain JSON; the time rides beside them). */
-const numberedAt = new WeakMap<object, number>();
-
-/** Record that a frame was numbered now. */
-export function markFrameTime(frame: object): void {
-  numberedAt.set(frame, performance.now());
-}
-
-/** Milliseconds since the frame was numbered in this process (0 when it came from elsewhere). */
-export function frameAgeMs(frame: object): number {
-  const at = numberedAt.get(frame);
-  return at === undefined ? 0 : performance.now() - at;
-}

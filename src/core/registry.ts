@@ -60,9 +60,10 @@ export interface Registry {
   /**
    * Keep a numbered frame (dropping the oldest beyond the buffer limit) and publish it to the
    * stream's topic and, if it has one, its conversation's topic. Calls for one stream are made in
-   * seq order and must be applied in that order.
+   * seq order and must be applied in that order. An implementation that completes at once may
+   * return nothing (no promise per frame on the hot path).
    */
-  appendFrame(info: StreamInfo, frame: ChatResponse): Promise<void>;
+  appendFrame(info: StreamInfo, frame: ChatResponse): Promise<void> | void;
   /** The stream sent its stop: keep it resumable for the retention period, then forget it. */
   finishStream(requestId: string): Promise<void>;
   /** Frames with seq > afterSeq, in order. */

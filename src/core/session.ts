@@ -4,8 +4,8 @@
  */
 import { BridgeError, type ErrorPayload } from './errors.ts';
 import type { BridgeHooks, ClientMessage } from './hooks.ts';
-import type { ChatResponse } from './frame.ts';
-import { type BridgeObserver, frameAgeMs } from './observer.ts';
+import { type ChatResponse, LocalFrame } from './frame.ts';
+import type { BridgeObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import { cancelTimer, type Timer } from './timers.ts';
 import { withTimestamp } from './timestamp.ts';
@@ -540,7 +540,7 @@ export class Session {
     }
     if (!this.closed) {
       this.connection.send('chat_response', frame);
-      this.host.observer.frameRelayed(frameAgeMs(frame));
+      this.host.observer.frameRelayed(LocalFrame.ageMs(frame));
     }
     if (frame.type === 'stop' && this.streamSubs.has(id)) void this.unsubscribeStream(id);
   }

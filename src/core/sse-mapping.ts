@@ -1,7 +1,7 @@
 /**
  * Maps one upstream SSE event to a frame, by the README's rules (numbered as there).
  */
-import type { Frame } from './frame.ts';
+import { type Frame, UpstreamJsonFrame } from './frame.ts';
 
 /** One parsed SSE event (the shape eventsource-parser produces). */
 export interface SseEvent {
@@ -83,11 +83,26 @@ export function toErrorFrame(content: unknown): Frame {
   return { type: 'error', content: { code: 'upstream_error', message } };
 }
 
+/** Whether a parsed object has no members besides `type` and `content`. */
+function hasOnlyTypeAndContent(value: object): boolean {
+  let members = 0;
+  for (const key in value) {
+    if (key !== 'type' && key !== 'content') return false;
+    members++;
+  }
+  return members === 2;
+}
+
 function toRawFrame(event: SseEvent): Frame | typeof DONE {
   const { data } = event;
   const json = tryParseJson(data);
   const fromJson = fromJsonValue(json);
-  if (fromJson) return fromJson;
+  if (fromJson) {
+    // The text already is the frame's JSON: keep it, so it need not be serialised again.
+    return hasOnlyTypeAndContent(json as object)
+      ? new UpstreamJsonFrame(fromJson.type, fromJson.content, data)
+      : fromJson;
+  }
   const name = event.event;
   if (name !== undefined && name !== '' && name !== 'message') {
     if (json !== undefined) return { type: name, content: json };

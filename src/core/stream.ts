@@ -3,7 +3,14 @@
  * frames, hands them to the registry (which keeps them for resume and fans them out to every
  * subscribed socket), guarantees exactly one final stop, and owns the resume grace timer.
  */
-import { type ChatResponse, type Frame, type StopReason, toStopFrame } from './frame.ts';
+import {
+  type ChatResponse,
+  type Frame,
+  LocalFrame,
+  type StopReason,
+  toStopFrame,
+  UpstreamJsonFrame,
+} from './frame.ts';
 import type { StreamInfo } from './registry.ts';
 import { cancelTimer, type Timer } from './timers.ts';
 
@@ -23,10 +30,13 @@ export class Stream {
   private readonly sink: FrameSink;
   private graceTimer: Timer | undefined;
   private paused: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** `,"request_id":"…","seq":` — appended to passed-through upstream JSON, before the seq. */
+  private readonly membersHead: string;
 
   constructor(info: StreamInfo, sink: FrameSink) {
     this.info = info;
     this.sink = sink;
+    this.membersHead = `,"request_id":${JSON.stringify(info.requestId)},"seq":`;
   }
 
   get requestId(): string {
@@ -67,14 +77,28 @@ export class Stream {
       this.endGrace();
       this.resume();
     }
-    this.sink({
-      type: frame.type,
-      content: frame.content,
-      request_id: this.info.requestId,
-      seq: this.nextSeq++,
-      timestamp: Date.now(),
-    });
+    const seq = this.nextSeq++;
+    // Numbered now, once: a replayed frame keeps this time.
+    const timestamp = Date.now();
+    this.sink(
+      new LocalFrame(
+        frame.type,
+        frame.content,
+        this.info.requestId,
+        seq,
+        timestamp,
+        this.passThrough(frame, seq, timestamp),
+      ),
+    );
     if (isStop) for (const listener of this.doneListeners.splice(0)) listener(this);
+  }
+
+  /** The frame's JSON made from its upstream text, when it has one that ends its object. */
+  private passThrough(frame: Frame, seq: number, timestamp: number): string | undefined {
+    const upstream = UpstreamJsonFrame.jsonOf(frame)?.trimEnd();
+    if (upstream === undefined || upstream.charCodeAt(upstream.length - 1) !== 0x7d)
+      return undefined;
+    return `${upstream.slice(0, -1)}${this.membersHead}${seq},"timestamp":${timestamp}}`;
   }
 
   /** End the stream now with a stop of this reason and abort its upstream request. */

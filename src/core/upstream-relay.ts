@@ -85,15 +85,22 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
     () => expire(`no upstream event within ${timeouts.firstFrameTimeoutMs} ms`),
     timeouts.firstFrameTimeoutMs,
   );
+  // One idle timer per request, not one per chunk: activity only moves `lastActivity`, and the
+  // timer, when it fires, sleeps again for whatever is left of the timeout.
+  let lastActivity = 0;
+  const checkIdle = (): void => {
+    const quietMs = Date.now() - lastActivity;
+    idleTimer =
+      quietMs >= timeouts.idleTimeoutMs
+        ? void expire(`upstream silent for ${timeouts.idleTimeoutMs} ms`)
+        : setTimeout(checkIdle, timeouts.idleTimeoutMs - quietMs);
+  };
   const touchIdle = (): void => {
     // Until the first frame, the first-frame timeout alone bounds the wait: a backend may send
     // its head at once and then think for longer than the idle timeout.
     if (completed || firstFrameTimer !== undefined) return;
-    cancelTimer(idleTimer);
-    idleTimer = setTimeout(
-      () => expire(`upstream silent for ${timeouts.idleTimeoutMs} ms`),
-      timeouts.idleTimeoutMs,
-    );
+    lastActivity = Date.now();
+    idleTimer ??= setTimeout(checkIdle, timeouts.idleTimeoutMs);
   };
   const forward = (frame: Frame): void => {
     if (completed) return;
@@ -143,6 +150,7 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
         if (gate === undefined || completed) return undefined;
         // Paused on purpose: the idle timeout measures the upstream, not our receivers.
         cancelTimer(idleTimer);
+        idleTimer = undefined;
         return gate.then(touchIdle);
       };
       const dialect = await readSse(response.body, {

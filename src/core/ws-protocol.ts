@@ -3,7 +3,7 @@
  * ways. Runtime adapters hand text frames to {@link receiveWsText} and send what it produces.
  */
 import { BridgeError } from './errors.ts';
-import { toFrameJson } from './frame-json.ts';
+import { LocalFrame } from './frame.ts';
 import { withTimestamp } from './timestamp.ts';
 import type { ClientConnection, Reply, Session } from './session.ts';
 
@@ -18,7 +18,7 @@ export interface WsEnvelope {
 export function toWsText(event: string, data?: unknown, id?: string | number): string {
   if (event === 'chat_response' && id === undefined && typeof data === 'object' && data !== null) {
     // The hot path: reuse the frame's text the registry already made.
-    return `{"event":"chat_response","data":${toFrameJson(data)}}`;
+    return `{"event":"chat_response","data":${LocalFrame.jsonOf(data)}}`;
   }
   const envelope: WsEnvelope = { event };
   if (id !== undefined) envelope.id = id;

@@ -173,13 +173,14 @@ export function upstreamFailureTests(runtime: string, startBridge: StartBridge):
           async (_req, res) => {
             sseHead(res);
             res.write(`data: ${TEXT}\n\n`);
-            for (let i = 0; i < 8; i++) {
+            // 1 s in all, twice the idle timeout: the timeout counts from the latest bytes.
+            for (let i = 0; i < 10; i++) {
               await sleep(100);
               res.write(i % 2 === 0 ? ': ping\n\n' : `data: ${i}\n\n`);
             }
             res.end('data: [DONE]\n\n');
           },
-          { firstFrameTimeoutMs: 400, idleTimeoutMs: 1_000 },
+          { firstFrameTimeoutMs: 400, idleTimeoutMs: 500 },
         );
         const frames = await rig.chat();
         expect(toPairs(frames)).toEqual([
@@ -188,6 +189,7 @@ export function upstreamFailureTests(runtime: string, startBridge: StartBridge):
           ['text', { data: '3' }],
           ['text', { data: '5' }],
           ['text', { data: '7' }],
+          ['text', { data: '9' }],
           COMPLETE,
         ]);
       });
