@@ -1,5 +1,7 @@
 /** Starting the benchmark's child processes and asking them for their CPU time and RSS. */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ChildStats } from './child-ipc.ts';
 
@@ -54,6 +56,68 @@ export async function startChild(
         child.send({ type: 'stats', id, gc });
       });
     },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat CPU times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU time (µs) and RSS (bytes) of any process, read from /proc. */
+function procStats(pid: number): ChildStats {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at state, field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return { cpuUs: (ticks * 1e6) / USER_HZ, rss: rssKb * 1024 };
+}
+
+/** A free TCP port on 127.0.0.1 (for programs that cannot report the port they got). */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Start a non-Node relay (`command args…`) that listens on `BENCH_PORT`; stats come from /proc
+ * (CPU at 10 ms resolution, fine for runs of seconds). Resolves once its Socket.IO endpoint
+ * answers a long-polling handshake.
+ */
+export async function startForeignChild(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<ChildHandle> {
+  const port = await freePort();
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env, BENCH_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${command} ${args.join(' ')} exited`);
+    const ok = await fetch(`${url}/socket.io/?EIO=4&transport=polling`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`${args.join(' ')} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    pid: child.pid ?? -1,
+    port,
+    url,
+    stats: async () => procStats(child.pid ?? -1),
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import type { FrameContent, StreamRequest } from './upstream.ts';
 
 /** The arms of the benchmark. */
-export type Arm = 'A0' | 'A1' | 'A2' | 'B' | "B'";
+export type Arm = 'A0' | 'A1' | 'A2' | 'A3' | 'B' | "B'";
 
 /** Called for every text frame of a stream. */
 export type OnFrame = (content: FrameContent, recvNs: number) => void;
@@ -94,7 +94,7 @@ async function connectWs(baseUrl: string): Promise<ArmClient> {
   };
 }
 
-/** A2 and B': socket.io-client over the websocket transport only. */
+/** A2, A3 and B': socket.io-client over the websocket transport only. */
 async function connectSio(baseUrl: string): Promise<ArmClient> {
   const socket = io(baseUrl, { transports: ['websocket'], reconnection: false, forceNew: true });
   const dispatch = createDispatch();

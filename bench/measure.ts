@@ -26,11 +26,14 @@ export async function latencyRun(
   arm: Arm,
   url: string,
   p: { streams: number; rate: number; seconds: number; size: number },
+  /** Called once half-way through, with every stream running (the sessions ramp reads RSS). */
+  midway?: () => void,
 ): Promise<LatencyRun> {
   const clients = await connectMany(arm, url, p.streams);
   const count = Math.round(p.rate * p.seconds);
   const samples: number[] = [];
   const gapMs = 1000 / p.rate / p.streams;
+  const halfway = midway && setTimeout(midway, 1000 / p.rate + (p.seconds * 1000) / 2);
   await Promise.all(
     clients.map(async (client, i) => {
       await sleep(i * gapMs);
@@ -39,6 +42,7 @@ export async function latencyRun(
       );
     }),
   );
+  clearTimeout(halfway);
   for (const c of clients) c.close();
   const sorted = sortedOf(samples);
   return {
@@ -49,6 +53,58 @@ export async function latencyRun(
     expected: count * p.streams,
     samples,
   };
+}
+
+/** One step of the sessions ramp. */
+export interface SessionsStep {
+  sessions: number;
+  p50: number;
+  p99: number;
+  lost: number;
+  /** The bridge's RSS half-way through the step, bytes. */
+  rss: number;
+}
+
+/** The most sessions whose frames all arrived with p99 under this (issue's target). */
+export const RAMP_P99_LIMIT_US = 250_000;
+
+/**
+ * (c) Sessions ramp: `steps` concurrent streaming sessions in turn (one connection and one
+ * stream each, `rate` frames/s), until a step loses a frame or its p99 passes the limit.
+ */
+export async function sessionsRamp(
+  arm: Arm,
+  child: ChildHandle,
+  p: { steps: number[]; rate: number; seconds: number; size: number },
+  log: (line: string) => void,
+): Promise<SessionsStep[]> {
+  const out: SessionsStep[] = [];
+  for (const sessions of p.steps) {
+    let rss = NaN;
+    const run = await latencyRun(arm, child.url, { ...p, streams: sessions }, () => {
+      void child.stats().then((s) => (rss = s.rss));
+    });
+    const step = { sessions, p50: run.p50, p99: run.p99, lost: run.expected - run.frames, rss };
+    log(
+      `ramp ${arm} ${sessions} sessions: p99 ${(run.p99 / 1000).toFixed(1)} ms, lost ${step.lost}, rss ${(rss / 1e6).toFixed(0)} MB`,
+    );
+    out.push(step);
+    if (step.lost > 0 || step.p99 > RAMP_P99_LIMIT_US) break;
+    // Let the previous step's sockets close before the next one opens as many again.
+    await sleep(1_000);
+  }
+  return out;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return num / den;
 }
 
 /** Pool runs' samples into percentiles. */

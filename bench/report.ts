@@ -1,5 +1,6 @@
 /** The Markdown table and the hand-written SVG bar chart of a benchmark run. */
 import type { Arm } from './clients.ts';
+import type { SessionsStep } from './measure.ts';
 import { fmtSpread, spreadOf } from './stats.ts';
 
 /** One arm in one latency block (µs; `added*` is minus A0 of the same block). */
@@ -37,13 +38,15 @@ export interface Results {
   ttff: Array<{ round: number; arm: Arm; coldMs: number; warmMs: number }>;
   syscalls: Array<{ arm: Arm; frames: number; calls: number; perFrame: number }>;
   rss: { connections: number; bareBytes: number; bridgeBytes: number; ratio: number } | undefined;
+  ramp: Array<{ arm: Arm; steps: SessionsStep[]; maxSessions: number; rssPerSession: number }>;
 }
 
-const ARMS: Arm[] = ['A0', 'A1', 'A2', 'B', "B'"];
+const ARMS: Arm[] = ['A0', 'A1', 'A2', 'A3', 'B', "B'"];
 const LABELS: Record<Arm, string> = {
   A0: 'A0 direct SSE (floor)',
   A1: 'A1 naive ws relay',
   A2: 'A2 naive Socket.IO relay',
+  A3: 'A3 Flask-SocketIO (eventlet)',
   B: 'B sse2ws /ws',
   "B'": "B' sse2ws Socket.IO",
 };
@@ -129,6 +132,27 @@ export function renderMarkdown(r: Results, seconds: number): string {
       `| sse2ws /ws | ${r.rss.bridgeBytes.toFixed(0)} (${r.rss.ratio.toFixed(2)} x bare) |`,
       '',
     );
+  }
+  if (r.ramp.length > 0) {
+    out.push('### (c) Concurrent streaming sessions (10 frames/s each, 64 B)', '');
+    out.push(
+      'Each step: that many connections, one stream each; the ramp stops at the first step that',
+      'loses a frame or has p99 over 250 ms. RSS is the bridge process half-way through a step.',
+      '',
+    );
+    out.push('| arm | sessions | p50 ms | p99 ms | frames lost | bridge RSS MB |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const ramp of r.ramp)
+      for (const s of ramp.steps)
+        out.push(
+          `| ${LABELS[ramp.arm]} | ${s.sessions} | ${(s.p50 / 1000).toFixed(1)} | ${(s.p99 / 1000).toFixed(1)} | ${s.lost} | ${(s.rss / 1e6).toFixed(0)} |`,
+        );
+    out.push('');
+    for (const ramp of r.ramp)
+      out.push(
+        `- ${LABELS[ramp.arm]}: most sessions within the limits ${ramp.maxSessions}; RSS per session (slope) ${(ramp.rssPerSession / 1024).toFixed(1)} KiB.`,
+      );
+    out.push('');
   }
   return out.join('\n');
 }

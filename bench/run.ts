@@ -10,14 +10,17 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startChild, type ChildHandle } from './children.ts';
+import { startChild, startForeignChild, type ChildHandle } from './children.ts';
 import type { Arm } from './clients.ts';
 import {
   countSyscalls,
   latencyRun,
   pooled,
+  RAMP_P99_LIMIT_US,
   rssPerIdleConnection,
   saturationRun,
+  sessionsRamp,
+  slope,
   timeToFirstFrame,
   type LatencyRun,
 } from './measure.ts';
@@ -36,6 +39,7 @@ const CONFIG = QUICK
       ttffRounds: 1,
       warmRequests: 5,
       idleConnections: 500,
+      ramp: { arms: ['B'] as const, steps: [250, 1_000], rate: 10, seconds: 2, size: 64 },
       strace: { streams: 2, frames: 2_000 },
     }
   : {
@@ -46,17 +50,32 @@ const CONFIG = QUICK
       ttffRounds: 3,
       warmRequests: 5,
       idleConnections: 2_000,
+      ramp: {
+        arms: ['B', "B'"] as const,
+        steps: [1_000, 2_000, 4_000, 8_000],
+        rate: 10,
+        seconds: 4,
+        size: 64,
+      },
       strace: { streams: 2, frames: 5_000 },
     };
 
-const RELAY_FILES: Record<Exclude<Arm, 'A0'>, string> = {
+const RELAY_FILES: Record<Exclude<Arm, 'A0' | 'A3'>, string> = {
   A1: './naive-ws-relay.ts',
   A2: './naive-sio-relay.ts',
   B: './bridge-child.ts',
   "B'": './bridge-child.ts',
 };
-const ARMS: Arm[] = ['A0', 'A1', 'A2', 'B', "B'"];
+const A3_FILE = fileURLToPath(new URL('./flask-socketio-relay.py', import.meta.url));
+const A3_INSTALLED = flaskSocketIoInstalled();
+const ARMS: Arm[] = ['A0', 'A1', 'A2', ...(A3_INSTALLED ? (['A3'] as const) : []), 'B', "B'"];
 const RELAYS = ARMS.filter((a): a is Exclude<Arm, 'A0'> => a !== 'A0');
+
+/** Start a relay arm's server: Node children through tsx, A3 with Debian's python3. */
+const startRelay = (arm: Exclude<Arm, 'A0'>, env: Record<string, string>): Promise<ChildHandle> =>
+  arm === 'A3'
+    ? startForeignChild('/usr/bin/python3', [A3_FILE], env)
+    : startChild(RELAY_FILES[arm], env);
 
 const outDir = fileURLToPath(new URL('./out/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
@@ -71,7 +90,9 @@ const abba = <T>(arms: T[]): T[] => [...arms, ...[...arms].reverse()];
 
 function flaskSocketIoInstalled(): boolean {
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import flask_socketio'], { stdio: 'ignore' });
+    execFileSync('/usr/bin/python3', ['-c', 'import flask_socketio, eventlet, requests'], {
+      stdio: 'ignore',
+    });
     return true;
   } catch {
     return false;
@@ -92,20 +113,21 @@ async function main(): Promise<void> {
   const upstream = await startChild('./upstream.ts');
   const env = { BENCH_UPSTREAM_URL: `${upstream.url}/chat` };
   const relays = new Map<Arm, ChildHandle>();
-  for (const arm of RELAYS) relays.set(arm, await startChild(RELAY_FILES[arm], env));
+  for (const arm of RELAYS) relays.set(arm, await startRelay(arm, env));
   const urlOf = (arm: Arm) => (arm === 'A0' ? upstream.url : (relays.get(arm)?.url ?? ''));
   const results: Results = {
     quick: QUICK,
     config: CONFIG,
-    a3: flaskSocketIoInstalled()
-      ? 'installed but no A3 server is wired in'
-      : 'skipped: flask_socketio not installed',
+    a3: A3_INSTALLED
+      ? 'measured (Flask-SocketIO on eventlet, Debian python3)'
+      : 'skipped: /usr/bin/python3 lacks flask_socketio, eventlet or requests (apt install python3-flask-socketio python3-eventlet python3-requests)',
     latency: [],
     scale: [],
     saturation: [],
     ttff: [],
     syscalls: [],
     rss: undefined,
+    ramp: [],
   };
 
   log('warm-up');
@@ -215,7 +237,7 @@ async function main(): Promise<void> {
 
   for (let round = 0; round < CONFIG.ttffRounds; round++) {
     for (const arm of RELAYS) {
-      const fresh = await startChild(RELAY_FILES[arm], env);
+      const fresh = await startRelay(arm, env);
       const cold = await timeToFirstFrame(arm, fresh.url);
       const warm: number[] = [];
       for (let i = 0; i < CONFIG.warmRequests; i++)
@@ -244,6 +266,21 @@ async function main(): Promise<void> {
     `rss per idle connection: bare ws ${bareBytes.toFixed(0)} B, sse2ws ${bridgeBytes.toFixed(0)} B`,
   );
   record('rss', results.rss);
+
+  for (const arm of CONFIG.ramp.arms) {
+    const fresh = await startChild('./bridge-child.ts', env);
+    const steps = await sessionsRamp(arm, fresh, CONFIG.ramp, log);
+    await fresh.stop();
+    const passed = steps.filter((s) => s.lost === 0 && s.p99 <= RAMP_P99_LIMIT_US);
+    const row = {
+      arm,
+      steps,
+      maxSessions: passed.at(-1)?.sessions ?? 0,
+      rssPerSession: slope(steps.map((s) => [s.sessions, s.rss])),
+    };
+    record('ramp', row);
+    results.ramp.push(row);
+  }
   await upstream.stop();
 
   const seconds = (Date.now() - started) / 1000;

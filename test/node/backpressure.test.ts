@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
-import { assertWellFormed, connectWs } from '../helpers/clients.ts';
+import { assertWellFormed, connectSio, connectWs } from '../helpers/clients.ts';
 import { type FakeUpstream, sseHead, startFakeUpstream } from '../helpers/fake-upstream.ts';
 
 const FRAME = (i: number, size: number) =>
@@ -84,6 +84,28 @@ describe('backpressure (node)', () => {
       event: 'ack',
       data: { request_id: 'stuck' },
     });
+  });
+
+  it('Socket.IO: a client that never reads stalls the upstream and is dropped', async () => {
+    // Socket.IO queues packets in engine.io while the previous write is pending; those count too.
+    const { upstream, written } = await startFirehose(Number.POSITIVE_INFINITY, 10_000);
+    const bridge = await startBridge(upstream.url, {
+      sendHighWaterBytes: 64 * 1024,
+      slowClientTimeoutMs: 1_000,
+      resumeGraceMs: 60_000,
+    });
+    const client = await connectSio(bridge.url, { transports: ['websocket'] });
+    await client.request('chat_message', { request_id: 'stuck-sio' });
+    await client.inbox.waitFor((m) => m.event === 'chat_response');
+    const engine = client.socket.io.engine as unknown as { transport: { ws: WebSocket } };
+    pauseReading(engine.transport.ws);
+    const stalledAt = await settle(upstream, written);
+    expect(stalledAt).toBeLessThan(32 * 1024 * 1024);
+    const deadline = Date.now() + 15_000;
+    while (bridge.bridge.sessions.size > 0 && Date.now() < deadline) await sleep(100);
+    expect(bridge.bridge.sessions.size).toBe(0);
+    // Megabytes still wait in the client's socket buffers: close it rather than read them all.
+    engine.transport.ws.terminate();
   });
 
   it('a client that pauses briefly catches up with every frame, in order', async () => {
