@@ -6,7 +6,7 @@
  *
  *   npm run bench:micro -- [--frames 200000] [--batch 32] [--streams 4] [--rounds 5]
  */
-import { createBridge } from '../src/core/bridge.ts';
+import { createLocalBridge } from '../src/core/bridge.ts';
 import { defaultOptions } from '../src/core/options.ts';
 import type { UpstreamClient } from '../src/core/upstream.ts';
 import { toWsText } from '../src/core/ws-protocol.ts';
@@ -40,7 +40,7 @@ const upstream: UpstreamClient = async () => ({
 });
 
 async function round(): Promise<number> {
-  const bridge = createBridge({
+  const bridge = createLocalBridge({
     options: { ...defaultOptions(), rateLimit: 0, maxStreamsPerConnection: 1_000_000 },
     upstreamUrl: 'http://upstream.invalid/chat',
     upstream,

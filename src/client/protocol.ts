@@ -12,6 +12,8 @@ export interface ChatResponse {
   request_id: string;
   /** 0, 1, 2, … per request, no gaps. */
   seq: number;
+  /** When the bridge numbered the frame (ms since the epoch; absent from bridges before 0.2). */
+  timestamp?: number;
 }
 
 /** `presence`: how many sockets (and which users) are in a conversation. */
@@ -19,6 +21,8 @@ export interface Presence {
   conversation_id: string;
   clients: number;
   users?: string[];
+  /** When the bridge sent it (ms since the epoch). */
+  timestamp?: number;
 }
 
 /** `user_message`: another member of a conversation sent a chat_message. */
@@ -27,6 +31,8 @@ export interface UserMessage {
   request_id: string;
   /** The chat_message data that member sent. */
   data: Record<string, unknown>;
+  /** When the bridge sent it (ms since the epoch). */
+  timestamp?: number;
 }
 
 /** The connection's state. `reconnecting` covers both waiting to retry and retrying. */

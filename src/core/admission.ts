@@ -8,6 +8,7 @@ import type { SessionOpener } from './bridge.ts';
 import { createAuthUrlCheck, createJwtCheck, type CredentialCheck } from './credentials.ts';
 import { BridgeError, type ErrorCode } from './errors.ts';
 import type { Handshake } from './handshake.ts';
+import type { BridgeHooks } from './hooks.ts';
 import type { ClientProtocol } from './session.ts';
 
 /** The HTTP status of each refusal code (the `/ws` upgrade answers with it). */
@@ -101,9 +102,12 @@ function hostOf(request: AdmissionRequest): string | undefined {
 
 /**
  * Build the admission of a bridge. `fetch` serves the JWKS and auth URL requests (Node's global
- * fetch, Workers' fetch).
+ * fetch, Workers' fetch); the application's `onConnect` hook, if any, decides last.
  */
-export function createAdmission(host: AdmissionHost, deps: { fetch: typeof fetch }): Admission {
+export function createAdmission(
+  host: AdmissionHost,
+  deps: { fetch: typeof fetch; hooks?: BridgeHooks | undefined },
+): Admission {
   const { options, sessions, logger, observer } = host;
   const fetcher = deps.fetch;
   // Workers' fetch throws "Illegal invocation" when called as a method of another object.
@@ -147,6 +151,28 @@ export function createAdmission(host: AdmissionHost, deps: { fetch: typeof fetch
         const outcome = await check(handshake);
         if (!outcome.ok) return refuse(request, 'unauthorized', outcome.reason, outcome.message);
         if (outcome.userId !== undefined) handshake.userId = outcome.userId;
+      }
+      const onConnect = deps.hooks?.onConnect;
+      if (onConnect) {
+        let decision: Awaited<ReturnType<typeof onConnect>>;
+        try {
+          decision = await onConnect({
+            protocol: request.protocol,
+            headers: request.headers,
+            userId: handshake.userId,
+          });
+        } catch (error) {
+          const message = error instanceof BridgeError ? error.message : undefined;
+          if (!(error instanceof BridgeError)) {
+            logger.error({ err: String(error) }, 'onConnect hook failed');
+          }
+          return refuse(request, 'unauthorized', 'on_connect_threw', message);
+        }
+        if (decision === false) return refuse(request, 'unauthorized', 'on_connect_refused');
+        if (typeof decision === 'object') {
+          if (decision.userId !== undefined) handshake.userId = decision.userId;
+          if (decision.data !== undefined) handshake.data = decision.data;
+        }
       }
     } finally {
       checking--;

@@ -2,7 +2,10 @@
  * The bridge as one process runs it: a registry, a local stream host, and client sessions.
  * Runtime pieces (upstream client, logger, registry) are injected by the adapters.
  */
+import { joinClientTopics } from './client-topics.ts';
+import { runEventStream } from './event-stream.ts';
 import { type Handshake, toForwardedHeaders } from './handshake.ts';
+import type { BridgeHooks } from './hooks.ts';
 import { createLocalStreamHost } from './local-stream-host.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { createMemoryRegistry } from './memory-registry.ts';
@@ -32,6 +35,18 @@ export interface SessionOpener {
   openSession(connection: ClientConnection, handshake: Handshake): Session;
 }
 
+/** What sessions get besides the protocol, where the runtime supports it. */
+export interface SessionFeatures {
+  /**
+   * Subscribe every client to its own topic, the broadcast topic and its user's topic (`POST
+   * /publish`, presence of a user's devices). Off on Workers, whose registry knows only stream and
+   * conversation topics. @default false
+   */
+  clientTopics?: boolean;
+  /** Open the backend's events stream (`--events-url`) for every client through this client. */
+  events?: { url: string; client: UpstreamClient };
+}
+
 /**
  * Open sessions on any host (local or remote), keeping the set of connected ones. Sessions speak
  * `profile` (default: the built-in the `profile` option names).
@@ -40,6 +55,7 @@ export function createSessionOpener(
   host: SessionHost,
   logger: Logger,
   profile: Profile = resolveProfile(host.options.profile),
+  features: SessionFeatures = {},
 ): SessionOpener {
   const sessions = new Set<Session>();
   const { options, observer } = host;
@@ -55,12 +71,36 @@ export function createSessionOpener(
       const session = identity
         ? new Session(host, connection, forwarded, handshake.userId)
         : createProfiledSession(host, connection, profile, forwarded, handshake.userId);
+      session.data = handshake.data;
       sessions.add(session);
       observer.connectionOpened(connection.protocol);
       session.onClose(() => {
         sessions.delete(session);
         observer.connectionClosed(connection.protocol);
       });
+      if (features.clientTopics) {
+        const joined = joinClientTopics(session, host.registry, logger);
+        joined.catch((error: unknown) =>
+          logger.error({ sessionId: session.id, err: String(error) }, 'client topics failed'),
+        );
+        session.onClose(() => {
+          joined.then((leave) => leave()).catch(() => {});
+        });
+      }
+      if (features.events) {
+        const stop = new AbortController();
+        session.onClose(() => stop.abort());
+        void runEventStream({
+          client: features.events.client,
+          url: features.events.url,
+          headers: forwarded,
+          deliver: (event, data) => session.deliver({ kind: 'event', event, data }),
+          logger,
+          signal: stop.signal,
+        }).catch((error: unknown) =>
+          logger.error({ sessionId: session.id, err: String(error) }, 'events stream failed'),
+        );
+      }
       return session;
     },
   };
@@ -79,11 +119,15 @@ export interface BridgeDeps {
   registry?: Registry;
   /** Metrics hooks; none unless given. */
   observer?: BridgeObserver;
+  /** The application's hooks; none unless given. */
+  hooks?: BridgeHooks | undefined;
 }
 
 /** A bridge that runs its streams in this process. */
 export interface Bridge extends SessionOpener {
   readonly registry: Registry;
+  /** The application's hooks (admission runs `onConnect`). */
+  readonly hooks: BridgeHooks | undefined;
   /** Streams this instance runs whose stop has not gone out yet. */
   readonly runningStreams: number;
   /** Resolves once every upstream request this instance ran has ended. */
@@ -96,8 +140,11 @@ export interface Bridge extends SessionOpener {
   close(): Promise<void>;
 }
 
-/** Build a bridge from its options and injected runtime pieces. */
-export function createBridge(deps: BridgeDeps): Bridge {
+/**
+ * Build a bridge that runs its streams in this process, from its options and injected runtime
+ * pieces. (The package's `createBridge` builds on it and attaches it to servers.)
+ */
+export function createLocalBridge(deps: BridgeDeps): Bridge {
   const { options } = deps;
   // First: a bad profile stops the start before anything is opened.
   const profile = resolveProfile(options.profile, deps.config?.profiles);
@@ -109,11 +156,25 @@ export function createBridge(deps: BridgeDeps): Bridge {
     streams.audienceChanged(requestIds, conversationIds),
   );
   let draining = false;
-  const host: SessionHost = { ...streams, options, registry, observer, draining: () => draining };
-  const opener = createSessionOpener(host, logger, profile);
+  const { hooks } = deps;
+  const host: SessionHost = {
+    ...streams,
+    options,
+    registry,
+    observer,
+    hooks,
+    draining: () => draining,
+  };
+  const opener = createSessionOpener(host, logger, profile, {
+    clientTopics: true,
+    ...(options.eventsUrl === undefined
+      ? {}
+      : { events: { url: options.eventsUrl, client: deps.upstream } }),
+  });
   return {
     ...opener,
     registry,
+    hooks,
     get runningStreams() {
       return streams.runningStreams;
     },

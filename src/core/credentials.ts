@@ -94,6 +94,32 @@ export function createJwtCheck(
   };
 }
 
+/** Longest connect-check answer read for its user id; anything longer is not a user record. */
+export const DEFAULT_AUTH_BODY_BYTES = 65_536;
+
+/**
+ * The user a 2xx connect-check answer names: a JSON object's `userId` (or `user_id`), as a string.
+ * Any other answer admits without a user.
+ */
+async function toAuthUrlUserId(response: Response): Promise<string | undefined> {
+  const type = response.headers.get('content-type') ?? '';
+  const length = Number(response.headers.get('content-length') ?? '0');
+  if (!/\bjson\b/i.test(type) || length > DEFAULT_AUTH_BODY_BYTES) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  try {
+    const text = await response.text();
+    if (text.length > DEFAULT_AUTH_BODY_BYTES) return undefined;
+    const body = JSON.parse(text) as { userId?: unknown; user_id?: unknown } | null;
+    const id = body?.userId ?? body?.user_id;
+    if (typeof id === 'string' && id !== '') return id;
+    return typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The legacy API's connect check for `authUrl`, or undefined when it is not set: a GET with the
  * headers that would be forwarded upstream; 2xx admits. Redirects are not followed (a login
@@ -117,9 +143,10 @@ export function createAuthUrlCheck(
     } catch {
       return refused('auth_url_unreachable', 'the credentials could not be checked');
     }
-    // Only the status matters; release the connection.
-    await response.body?.cancel().catch(() => {});
-    if (response.status >= 200 && response.status <= 299) return { ok: true };
-    return refused(`auth_url_status_${response.status}`, 'the credentials were refused');
+    if (response.status < 200 || response.status > 299) {
+      await response.body?.cancel().catch(() => {});
+      return refused(`auth_url_status_${response.status}`, 'the credentials were refused');
+    }
+    return { ok: true, userId: await toAuthUrlUserId(response) };
   };
 }

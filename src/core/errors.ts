@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'unknown_event'
   | 'bad_request'
   | 'unknown_request'
+  | 'unknown_client'
   | 'resume_unavailable'
   | 'unauthorized'
   | 'forbidden_origin'
@@ -42,6 +43,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = {
   unknown_event: { message: 'unknown event', closeCode: 1008 },
   bad_request: { message: 'invalid request data', closeCode: 1008 },
   unknown_request: { message: 'no such request', closeCode: 1008 },
+  unknown_client: { message: 'no such client', closeCode: 1008 },
   resume_unavailable: {
     message: 'the stream is unknown, expired, or no longer holds the frames asked for',
     closeCode: 1008,

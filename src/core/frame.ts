@@ -35,6 +35,8 @@ export interface ChatResponse {
   request_id: string;
   /** 0, 1, 2, ... per request, no gaps. */
   seq: number;
+  /** When the frame was numbered (ms since the epoch); a replayed frame keeps it. */
+  timestamp: number;
 }
 
 /**
@@ -54,6 +56,8 @@ export class LocalFrame implements ChatResponse {
     public content: unknown,
     public request_id: string,
     public seq: number,
+    /** When it was numbered (ms since the epoch); declared last, as the pass-through text has it. */
+    public timestamp: number,
     json?: string,
   ) {
     this.#json = json;

@@ -6,8 +6,10 @@ export interface Handshake {
   headers: Readonly<Record<string, string | undefined>>;
   /** A token from Socket.IO `auth.token` or `?token=` on `/ws`. */
   token?: string | undefined;
-  /** The verified user (a JWT's `sub`), once admission checked the handshake. */
+  /** The verified user (a JWT's `sub`, the connect check's `userId`), once admission checked it. */
   userId?: string | undefined;
+  /** What the application's `onConnect` hook attached to the client. */
+  data?: Record<string, unknown> | undefined;
 }
 
 /** Values containing CR or LF would let a client smuggle headers into the upstream request. */

@@ -10,6 +10,7 @@ import { exceedsBytes } from './bytes.ts';
 import { BridgeError, ERROR_TABLE } from './errors.ts';
 import type { Handshake } from './handshake.ts';
 import type { Session } from './session.ts';
+import { withTimestamp } from './timestamp.ts';
 import { createWsConnection, receiveWsText, toWsText } from './ws-protocol.ts';
 
 /** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
@@ -35,7 +36,14 @@ export interface HttpAppDeps {
   admission: Admission;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   wsHooks?: WsHooks;
+  /** Where plain WebSocket clients connect. @default "/ws" */
+  wsPath?: string;
+  /** The peer address of a request, where the runtime knows it (`GET /clients`). */
+  remoteAddress?: (c: Context) => string | undefined;
 }
+
+/** The plain WebSocket endpoint's default path. */
+export const DEFAULT_WS_PATH = '/ws';
 
 /** Lower-case header record of a Web Request. */
 export function toHeaderRecord(headers: Headers): Record<string, string> {
@@ -49,6 +57,7 @@ export function toHeaderRecord(headers: Headers): Record<string, string> {
 /** The shared Hono app. Runtimes mount more routes (Socket.IO, the playground) beside it. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
   const { bridge, admission, upgradeWebSocket, wsHooks } = deps;
+  const wsPath = deps.wsPath ?? DEFAULT_WS_PATH;
   const app = new Hono();
   /** The admitted handshake of each `/ws` upgrade request, from the admission middleware. */
   const admitted = new WeakMap<Request, Handshake>();
@@ -56,7 +65,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get(
-    '/ws',
+    wsPath,
     async (c, next) => {
       // Plain GETs fall through to the upgrade helper's own answer; only upgrades are admitted.
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next();
@@ -95,6 +104,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
               ? { bufferedBytes: () => (raw as { bufferedAmount: number }).bufferedAmount }
               : {}),
           close: (code, reason) => ws.close(code, reason),
+          remoteAddress: deps.remoteAddress?.(c),
         });
         session = bridge.openSession(connection, handshake);
         wsHooks?.onOpen?.(ws, session, c);
@@ -109,7 +119,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
           const data = event.data;
           if (typeof data !== 'string') {
             const error = new BridgeError('bad_message', 'binary messages are not supported');
-            sendText(toWsText('error', error.toPayload()));
+            sendText(toWsText('error', withTimestamp(error.toPayload())));
             return;
           }
           if (exceedsBytes(data, bridge.options.maxMessageBytes)) {

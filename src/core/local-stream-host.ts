@@ -3,12 +3,13 @@
  * grace timer of every stream nobody receives. Used by the Node sidecar and by the Workers stream
  * Durable Object.
  */
+import type { BridgeHooks } from './hooks.ts';
 import type { Logger } from './logger.ts';
 import { toBridgeError } from './errors.ts';
 import { type Frame, toStopFrame } from './frame.ts';
 import { type BridgeObserver, silentObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
-import type { Registry } from './registry.ts';
+import type { Registry, StreamInfo } from './registry.ts';
 import { type BridgeConfig, type ShapedRequest, toUpstreamRequest } from './request-shape.ts';
 import type { StreamHost } from './session.ts';
 import { Stream } from './stream.ts';
@@ -25,6 +26,8 @@ export interface LocalStreamHostDeps {
   registry: Registry;
   logger: Logger;
   observer?: BridgeObserver;
+  /** The application's `onUpstreamRequest`, `onFrame` and `onStreamEnd` run here. */
+  hooks?: BridgeHooks | undefined;
 }
 
 /** A {@link StreamHost} that runs upstream requests itself. */
@@ -41,7 +44,24 @@ export interface LocalStreamHost extends StreamHost {
 export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHost {
   const { options, upstream, upstreamUrl, registry, logger } = deps;
   const observer = deps.observer ?? silentObserver;
-  const { config } = deps;
+  const { config, hooks } = deps;
+  const logHookError = (hook: string, requestId: string) => (error: unknown) =>
+    logger.error({ requestId, hook, err: String(error) }, 'hook failed');
+  /** The application's `onFrame`: replace or drop a frame; a stop always stays a stop. */
+  const applyFrameHook = (frame: Frame, info: StreamInfo): Frame | undefined => {
+    const onFrame = hooks?.onFrame;
+    if (!onFrame) return frame;
+    let changed: Frame | null | void | undefined;
+    try {
+      changed = onFrame(frame, { requestId: info.requestId, conversationId: info.conversationId });
+    } catch (error) {
+      logHookError('onFrame', info.requestId)(error);
+      return frame;
+    }
+    if (changed === undefined) return frame;
+    if (frame.type === 'stop') return { type: 'stop', content: changed?.content ?? frame.content };
+    return changed ?? undefined;
+  };
   /** Without request shaping the chat_message JSON goes out as it came, unparsed. */
   const toRequest = (body: string, requestId: string): ShapedRequest =>
     config?.request === undefined
@@ -128,10 +148,21 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         const outcome = errorCode ?? stopReason;
         observer.streamFinished({ requestId, durationMs, frames: stream.seq, outcome });
         logger.info({ requestId, durationMs, frames: stream.seq, outcome }, 'stream finished');
+        const onStreamEnd = hooks?.onStreamEnd;
+        if (onStreamEnd) {
+          const { conversationId } = info;
+          const summary = { requestId, conversationId, durationMs, frames: stream.seq, outcome };
+          // Off the frame path: a slow or failing hook holds nothing back.
+          Promise.resolve()
+            .then(() => onStreamEnd(summary))
+            .catch(logHookError('onStreamEnd', requestId));
+        }
       });
       logger.debug({ requestId }, 'stream started');
       let first = true;
-      const emit = (frame: Frame): void => {
+      const emit = (upstreamFrame: Frame): void => {
+        const frame = applyFrameHook(upstreamFrame, info);
+        if (frame === undefined) return;
         if (first) {
           first = false;
           // Failures are counted by code; the histogram is the latency of real answers.
@@ -154,17 +185,39 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         emit(toStopFrame('error'));
         return;
       }
+      let upstreamHeaders: Record<string, string> = {
+        ...headers,
+        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        accept: 'text/event-stream',
+        'x-request-id': requestId,
+      };
+      const onUpstreamRequest = hooks?.onUpstreamRequest;
+      if (onUpstreamRequest) {
+        try {
+          const change = await onUpstreamRequest({
+            requestId,
+            conversationId: info.conversationId,
+            url: request.url,
+            method: request.method,
+            headers: upstreamHeaders,
+            body: request.body,
+          });
+          if (change?.headers) upstreamHeaders = { ...upstreamHeaders, ...change.headers };
+          if (change?.body !== undefined) request = { ...request, body: change.body };
+        } catch (error) {
+          // The stream is claimed already: it ends with the reason instead of never starting.
+          logHookError('onUpstreamRequest', requestId)(error);
+          emit({ type: 'error', content: toBridgeError(error).toPayload() });
+          emit(toStopFrame('error'));
+          return;
+        }
+      }
       const relay = relayUpstream({
         client: upstream,
         url: request.url,
         method: request.method,
         body: request.body,
-        headers: {
-          ...headers,
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-          accept: 'text/event-stream',
-          'x-request-id': requestId,
-        },
+        headers: upstreamHeaders,
         timeouts: options,
         signal: stream.signal,
         whenFlowing: () => stream.whenFlowing(),

@@ -129,6 +129,13 @@ export interface BridgeOptions {
   jwtIssuer: string | undefined;
   /** The legacy API's own connect check: 2xx admits. @default undefined */
   authUrl: string | undefined;
+  /**
+   * The backend's notification stream: one `GET` SSE request per connected client, relayed to it
+   * (Node only). @default undefined
+   */
+  eventsUrl: string | undefined;
+  /** Bearer token of `POST /publish` and `GET /clients`; without it they answer 404. @default undefined */
+  adminToken: string | undefined;
   /** @default 5000 */
   maxConnections: number;
   /** @default 4 */
@@ -407,6 +414,17 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     group: 'Upstream',
   }),
   spec({
+    key: 'eventsUrl',
+    flag: '--events-url',
+    env: ['SSE2WS_EVENTS_URL'],
+    defaultValue: undefined,
+    parse: parseUrl,
+    help: 'backend notification stream (GET SSE), opened per client with its headers (Node only)',
+    valueName: 'url',
+    defaultText: 'none (no events stream)',
+    group: 'Upstream',
+  }),
+  spec({
     key: 'heartbeatIntervalMs',
     flag: '--heartbeat-interval',
     env: ['SSE2WS_HEARTBEAT_INTERVAL_MS'],
@@ -515,6 +533,17 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseUrl,
     help: 'legacy API connect check, called with the forwarded headers; 2xx admits',
     valueName: 'url',
+    group: 'Security',
+  }),
+  spec({
+    key: 'adminToken',
+    flag: '--admin-token',
+    env: ['SSE2WS_ADMIN_TOKEN'],
+    defaultValue: undefined,
+    parse: parseSecret,
+    help: 'bearer token of POST /publish and GET /clients (prefer the env var; none: they answer 404)',
+    valueName: 'token',
+    defaultText: 'none (admin API off)',
     group: 'Security',
   }),
   spec({

@@ -34,6 +34,18 @@ export interface Presence {
 export const streamTopic = (requestId: string): string => `stream:${requestId}`;
 export const conversationTopic = (conversationId: string): string =>
   `conversation:${conversationId}`;
+/** One topic per connected client (session id): `POST /publish` to `{client}`. */
+export const clientTopic = (sessionId: string): string => `client:${sessionId}`;
+/** One topic per verified user: every client of that user listens (publish, device presence). */
+export const userTopic = (userId: string): string => `user:${userId}`;
+/** The topic every connected client listens to: `POST /publish` to `"all"`. */
+export const BROADCAST_TOPIC = 'broadcast';
+/**
+ * The membership under which the registry counts a user's connected clients (devices), through
+ * `joinConversation`/`leaveConversation`. Conversation ids are printable ASCII without spaces, so
+ * the space keeps this key apart from every conversation (and no stream ever has it).
+ */
+export const userDevicesKey = (userId: string): string => `user ${userId}`;
 
 /** Stop listening to a topic. */
 export type Unsubscribe = () => Promise<void>;

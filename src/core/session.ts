@@ -3,10 +3,12 @@
  * operations and delivers frames back to it, each (request_id, seq) at most once and in order.
  */
 import { BridgeError, type ErrorPayload } from './errors.ts';
+import type { BridgeHooks, ClientMessage } from './hooks.ts';
 import { type ChatResponse, LocalFrame } from './frame.ts';
 import type { BridgeObserver } from './observer.ts';
 import type { BridgeOptions } from './options.ts';
 import { cancelTimer, type Timer } from './timers.ts';
+import { withTimestamp } from './timestamp.ts';
 import { TokenBucket } from './token-bucket.ts';
 import {
   conversationTopic,
@@ -47,6 +49,8 @@ export interface ClientConnection {
   bufferedBytes?(): number;
   /** Close the connection with a WebSocket close code (Socket.IO: disconnect). */
   close?(code: number, reason: string): void;
+  /** The peer's IP address, where the transport knows it (`GET /clients`). */
+  readonly remoteAddress?: string | undefined;
 }
 
 /** The answer to one client message that asked for one (Socket.IO ack, `/ws` `id`). */
@@ -82,6 +86,17 @@ export interface SessionHost extends StreamHost {
   readonly observer: BridgeObserver;
   /** While true (graceful shutdown), new streams are refused with `server_shutdown`. */
   readonly draining?: () => boolean;
+  /** The application's hooks (`onMessage` runs here). */
+  readonly hooks?: BridgeHooks | undefined;
+}
+
+/** A reply whose acks and errors carry `timestamp` like every other server message. */
+function toStampedReply(reply: Reply): Reply {
+  return (outcome) => {
+    const now = Date.now();
+    if ('error' in outcome) reply({ error: withTimestamp(outcome.error, now) as ErrorPayload });
+    else reply({ ...outcome, data: withTimestamp(outcome.data, now) });
+  };
 }
 
 /** One connected client and what it receives. */
@@ -90,8 +105,14 @@ export class Session {
   readonly connection: ClientConnection;
   /** Headers forwarded upstream for this client's requests. */
   readonly forwardedHeaders: Readonly<Record<string, string>>;
-  /** The verified user id (JWT `sub`), if the handshake carried one. */
+  /** The verified user id (JWT `sub`, the connect check's `userId`, or `onConnect`'s), if any. */
   readonly userId: string | undefined;
+  /** When the client connected (ms since the epoch). */
+  readonly connectedAt = Date.now();
+  /** When the client last sent a message (ms since the epoch); its connect time before that. */
+  lastActiveAt = this.connectedAt;
+  /** What the application's `onConnect` hook attached to this client, if anything. */
+  data: Readonly<Record<string, unknown>> | undefined;
   private readonly host: SessionHost;
   private readonly closeListeners: Array<(session: Session) => void> = [];
   private readonly lastSeq = new Map<string, number>();
@@ -133,9 +154,25 @@ export class Session {
     return this.closed;
   }
 
+  /** The conversations this client is a member of. */
+  get conversationIds(): string[] {
+    return [...this.conversations.keys()];
+  }
+
+  /** Running streams this client started. */
+  get runningStreams(): number {
+    return this.started.size;
+  }
+
+  /** Deliver a message from a topic the client listens to besides its streams and conversations. */
+  deliver(message: TopicMessage): void {
+    this.onTopicMessage(message);
+  }
+
   /** Handle one client event. Events are handled one after another, in arrival order. */
   receive(event: string, data: unknown, reply?: Reply): void {
     if (this.closed) return;
+    this.lastActiveAt = Date.now();
     if (!this.bucket.take()) {
       // Past a burst of refusals the client is not listening to them: cut it off.
       if (++this.rejectedInARow > this.host.options.rateLimitBurst) {
@@ -147,12 +184,14 @@ export class Session {
       return;
     }
     this.rejectedInARow = 0;
+    const stamped = reply && toStampedReply(reply);
     this.queue = this.queue.then(async () => {
       if (this.closed) return;
       try {
-        await this.dispatch(event, data, reply);
+        const message = await this.applyMessageHook({ event, data });
+        await this.dispatch(message.event, message.data, stamped);
       } catch (error) {
-        this.fail(error, reply);
+        this.fail(error, stamped);
       }
     });
   }
@@ -168,7 +207,7 @@ export class Session {
       error instanceof BridgeError ? error : new BridgeError('internal_error', undefined);
     const payload = bridgeError.toPayload();
     if (reply) reply({ error: payload });
-    else if (!this.closed) this.connection.send('error', payload);
+    else if (!this.closed) this.connection.send('error', withTimestamp(payload));
   }
 
   /** The client went away: leave conversations and stop receiving streams. */
@@ -189,6 +228,27 @@ export class Session {
     });
   }
 
+  /** The application's `onMessage` may replace or refuse a message. */
+  private async applyMessageHook(message: ClientMessage): Promise<ClientMessage> {
+    const hook = this.host.hooks?.onMessage;
+    if (!hook) return message;
+    const client = {
+      id: this.id,
+      protocol: this.connection.protocol,
+      userId: this.userId,
+      data: this.data,
+    };
+    let replaced: ClientMessage | void | undefined;
+    try {
+      replaced = await hook(message, client);
+    } catch (error) {
+      if (error instanceof BridgeError) throw error;
+      const reason = error instanceof Error ? error.message : 'the message was refused';
+      throw new BridgeError('bad_request', reason, { cause: error });
+    }
+    return replaced ?? message;
+  }
+
   private async dispatch(event: string, data: unknown, reply?: Reply): Promise<void> {
     switch (event) {
       case 'chat_message':
@@ -205,7 +265,7 @@ export class Session {
         return this.onLeave(toConversationId(toEventData(data, event)), reply);
       case 'ping':
         if (reply) reply({ event: 'pong' });
-        else this.connection.send('pong');
+        else this.connection.send('pong', withTimestamp(undefined));
         return;
       default:
         throw new BridgeError('unknown_event', `unknown event "${event}"`);
@@ -247,15 +307,23 @@ export class Session {
       this.started.delete(requestId);
       // The stream was claimed but could not start: end it here so the client is not left hanging.
       const error = new BridgeError('internal_error', 'the stream could not be started');
-      this.emitFrame({ type: 'error', content: error.toPayload(), request_id: requestId, seq: 0 });
-      this.emitFrame({ type: 'stop', content: { reason: 'error' }, request_id: requestId, seq: 1 });
+      const timestamp = Date.now();
+      const content = error.toPayload();
+      this.emitFrame({ type: 'error', content, request_id: requestId, seq: 0, timestamp });
+      const stop = { reason: 'error' };
+      this.emitFrame({ type: 'stop', content: stop, request_id: requestId, seq: 1, timestamp });
       return;
     }
     if (conversationId !== undefined) {
       await this.host.registry.publish(conversationTopic(conversationId), {
         kind: 'event',
         event: 'user_message',
-        data: { conversation_id: conversationId, request_id: requestId, data },
+        data: {
+          conversation_id: conversationId,
+          request_id: requestId,
+          data,
+          timestamp: Date.now(),
+        },
         exceptSession: this.id,
       });
     }
@@ -347,7 +415,7 @@ export class Session {
     return this.host.registry.publish(conversationTopic(conversationId), {
       kind: 'event',
       event: 'presence',
-      data: { conversation_id: conversationId, ...presence },
+      data: { conversation_id: conversationId, ...presence, timestamp: Date.now() },
     });
   }
 
@@ -371,7 +439,9 @@ export class Session {
   private onTopicMessage(message: TopicMessage): void {
     if (this.closed) return;
     if (message.kind === 'event') {
-      if (message.exceptSession !== this.id) this.connection.send(message.event, message.data);
+      if (message.exceptSession !== this.id) {
+        this.connection.send(message.event, withTimestamp(message.data));
+      }
       return;
     }
     if (message.frame.type === 'stop') this.started.delete(message.frame.request_id);

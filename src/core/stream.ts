@@ -78,24 +78,27 @@ export class Stream {
       this.resume();
     }
     const seq = this.nextSeq++;
+    // Numbered now, once: a replayed frame keeps this time.
+    const timestamp = Date.now();
     this.sink(
       new LocalFrame(
         frame.type,
         frame.content,
         this.info.requestId,
         seq,
-        this.passThrough(frame, seq),
+        timestamp,
+        this.passThrough(frame, seq, timestamp),
       ),
     );
     if (isStop) for (const listener of this.doneListeners.splice(0)) listener(this);
   }
 
   /** The frame's JSON made from its upstream text, when it has one that ends its object. */
-  private passThrough(frame: Frame, seq: number): string | undefined {
+  private passThrough(frame: Frame, seq: number, timestamp: number): string | undefined {
     const upstream = UpstreamJsonFrame.jsonOf(frame)?.trimEnd();
     if (upstream === undefined || upstream.charCodeAt(upstream.length - 1) !== 0x7d)
       return undefined;
-    return `${upstream.slice(0, -1)}${this.membersHead}${seq}}`;
+    return `${upstream.slice(0, -1)}${this.membersHead}${seq},"timestamp":${timestamp}}`;
   }
 
   /** End the stream now with a stop of this reason and abort its upstream request. */

@@ -313,7 +313,7 @@ function createDatalessEventWatcher(onEvent: (event: EventSourceMessage) => void
  * bytes (forever, if the upstream stays open after its stop). A CR is a line end at once; an LF
  * starting the next chunk just completes it.
  */
-function createLineEndNormaliser(): (text: string) => string {
+export function createLineEndNormaliser(): (text: string) => string {
   let afterCr = false;
   return (text) => {
     if (text === '') return text;

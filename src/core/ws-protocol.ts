@@ -4,6 +4,7 @@
  */
 import { BridgeError } from './errors.ts';
 import { LocalFrame } from './frame.ts';
+import { withTimestamp } from './timestamp.ts';
 import type { ClientConnection, Reply, Session } from './session.ts';
 
 /** One parsed client message. */
@@ -59,7 +60,11 @@ export function fromWsText(
 /** A {@link ClientConnection} that writes envelopes through `sendText`. */
 export function createWsConnection(
   sendText: (text: string) => void,
-  socket: { bufferedBytes?: () => number; close?: (code: number, reason: string) => void } = {},
+  socket: {
+    bufferedBytes?: () => number;
+    close?: (code: number, reason: string) => void;
+    remoteAddress?: string | undefined;
+  } = {},
 ): ClientConnection {
   return {
     protocol: 'ws',
@@ -76,7 +81,7 @@ export function receiveWsText(
 ): void {
   const parsed = fromWsText(text);
   if (!parsed.ok) {
-    const payload = parsed.error.toPayload();
+    const payload = withTimestamp(parsed.error.toPayload());
     sendText(toWsText('error', payload, parsed.id));
     return;
   }

@@ -35,9 +35,12 @@ local function lose(meta, lease, frames, id, errorContent, retention, streamChan
   local seq = tonumber(redis.call('HGET', meta, 'next'))
   local conv = redis.call('HGET', meta, 'conv')
   local idJson = cjson.encode(id)
+  -- Every message carries a timestamp (ms since the epoch): Redis's clock, the one all agree on.
+  local now = redis.call('TIME')
+  local ts = ',"timestamp":' .. string.format('%d', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
   local texts = {
-    '{"type":"error","content":' .. errorContent .. ',"request_id":' .. idJson .. ',"seq":' .. seq .. '}',
-    '{"type":"stop","content":{"reason":"error"},"request_id":' .. idJson .. ',"seq":' .. (seq + 1) .. '}',
+    '{"type":"error","content":' .. errorContent .. ',"request_id":' .. idJson .. ',"seq":' .. seq .. ts .. '}',
+    '{"type":"stop","content":{"reason":"error"},"request_id":' .. idJson .. ',"seq":' .. (seq + 1) .. ts .. '}',
   }
   for i, text in ipairs(texts) do
     redis.call('XADD', frames, '0-' .. (seq + i), 'f', text, 'n', #text)

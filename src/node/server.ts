@@ -3,16 +3,16 @@
  * `/readyz`, `/metrics` and the playground (`/`), with undici for the upstream, and the graceful
  * drain run on SIGTERM.
  */
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { createAdaptorServer, upgradeWebSocket, type WebSocketServerLike } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { type WebSocket, WebSocketServer } from 'ws';
-import { type Admission, createAdmission } from '../core/admission.ts';
-import { type Bridge, createBridge } from '../core/bridge.ts';
+import type { Admission } from '../core/admission.ts';
+import type { Bridge } from '../core/bridge.ts';
 import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
-import { createHttpApp } from '../core/http-app.ts';
+import type { BridgeHooks } from '../core/hooks.ts';
+import type { Registry } from '../core/registry.ts';
+import { withTimestamp } from '../core/timestamp.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { BridgeObserver } from '../core/observer.ts';
 import type { BridgeOptions } from '../core/options.ts';
@@ -26,17 +26,13 @@ import {
   toReadinessResponse,
 } from '../core/readiness.ts';
 import type { BridgeConfig } from '../core/request-shape.ts';
-import { SOCKET_IO_PATH } from '../core/http-app.ts';
 import { createClientBundle } from './client-bundle.ts';
 import { loadConfigFile } from './config.ts';
-import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
-import { createWsHeartbeat } from './heartbeat.ts';
+import { createBridge } from './library.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
 import { mountPlayground } from './playground.ts';
-import { attachSocketIo } from './socketio.ts';
 import { toLoggedRedisUrl } from './redis-connection.ts';
 import { createRedisRegistry } from './redis-registry.ts';
-import { createNodeUpstream } from './upstream.ts';
 
 /**
  * After the close frames went out, how long peers get to answer them before their sockets are
@@ -82,9 +78,11 @@ export interface NodeServerDeps {
   readinessChecks?: readonly ReadinessCheck[];
   /** How long a `/readyz` result is reused. @default DEFAULT_READINESS_CACHE_MS (5000) */
   readinessCacheMs?: number;
+  /** The application's hooks. */
+  hooks?: BridgeHooks;
+  /** Streams, conversations and topics; in-memory unless given (a shared one spans instances). */
+  registry?: Registry;
 }
-
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** Resolves true if `p` settles within `ms`, false otherwise. */
 async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -111,10 +109,9 @@ export async function startNodeServer(
   const logger = deps.logger ?? silentLogger;
   const config =
     deps.config ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
-  const upstream = createNodeUpstream(options);
   const metrics = createNodeMetrics();
   const redis =
-    options.redisUrl === undefined
+    options.redisUrl === undefined || deps.registry !== undefined
       ? undefined
       : createRedisRegistry({
           url: options.redisUrl,
@@ -132,24 +129,27 @@ export async function startNodeServer(
       'sharing streams and conversations through redis',
     );
   }
-  let bridge: Bridge;
+  const registry = deps.registry ?? redis;
+  // The CLI's server is the library's bridge attached to a server of its own.
+  let library: ReturnType<typeof createBridge>;
   try {
-    bridge = createBridge({
-      options,
+    library = createBridge({
+      ...options,
       upstreamUrl: deps.upstreamUrl,
-      upstream: upstream.client,
-      config,
+      bridgeConfig: config,
       logger,
-      ...(redis ? { registry: redis } : {}),
       observer: deps.observer
         ? toFanOutObserver(metrics.observer, deps.observer)
         : metrics.observer,
+      ...(deps.hooks ? { hooks: deps.hooks } : {}),
+      ...(registry ? { registry } : {}),
     });
   } catch (error) {
     // A bad profile: the Redis connections must not keep the failed start's process alive.
     await redis?.close();
     throw error;
   }
+  const { core: bridge, admission, app } = library;
   // Its own small pool: readiness probes must not queue behind (or hold) streaming requests.
   const probeAgent = new Agent({
     connect: { timeout: Math.min(options.connectTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS) },
@@ -166,53 +166,16 @@ export async function startNodeServer(
     ...(deps.readinessCacheMs === undefined ? {} : { cacheMs: deps.readinessCacheMs }),
   });
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: options.maxMessageBytes,
-    perMessageDeflate: false,
-  });
-  const admission = createAdmission(bridge, { fetch });
-  const app = createHttpApp({
-    bridge,
-    admission,
-    upgradeWebSocket,
-    wsHooks: {
-      ...createWsHeartbeat(options),
-      beforeSend: (ws) => corkForTick(tcpSocketOf(ws.raw)),
-      bufferedBytes: (ws) => {
-        const raw = ws.raw as WebSocket;
-        return raw.bufferedAmount - batchedBytes(tcpSocketOf(raw));
-      },
-    },
-  });
   app.get('/readyz', async () => toReadinessResponse(await readiness.check()));
   app.get('/metrics', async (c) =>
     c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
   );
   if (options.playground) mountPlayground(app, { clientBundle: createClientBundle(), logger });
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    // ws types `noServer` as optional; Hono's structural type wants it present (it is).
-    websocket: { server: wss as unknown as WebSocketServerLike },
-  }) as HttpServer;
-
-  // One upgrade dispatcher: Socket.IO's path to engine.io, everything else to Hono. With a single
-  // listener, Hono answers refused upgrades with their real status instead of leaving them open.
-  const honoUpgrade = server.listeners('upgrade')[0] as UpgradeListener;
-  server.removeAllListeners('upgrade');
-  const io = attachSocketIo(server, bridge, admission);
+  const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+  const { io } = library.attach(server);
   // Clients live in the profile's namespace; io.sockets is only the root one.
   const clients = io.of(bridge.profile.namespace);
-  server.removeAllListeners('upgrade');
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if ((req.url ?? '').startsWith(SOCKET_IO_PATH)) {
-      io.engine.handleUpgrade(req, socket, head);
-    } else if (req.headers.upgrade?.toLowerCase() === 'websocket') {
-      honoUpgrade(req, socket, head);
-    } else {
-      socket.destroy();
-    }
-  });
+  const wss = { clients: library.webSockets };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -227,17 +190,14 @@ export async function startNodeServer(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      admission.startDraining();
-      bridge.startDraining();
+      library.startDraining();
       readiness.startDraining();
-      for (const client of wss.clients) client.terminate();
-      clients.disconnectSockets(true);
-      await bridge.close();
+      await library.close();
       // io.close() also closes the HTTP server, which waits for idle keep-alive sockets.
       const closed = new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      await Promise.all([upstream.close(), probeAgent.close()]);
+      await probeAgent.close();
     })();
     return closing;
   };
@@ -272,15 +232,14 @@ export async function startNodeServer(
   let drainingDone: Promise<void> | undefined;
   const drain = (): Promise<void> => {
     drainingDone ??= (async () => {
-      admission.startDraining();
-      bridge.startDraining();
+      library.startDraining();
       readiness.startDraining();
       const { drainTimeoutMs } = options;
       logger.info(
         { clients: bridge.sessions.size, streams: bridge.runningStreams, drainTimeoutMs },
         'drain: /readyz answers 503 and new connections are refused',
       );
-      const notice = new BridgeError('server_shutdown').toPayload();
+      const notice = withTimestamp(new BridgeError('server_shutdown').toPayload());
       for (const session of bridge.sessions) session.connection.send('server_shutdown', notice);
       logger.info({ clients: bridge.sessions.size }, 'drain: sent server_shutdown to every client');
       if (await settlesWithin(bridge.idle(), drainTimeoutMs)) {

@@ -3,7 +3,7 @@
  * Socket.IO's own ping/pong carries the heartbeat.
  */
 import type { Server as HttpServer, IncomingHttpHeaders } from 'node:http';
-import { Server as SocketIoServer, type Socket } from 'socket.io';
+import { type Namespace, Server as SocketIoServer, type Socket } from 'socket.io';
 import type { Admission } from '../core/admission.ts';
 import type { Bridge } from '../core/bridge.ts';
 import { BridgeError } from '../core/errors.ts';
@@ -61,11 +61,12 @@ export function attachSocketIo(
   server: HttpServer,
   bridge: Bridge,
   admission: Admission,
+  path: string = SOCKET_IO_PATH,
 ): SocketIoServer {
   const { options } = bridge;
   const allowed = options.allowedOrigins;
   const io = new SocketIoServer(server, {
-    path: SOCKET_IO_PATH,
+    path,
     pingInterval: options.heartbeatIntervalMs,
     pingTimeout: options.heartbeatTimeoutMs,
     maxHttpBufferSize: options.maxMessageBytes,
@@ -77,7 +78,6 @@ export function attachSocketIo(
       ? { cors: { origin: allowed.includes('*') ? true : allowed, credentials: true } }
       : {}),
   });
-  const admitted = new WeakMap<Socket, Handshake>();
   const { namespace } = bridge.profile;
   const nsp = io.of(namespace);
   if (nsp !== io.sockets) {
@@ -88,6 +88,16 @@ export function attachSocketIo(
       next(Object.assign(new Error(payload.message), { data: payload }));
     });
   }
+  serveNamespace(nsp, bridge, admission);
+  return io;
+}
+
+/**
+ * Serve the bridge on a Socket.IO namespace (of this server or of an application's own): every
+ * connect goes through `admission`, then its events go to a session.
+ */
+export function serveNamespace(nsp: Namespace, bridge: Bridge, admission: Admission): void {
+  const admitted = new WeakMap<Socket, Handshake>();
   nsp.use(async (socket, next) => {
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
     const result = await admission.admit({
@@ -114,6 +124,7 @@ export function attachSocketIo(
         send: (event, data) => (data === undefined ? socket.emit(event) : socket.emit(event, data)),
         bufferedBytes,
         close: () => socket.disconnect(true),
+        remoteAddress: socket.handshake.address,
       },
       handshake,
     );
@@ -139,5 +150,4 @@ export function attachSocketIo(
     });
     socket.on('disconnect', () => session.close());
   });
-  return io;
 }

@@ -13,6 +13,7 @@ import {
 } from 'engine.io-parser';
 import { Decoder, Encoder, type Packet, PacketType } from 'socket.io-parser';
 import { exceedsBytes } from '../core/bytes.ts';
+import { withTimestamp } from '../core/timestamp.ts';
 import { BridgeError, ERROR_TABLE, toBridgeError } from '../core/errors.ts';
 import type { ClientConnection, Reply } from '../core/session.ts';
 import { cancelTimer } from '../core/timers.ts';
@@ -135,7 +136,7 @@ export function acceptSocketIo(
     for (const part of encoder.encode(packet)) sendEngine('message', part);
   };
   const refuse = (message: string): void => {
-    const payload = new BridgeError('bad_message', message).toPayload();
+    const payload = withTimestamp(new BridgeError('bad_message', message).toPayload());
     sendPacket({ type: PacketType.EVENT, nsp, data: ['error', payload] });
   };
 

@@ -8,6 +8,7 @@ import {
   type ConnectionState,
 } from '../../src/client/index.ts';
 import { onCleanup } from '../helpers/bridge.ts';
+import { withoutTimestamp } from '../helpers/clients.ts';
 
 /** Both protocols, for `describe.each`. */
 export const PROTOCOLS = ['ws', 'socketio'] as const;
@@ -31,10 +32,18 @@ export function connectClient(
   return { client, states };
 }
 
-/** Every frame of an iterable, in order. */
+/**
+ * Every frame of an iterable, in order, each checked to carry its numeric `timestamp` and returned
+ * without it (so content assertions stay exact).
+ */
 export async function collect(stream: AsyncIterable<ChatResponse>): Promise<ChatResponse[]> {
   const frames: ChatResponse[] = [];
-  for await (const frame of stream) frames.push(frame);
+  for await (const frame of stream) {
+    if (typeof frame.timestamp !== 'number') {
+      throw new Error(`frame without timestamp: ${JSON.stringify(frame)}`);
+    }
+    frames.push(withoutTimestamp(frame));
+  }
   return frames;
 }
 

@@ -88,12 +88,33 @@ export function socketIoContractTests(
       });
     }
 
+    it('stamps events and acks with timestamp (ms since the epoch)', async () => {
+      const upstream = await legacyUpstream();
+      const bridge = await startBridge(upstream.url);
+      const before = Date.now();
+      const client = await connectSio(bridge.url, { transports: ['websocket'] });
+      const ack = await client.socket.timeout(10_000).emitWithAck('chat_message', { q: 1 });
+      expect(ack).toEqual({ request_id: expect.any(String), timestamp: expect.any(Number) });
+      await client.frames(ack.request_id);
+      const pong = await client.socket.timeout(10_000).emitWithAck('ping');
+      expect(pong).toEqual({ timestamp: expect.any(Number) });
+      client.socket.emit('bogus_event', {});
+      await client.inbox.waitFor((m) => m.event === 'error');
+      const after = Date.now();
+      for (const { event, args } of client.inbox.raw) {
+        expect(args[0], event).toMatchObject({ timestamp: expect.any(Number) });
+        expect(args[0].timestamp).toBeGreaterThanOrEqual(before);
+        expect(args[0].timestamp).toBeLessThanOrEqual(after);
+      }
+      expect(ack.timestamp).toBeGreaterThanOrEqual(before);
+    });
+
     it('answers bad input through the ack and an error event, and stays usable', async () => {
       const upstream = await legacyUpstream();
       const bridge = await startBridge(upstream.url);
       const client = await connectSio(bridge.url, { transports: ['websocket'] });
       expect(await client.request('chat_message', 'just text')).toEqual({
-        error: { code: 'bad_request', message: expect.any(String) },
+        error: { code: 'bad_request', message: expect.any(String), timestamp: expect.any(Number) },
       });
       expect(await client.request('chat_message', [1, 2])).toMatchObject({
         error: { code: 'bad_request' },

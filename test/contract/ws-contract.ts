@@ -24,6 +24,44 @@ async function answerUpstream() {
 
 export function wsContractTests(runtime: string, startBridge: StartBridge): void {
   describe(`/ws contract (${runtime})`, () => {
+    it('stamps every server message with timestamp (ms since the epoch); a replayed frame keeps its own', async () => {
+      const upstream = await answerUpstream();
+      const bridge = await startBridge(upstream.url);
+      const before = Date.now();
+      const client = await connectWs(bridge.url);
+      client.send({ event: 'chat_message', id: 1, data: { current_text: 'hi' } });
+      const ack = await client.inbox.waitFor((m) => m.event === 'ack' && m.id === 1);
+      const requestId = ack.data.request_id as string;
+      await client.frames(requestId);
+      client.send({ event: 'ping' });
+      client.send({ event: 'ping', id: 2 });
+      client.send({ event: 'launch_rockets', id: 3 });
+      client.send({ event: 'launch_rockets' });
+      client.send('not json');
+      client.send({ event: 'join', id: 4, data: { conversation_id: 'stamped' } });
+      await client.inbox.waitFor((m) => m.event === 'presence');
+      await client.inbox.waitFor((m) => m.id === 4);
+      await client.inbox.waitFor((m) => m.event === 'error' && m.id === undefined, 10_000);
+      const after = Date.now();
+      expect(client.inbox.raw.length).toBeGreaterThanOrEqual(11);
+      for (const message of client.inbox.raw) {
+        expect(message.data, JSON.stringify(message)).toMatchObject({
+          timestamp: expect.any(Number),
+        });
+        expect(message.data.timestamp).toBeGreaterThanOrEqual(before);
+        expect(message.data.timestamp).toBeLessThanOrEqual(after);
+      }
+      // A resume replays the frames with the times they were numbered at.
+      const live = client.inbox.raw.filter((m) => m.event === 'chat_response').map((m) => m.data);
+      const again = await connectWs(bridge.url);
+      again.send({ event: 'chat_resume', id: 9, data: { request_id: requestId, after_seq: -1 } });
+      await again.frames(requestId);
+      const replayed = again.inbox.raw
+        .filter((m) => m.event === 'chat_response')
+        .map((m) => m.data);
+      expect(replayed).toEqual(live);
+    });
+
     it('acks a chat_message with its request_id, then streams numbered frames ending in stop', async () => {
       const upstream = await answerUpstream();
       const bridge = await startBridge(upstream.url);

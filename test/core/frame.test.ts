@@ -8,21 +8,28 @@ import { toFrame } from '../../src/core/sse-mapping.ts';
 import { Stream } from '../../src/core/stream.ts';
 
 /** Number `data` lines through a real Stream; returns the frames and their wire JSON. */
-function numbered(...data: string[]): Array<{ frame: ChatResponse; json: unknown }> {
+function numbered(
+  ...data: string[]
+): Array<{ frame: ChatResponse; json: Record<string, unknown> }> {
   const out: ChatResponse[] = [];
   const stream = new Stream({ requestId: 'r"1' }, (frame) => out.push(frame));
   for (const d of data) {
     const frame = toFrame({ data: d });
     if (typeof frame !== 'symbol') stream.push(frame);
   }
-  return out.map((frame) => ({ frame, json: JSON.parse(LocalFrame.jsonOf(frame)) }));
+  return out.map((frame) => {
+    const { timestamp, ...json } = JSON.parse(LocalFrame.jsonOf(frame));
+    // Every numbered frame carries its numbering time, passed-through text included.
+    expect(timestamp).toBe(frame.timestamp);
+    return { frame, json };
+  });
 }
 
 describe('LocalFrame', () => {
   it('serialises to its members only, in the documented order', () => {
-    const frame = new LocalFrame('text', { data: 'a' }, 'r1', 3);
+    const frame = new LocalFrame('text', { data: 'a' }, 'r1', 3, 1763738400123);
     expect(JSON.stringify(frame)).toBe(
-      '{"type":"text","content":{"data":"a"},"request_id":"r1","seq":3}',
+      '{"type":"text","content":{"data":"a"},"request_id":"r1","seq":3,"timestamp":1763738400123}',
     );
     expect(LocalFrame.jsonOf(frame)).toBe(JSON.stringify(frame));
     expect(structuredClone(frame)).toEqual({
@@ -30,11 +37,12 @@ describe('LocalFrame', () => {
       content: { data: 'a' },
       request_id: 'r1',
       seq: 3,
+      timestamp: 1763738400123,
     });
   });
 
   it('a spread copy with a changed member does not inherit the cached text', () => {
-    const frame = new LocalFrame('text', { data: 'a' }, 'r1', 0);
+    const frame = new LocalFrame('text', { data: 'a' }, 'r1', 0, 1);
     LocalFrame.jsonOf(frame);
     const changed = { ...frame, type: 'delta' };
     expect(JSON.parse(LocalFrame.jsonOf(changed))).toEqual({
@@ -42,11 +50,12 @@ describe('LocalFrame', () => {
       content: { data: 'a' },
       request_id: 'r1',
       seq: 0,
+      timestamp: 1,
     });
   });
 
   it('knows its age; frames from elsewhere (plain objects) have age 0', () => {
-    expect(LocalFrame.ageMs(new LocalFrame('text', {}, 'r', 0))).toBeGreaterThanOrEqual(0);
+    expect(LocalFrame.ageMs(new LocalFrame('text', {}, 'r', 0, 1))).toBeGreaterThanOrEqual(0);
     expect(LocalFrame.ageMs({ type: 'text', content: {}, request_id: 'r', seq: 0 })).toBe(0);
   });
 });
@@ -68,7 +77,9 @@ describe('upstream JSON pass-through', () => {
       { type: 'agent_status', content: { status: 'thinking' }, request_id: 'r"1', seq: 3 },
       { type: 'stop', content: {}, request_id: 'r"1', seq: 4 },
     ]);
-    for (const { frame, json } of frames) expect(json).toEqual(JSON.parse(JSON.stringify(frame)));
+    for (const { frame, json } of frames) {
+      expect({ ...json, timestamp: frame.timestamp }).toEqual(JSON.parse(JSON.stringify(frame)));
+    }
   });
 
   it('does not pass through an upstream error: error frames are normalised', () => {

@@ -11,13 +11,28 @@ export interface ChatResponse {
   seq: number;
 }
 
+/**
+ * Every server message carries a numeric `timestamp` (ms since the epoch). Inboxes keep what the
+ * client received in `raw`, and in `items` the same without that field, so content assertions
+ * stay exact; the timestamp tests read `raw`.
+ */
+export function withoutTimestamp<T>(data: T): T {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return data;
+  if (typeof (data as { timestamp?: unknown }).timestamp !== 'number') return data;
+  const { timestamp: _timestamp, ...rest } = data as Record<string, unknown>;
+  return rest as T;
+}
+
 /** Everything a client received, in order, with a way to wait for more. */
 export class Inbox<T> {
   readonly items: T[] = [];
+  /** The messages as received (with their `timestamp`s). */
+  readonly raw: T[] = [];
   private waiters: Array<() => void> = [];
 
-  push(item: T): void {
+  push(item: T, raw: T = item): void {
     this.items.push(item);
+    this.raw.push(raw);
     for (const w of this.waiters.splice(0)) w();
   }
 
@@ -56,13 +71,17 @@ export interface WsClient {
 /** Open a `/ws` client; closed after the test. */
 export async function connectWs(
   baseUrl: string,
-  options: { query?: string; headers?: Record<string, string> } = {},
+  options: { query?: string; headers?: Record<string, string>; path?: string } = {},
 ): Promise<WsClient> {
-  const url = `${baseUrl.replace(/^http/, 'ws')}/ws${options.query ? `?${options.query}` : ''}`;
+  const path = options.path ?? '/ws';
+  const url = `${baseUrl.replace(/^http/, 'ws')}${path}${options.query ? `?${options.query}` : ''}`;
   const ws = new WebSocket(url, { headers: options.headers ?? {} });
   onCleanup(() => ws.terminate());
   const inbox = new Inbox<{ event: string; data?: any; id?: string | number }>();
-  ws.on('message', (raw) => inbox.push(JSON.parse(String(raw))));
+  ws.on('message', (text) => {
+    const message = JSON.parse(String(text));
+    inbox.push({ ...message, data: withoutTimestamp(message.data) }, message);
+  });
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
   );
@@ -110,7 +129,9 @@ export async function connectSio(
     socket.close();
   });
   const inbox = new Inbox<{ event: string; args: any[] }>();
-  socket.onAny((event: string, ...args: any[]) => inbox.push({ event, args }));
+  socket.onAny((event: string, ...args: any[]) =>
+    inbox.push({ event, args: args.map(withoutTimestamp) }, { event, args }),
+  );
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
@@ -118,7 +139,8 @@ export async function connectSio(
   return {
     socket,
     inbox,
-    request: (event, data) => socket.timeout(10_000).emitWithAck(event, data),
+    request: async (event, data) =>
+      withoutTimestamp(await socket.timeout(10_000).emitWithAck(event, data)),
     async frames(requestId, timeoutMs) {
       await inbox.waitFor(
         (m) =>

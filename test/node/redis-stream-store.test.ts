@@ -41,6 +41,7 @@ const frame = (requestId: string, seq: number, type = 'text'): ChatResponse => (
   content: { data: `f${seq}` },
   request_id: requestId,
   seq,
+  timestamp: Date.now(),
 });
 const append = (store: RedisStreamStore, f: ChatResponse) =>
   store.append({ requestId: f.request_id }, f, JSON.stringify(f));
@@ -92,6 +93,10 @@ describeRedis('Redis stream store', () => {
     expect(replay?.status === 'ok' && replay.frames[1]?.content).toMatchObject({
       code: 'upstream_lost',
     });
+    // Like every server message, the synthetic end carries a timestamp (Redis's clock, ms).
+    for (const f of replay?.status === 'ok' ? replay.frames.slice(1) : []) {
+      expect(Math.abs(f.timestamp - Date.now())).toBeLessThan(60_000);
+    }
     // The owner comes back (a long pause, a partition): its frames are refused, not interleaved.
     expect((await rejection(append(owner, frame('lost', 1)))).code).toBe('upstream_lost');
     expect(await owner.renew('lost')).toBe(false);

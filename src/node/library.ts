@@ -1,0 +1,244 @@
+/**
+ * sse2ws as a library: `createBridge(options)` builds the bridge (undici upstream client, registry,
+ * admission, the application's hooks) and attaches it to an application's own `http.Server`
+ * (Socket.IO and `/ws`), to its Socket.IO server or namespace, or mounts its HTTP routes into a
+ * Hono app. The CLI's server (`startNodeServer`) is built on it.
+ */
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  createAdaptorServer,
+  getRequestListener,
+  upgradeWebSocket,
+  type WebSocketServerLike,
+} from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Hono } from 'hono';
+import { type Namespace, Server as SocketIoServer } from 'socket.io';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  type ClientInfo,
+  listClients,
+  mountAdminApi,
+  publishEvent,
+  type PublishTarget,
+  toPublishRequest,
+} from '../core/admin-api.ts';
+import { type Admission, createAdmission } from '../core/admission.ts';
+import { type Bridge, createLocalBridge } from '../core/bridge.ts';
+import type { BridgeHooks } from '../core/hooks.ts';
+import { createHttpApp, DEFAULT_WS_PATH, SOCKET_IO_PATH } from '../core/http-app.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import type { BridgeObserver } from '../core/observer.ts';
+import { type BridgeOptions, defaultOptions } from '../core/options.ts';
+import type { Registry } from '../core/registry.ts';
+import type { BridgeConfig } from '../core/request-shape.ts';
+import { loadConfigFile } from './config.ts';
+import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
+import { createWsHeartbeat } from './heartbeat.ts';
+import { attachSocketIo, serveNamespace } from './socketio.ts';
+import { createNodeUpstream } from './upstream.ts';
+
+/** What `createBridge` takes: any bridge option (defaults as the CLI's), plus the runtime pieces. */
+export interface CreateBridgeOptions extends Partial<Omit<BridgeOptions, 'upstreamUrl'>> {
+  /** The SSE backend `chat_message`s are POSTed to. */
+  upstreamUrl: string;
+  /** The application's hooks. */
+  hooks?: BridgeHooks;
+  /** Structured logger (pino-compatible); silent unless given. */
+  logger?: Logger;
+  /** Streams, conversations and topics; in-memory unless given (a shared one spans instances). */
+  registry?: Registry;
+  /** Metrics hooks. */
+  observer?: BridgeObserver;
+  /** Request shaping and custom profiles; read from the `config` file option unless given. */
+  bridgeConfig?: BridgeConfig | undefined;
+  /** Where plain WebSocket clients connect. @default "/ws" */
+  wsPath?: string;
+  /** Socket.IO's path when `attach` creates the Socket.IO server. @default "/socket.io/" */
+  socketIoPath?: string;
+}
+
+/** What `attach` set up on a server. */
+export interface AttachedServer {
+  /** The Socket.IO server created on it (clients are in the profile's namespace). */
+  io: SocketIoServer;
+  /** Remove the bridge from the server (clients are disconnected; the server keeps running). */
+  detach(): Promise<void>;
+}
+
+/** A bridge ready to be attached. */
+export interface SseBridge {
+  /** The resolved options. */
+  readonly options: BridgeOptions;
+  /** The bridge itself: its sessions, registry, streams. */
+  readonly core: Bridge;
+  readonly admission: Admission;
+  /**
+   * A Hono app with `/healthz`, `/publish`, `/clients` and the `/ws` route: mount it with
+   * `app.route('/', bridge.app)`. (`/ws` needs a server whose upgrades reach it: `attach` does that.)
+   */
+  readonly app: Hono;
+  /**
+   * A Node request handler serving the bridge's HTTP routes (`/healthz`, `/publish`, `/clients`);
+   * any other path goes to `next` (Express middleware style), or gets 404 without one.
+   */
+  handler(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
+  /** Serve Socket.IO (on `socketIoPath`) and `/ws` (on `wsPath`) on an existing HTTP server. */
+  attach(server: HttpServer): AttachedServer;
+  /**
+   * Serve the bridge on an existing Socket.IO server (its namespace of the bridge's profile, `/`
+   * by default) or on one of its namespaces. That server's own options (path, CORS, heartbeats)
+   * apply.
+   */
+  attachSocketIo(target: SocketIoServer | Namespace): void;
+  /** `POST /publish` as a call: deliver an event; resolves with the sockets of this instance reached. */
+  publish(event: string, data: Record<string, unknown>, to: PublishTarget): Promise<number>;
+  /** `GET /clients` as a call: this instance's clients. */
+  clients(filter?: { user?: string; conversation?: string }): ClientInfo[];
+  /** Graceful shutdown began: new connections and new streams are refused. */
+  startDraining(): void;
+  /** Cancel streams, disconnect every client, release the upstream pool and the registry. */
+  close(): Promise<void>;
+  /** The connected `/ws` sockets. */
+  readonly webSockets: ReadonlySet<WebSocket>;
+}
+
+type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** The bridge's own HTTP routes (everything else is the application's). */
+const isBridgeRoute = (path: string): boolean =>
+  path === '/healthz' || path === '/publish' || path === '/clients' || path.startsWith('/clients/');
+
+/** Build a bridge to attach to the application's servers. */
+export function createBridge(input: CreateBridgeOptions): SseBridge {
+  const { hooks, logger = silentLogger, registry, observer, bridgeConfig } = input;
+  const options = { ...defaultOptions() } as BridgeOptions;
+  for (const [key, value] of Object.entries(input)) {
+    if (value !== undefined && key in options)
+      (options as unknown as Record<string, unknown>)[key] = value;
+  }
+  options.upstreamUrl = input.upstreamUrl;
+  const wsPath = input.wsPath ?? DEFAULT_WS_PATH;
+  const socketIoPath = input.socketIoPath ?? SOCKET_IO_PATH;
+  const config =
+    bridgeConfig ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
+  const upstream = createNodeUpstream(options);
+  const core = createLocalBridge({
+    options,
+    upstreamUrl: input.upstreamUrl,
+    upstream: upstream.client,
+    config,
+    logger,
+    hooks,
+    ...(registry ? { registry } : {}),
+    ...(observer ? { observer } : {}),
+  });
+  const admission = createAdmission(core, { fetch, hooks });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes,
+    perMessageDeflate: false,
+  });
+  const app = createHttpApp({
+    bridge: core,
+    admission,
+    upgradeWebSocket,
+    wsHooks: {
+      ...createWsHeartbeat(options),
+      // One socket write per tick instead of one per message (see cork.ts).
+      beforeSend: (ws) => corkForTick(tcpSocketOf(ws.raw)),
+      bufferedBytes: (ws) => {
+        const raw = ws.raw as WebSocket;
+        return raw.bufferedAmount - batchedBytes(tcpSocketOf(raw));
+      },
+    },
+    wsPath,
+    remoteAddress: (c) => getConnInfo(c).remote.address,
+  });
+  mountAdminApi(app, { bridge: core, registry: core.registry });
+  const listener = getRequestListener(app.fetch);
+  // Never listens: it only lends its upgrade listener, which runs `/ws` through the Hono app.
+  const upgradeHost = createAdaptorServer({
+    fetch: app.fetch,
+    // ws types `noServer` as optional; Hono's structural type wants it present (it is).
+    websocket: { server: wss as unknown as WebSocketServerLike },
+  });
+  const honoUpgrade = upgradeHost.listeners('upgrade')[0] as UpgradeListener;
+  const namespaces = new Set<Namespace>();
+  const detachers = new Set<() => Promise<void>>();
+
+  const attachSocketIoTarget = (target: SocketIoServer | Namespace): void => {
+    const nsp = target instanceof SocketIoServer ? target.of(core.profile.namespace) : target;
+    namespaces.add(nsp);
+    serveNamespace(nsp, core, admission);
+  };
+
+  return {
+    options,
+    core,
+    admission,
+    app,
+    get webSockets() {
+      return wss.clients;
+    },
+    handler(req, res, next) {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      if (next && !isBridgeRoute(path)) return next();
+      void listener(req, res);
+    },
+    attach(server) {
+      const before = new Set(server.listeners('upgrade'));
+      const io = attachSocketIo(server, core, admission, socketIoPath);
+      // engine.io adds its own upgrade listener, which destroys upgrades of other paths: replaced
+      // by one dispatcher that leaves the application's other upgrades to their listeners.
+      for (const added of server.listeners('upgrade')) {
+        if (!before.has(added)) server.off('upgrade', added as UpgradeListener);
+      }
+      const nsp = io.of(core.profile.namespace);
+      namespaces.add(nsp);
+      const dispatch: UpgradeListener = (req, socket, head) => {
+        const url = req.url ?? '';
+        const path = url.split('?')[0];
+        if (url.startsWith(socketIoPath)) {
+          io.engine.handleUpgrade(req, socket, head);
+        } else if (path === wsPath || server.listenerCount('upgrade') === 1) {
+          // Alone on the server, the bridge answers every upgrade (a 404 for unknown paths).
+          if (req.headers.upgrade?.toLowerCase() === 'websocket') honoUpgrade(req, socket, head);
+          else socket.destroy();
+        }
+      };
+      server.on('upgrade', dispatch);
+      const detach = async (): Promise<void> => {
+        detachers.delete(detach);
+        server.off('upgrade', dispatch);
+        namespaces.delete(nsp);
+        io.disconnectSockets(true);
+        // io.close() would close the application's HTTP server too: only the engine goes.
+        io.engine.close();
+      };
+      detachers.add(detach);
+      return { io, detach };
+    },
+    attachSocketIo: attachSocketIoTarget,
+    async publish(event, data, to) {
+      const request = toPublishRequest({ event, data, to });
+      return publishEvent({ bridge: core, registry: core.registry }, request);
+    },
+    clients: (filter) => listClients(core.sessions, filter),
+    startDraining() {
+      admission.startDraining();
+      core.startDraining();
+    },
+    async close() {
+      admission.startDraining();
+      core.startDraining();
+      for (const client of wss.clients) client.terminate();
+      for (const nsp of namespaces) nsp.disconnectSockets(true);
+      await Promise.all([...detachers].map((detach) => detach()));
+      await core.close();
+      wss.close();
+      await upstream.close();
+    },
+  };
+}
