@@ -1,31 +1,40 @@
 /**
  * Publish and user presence go through the registry's topics: two bridges sharing one registry
- * (the in-memory one standing in for Redis) reach each other's sockets.
+ * reach each other's sockets — once with one in-memory registry shared in this process, once as
+ * the deployment does it, with two instances on one real Redis (`--redis-url`).
  */
 import { describe, expect, it } from 'vitest';
 import { createMemoryRegistry } from '../../src/core/memory-registry.ts';
 import { startNodeServer } from '../../src/node/server.ts';
 import { ADMIN, admin, SECRET, tokenFor } from '../helpers/admin.ts';
 import { onCleanup, testOptions } from '../helpers/bridge.ts';
+import { describeRedis, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 import { connectSio, connectWs } from '../helpers/clients.ts';
 import { sseBody, sseFrames, startFakeUpstream } from '../helpers/fake-upstream.ts';
 
-async function startPair() {
+type Sharing = 'memory' | 'redis';
+
+async function startPair(sharing: Sharing) {
   const upstream = await startFakeUpstream(sseBody(sseFrames({ type: 'stop' })));
   onCleanup(() => upstream.close());
-  const options = testOptions({ adminToken: ADMIN, jwtSecret: SECRET });
-  const registry = createMemoryRegistry(options);
+  const base = testOptions({ adminToken: ADMIN, jwtSecret: SECRET });
+  const options =
+    sharing === 'redis' ? { ...base, redisUrl: SHARED_REDIS_URL, redisPrefix: testPrefix() } : base;
+  const registry = sharing === 'memory' ? createMemoryRegistry(options) : undefined;
   const start = async () => {
-    const server = await startNodeServer(options, { upstreamUrl: upstream.url, registry });
+    const server = await startNodeServer(options, {
+      upstreamUrl: upstream.url,
+      ...(registry ? { registry } : {}),
+    });
     onCleanup(() => server.close());
     return server;
   };
   return [await start(), await start()] as const;
 }
 
-describe('two instances sharing a registry', () => {
+const suite = (sharing: Sharing) => () => {
   it('a publish on one instance reaches the sockets of the other; delivered counts its own', async () => {
-    const [a, b] = await startPair();
+    const [a, b] = await startPair(sharing);
     const onA = await connectWs(a.url, { query: `token=${await tokenFor('alice')}` });
     const onB = await connectSio(b.url, {
       transports: ['websocket'],
@@ -50,10 +59,13 @@ describe('two instances sharing a registry', () => {
   });
 
   it("tells a user's device on one instance that another came online on the other", async () => {
-    const [a, b] = await startPair();
+    const [a, b] = await startPair(sharing);
     const phone = await connectWs(a.url, { query: `token=${await tokenFor('alice')}` });
     await connectWs(b.url, { query: `token=${await tokenFor('alice')}` });
     const presence = await phone.inbox.waitFor((m) => m.event === 'presence');
     expect(presence.data).toEqual({ user_id: 'alice', clients: 2 });
   });
-});
+};
+
+describe('two instances sharing one in-memory registry', suite('memory'));
+describeRedis('two instances sharing one Redis', suite('redis'));
