@@ -35,13 +35,13 @@ const RAMP_ONLY = process.argv.includes('--ramp-only');
 const CONFIG = QUICK
   ? {
       blocks: 2,
-      latency: { streams: 50, rate: 50, seconds: 2, size: 64 },
+      latency: { streams: 50, rate: 50, seconds: 1.5, size: 64 },
       scale: undefined,
-      saturation: { blocks: 1, streams: 4, frames: 5_000, sizes: [64, 1024] },
+      saturation: { blocks: 1, streams: 4, frames: 4_000, sizes: [64, 1024] },
       ttffRounds: 1,
       warmRequests: 5,
       idleConnections: 500,
-      ramp: { arms: ['B'] as const, steps: [100, 250, 1_000], rate: 10, seconds: 2, size: 64 },
+      ramp: { arms: ['B'] as const, steps: [100, 500], rate: 10, seconds: 2, size: 64 },
       strace: { streams: 2, frames: 2_000 },
     }
   : {
