@@ -51,14 +51,17 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
   const applyFrameHook = (frame: Frame, info: StreamInfo): Frame | undefined => {
     const onFrame = hooks?.onFrame;
     if (!onFrame) return frame;
+    // A plain copy, without the upstream's JSON text (UpstreamJsonFrame): a hook may change the
+    // frame in place and return nothing, and the old text must not go out then.
+    const plain: Frame = { type: frame.type, content: frame.content };
     let changed: Frame | null | void | undefined;
     try {
-      changed = onFrame(frame, { requestId: info.requestId, conversationId: info.conversationId });
+      changed = onFrame(plain, { requestId: info.requestId, conversationId: info.conversationId });
     } catch (error) {
       logHookError('onFrame', info.requestId)(error);
       return frame;
     }
-    if (changed === undefined) return frame;
+    if (changed === undefined) return plain;
     if (frame.type === 'stop') return { type: 'stop', content: changed?.content ?? frame.content };
     return changed ?? undefined;
   };

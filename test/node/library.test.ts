@@ -282,6 +282,33 @@ describe('hooks', () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it('onFrame may change a frame in place and return nothing: the client sees the change', async () => {
+    // Bug: an upstream {"type","content"} frame carries its upstream JSON text to skip one
+    // serialisation; a hook that mutated the frame and returned undefined got that stale text sent.
+    const upstream = await startFakeUpstream(
+      sseBody(sseFrames({ type: 'text', content: { data: 'quiet' } }, { type: 'stop' })),
+    );
+    onCleanup(() => upstream.close());
+    const bridge = testBridge({
+      upstreamUrl: upstream.url,
+      hooks: {
+        onFrame: (frame) => {
+          if (frame.type === 'text') (frame.content as { data: string }).data = 'LOUD';
+        },
+      },
+    });
+    const server = createServer();
+    bridge.attach(server);
+    const client = await connectWs(await listen(server));
+    client.send({ event: 'chat_message', id: 1, data: { q: 'hi' } });
+    const ack = await client.inbox.waitFor((m) => m.id === 1);
+    const frames = await client.frames(ack.data.request_id as string);
+    expect(frames.map((f) => [f.type, f.content])).toEqual([
+      ['text', { data: 'LOUD' }],
+      ['stop', {}],
+    ]);
+  });
+
   it('onUpstreamRequest adds headers and changes the body; onFrame rewrites and drops frames; onStreamEnd reports', async () => {
     const upstream = await echoUpstream();
     const ended = new Inbox<any>();
