@@ -110,6 +110,15 @@ export async function connectWs(
   };
 }
 
+let nextRequestId = 1;
+/** Send an event with a fresh id over `/ws`; resolve with its ack data, or `{error}`. */
+export async function wsRequest(client: WsClient, event: string, data: unknown): Promise<any> {
+  const id = nextRequestId++;
+  client.send({ event, data, id });
+  const answer = await client.inbox.waitFor((m) => m.id === id && m.event !== 'chat_response');
+  return answer.event === 'error' ? { error: answer.data } : answer.data;
+}
+
 /** A socket.io-client with an inbox of every event. */
 export interface SioClient {
   socket: Socket;

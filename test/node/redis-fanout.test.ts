@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { startNodeServer } from '../../src/node/server.ts';
 import { onCleanup, startBridge, testOptions } from '../helpers/bridge.ts';
-import { assertWellFormed, connectWs, type WsClient } from '../helpers/clients.ts';
+import { assertWellFormed, connectWs, type WsClient, wsRequest } from '../helpers/clients.ts';
 import { sleep, sseHead, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import {
   processProbes,
@@ -39,14 +39,6 @@ async function startGatedUpstream(before: number, after: number) {
   return { upstream, release };
 }
 
-let nextId = 1;
-async function request(client: WsClient, event: string, data: unknown): Promise<any> {
-  const id = nextId++;
-  client.send({ event, data, id });
-  const answer = await client.inbox.waitFor((m) => m.id === id && m.event !== 'chat_response');
-  return answer.event === 'error' ? { error: answer.data } : answer.data;
-}
-
 const waitSeq = (client: WsClient, requestId: string, seq: number) =>
   client.inbox.waitFor(
     (m) => m.event === 'chat_response' && m.data.request_id === requestId && m.data.seq >= seq,
@@ -61,13 +53,13 @@ describeRedis(
       const a = await startBridge(upstream.url, redis);
       const b = await startBridge(upstream.url, redis);
       const onA = await connectWs(a.url);
-      await request(onA, 'chat_message', { request_id: 'kept' });
+      await wsRequest(onA, 'chat_message', { request_id: 'kept' });
       await waitSeq(onA, 'kept', 2);
       // A's only receiver leaves: the grace period starts there; B's resume must reach A to end it.
       onA.ws.terminate();
       await sleep(300);
       const onB = await connectWs(b.url);
-      await request(onB, 'chat_resume', { request_id: 'kept', after_seq: 2 });
+      await wsRequest(onB, 'chat_resume', { request_id: 'kept', after_seq: 2 });
       // Well past the grace period: only B's receiver, announced through Redis, kept it running.
       await sleep(4_000);
       const recorded = await upstream.request(0);
@@ -82,9 +74,9 @@ describeRedis(
       const c = await startBridge(second.upstream.url, redis);
       const d = await startBridge(second.upstream.url, redis);
       const onC = await connectWs(c.url);
-      await request(onC, 'chat_message', { request_id: 'left' });
+      await wsRequest(onC, 'chat_message', { request_id: 'left' });
       const onD = await connectWs(d.url);
-      await request(onD, 'chat_resume', { request_id: 'left', after_seq: -1 });
+      await wsRequest(onD, 'chat_resume', { request_id: 'left', after_seq: -1 });
       await waitSeq(onD, 'left', 0);
       onC.ws.terminate();
       await sleep(200);
@@ -93,7 +85,7 @@ describeRedis(
         await second.upstream.request(0)
       ).closed;
       const late = await connectWs(d.url);
-      await request(late, 'chat_resume', { request_id: 'left', after_seq: -1 });
+      await wsRequest(late, 'chat_resume', { request_id: 'left', after_seq: -1 });
       const ended = await late.frames('left');
       assertWellFormed(ended);
       expect(ended.at(-1)?.content).toEqual({ reason: 'abandoned' });
@@ -106,9 +98,9 @@ describeRedis(
       const a = await startBridge(upstream.url, redis);
       const b = await startBridge(upstream.url, redis);
       const onA = await connectWs(a.url);
-      await request(onA, 'chat_message', { request_id: 'cut' });
+      await wsRequest(onA, 'chat_message', { request_id: 'cut' });
       const onB = await connectWs(b.url);
-      await request(onB, 'chat_resume', { request_id: 'cut', after_seq: -1 });
+      await wsRequest(onB, 'chat_resume', { request_id: 'cut', after_seq: -1 });
       await waitSeq(onB, 'cut', 1);
       const admin = new Redis(server.url);
       onCleanup(() => {
@@ -137,9 +129,9 @@ describeRedis('Redis registry resources', () => {
       { upstreamUrl: upstream.url },
     );
     const client = await connectWs(server.url);
-    await request(client, 'join', { conversation_id: 'room' });
-    await request(client, 'chat_message', { request_id: 'in-room', conversation_id: 'room' });
-    await request(client, 'chat_message', { request_id: 'direct' });
+    await wsRequest(client, 'join', { conversation_id: 'room' });
+    await wsRequest(client, 'chat_message', { request_id: 'in-room', conversation_id: 'room' });
+    await wsRequest(client, 'chat_message', { request_id: 'direct' });
     await waitSeq(client, 'direct', 0);
     release();
     assertWellFormed(await client.frames('in-room'));

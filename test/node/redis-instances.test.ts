@@ -11,6 +11,7 @@ import {
   connectSio,
   connectWs,
   type WsClient,
+  wsRequest,
 } from '../helpers/clients.ts';
 import { spawnCli, type CliProcess } from '../helpers/cli-process.ts';
 import { sseHead, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
@@ -74,15 +75,6 @@ async function startGatedUpstream(before: number, after: number) {
   return { upstream, release };
 }
 
-let nextId = 1;
-/** Send an event with an id and resolve with its ack (or error) data. */
-async function request(client: WsClient, event: string, data: unknown): Promise<any> {
-  const id = nextId++;
-  client.send({ event, data, id });
-  const answer = await client.inbox.waitFor((m) => m.id === id && m.event !== 'chat_response');
-  return answer.event === 'error' ? { error: answer.data } : answer.data;
-}
-
 const framesOf = (client: WsClient, requestId: string): ChatResponse[] =>
   client.inbox.items
     .filter((m) => m.event === 'chat_response' && m.data.request_id === requestId)
@@ -103,14 +95,14 @@ describeRedis('several instances sharing Redis', () => {
     const [a, b] = (await startInstances(upstream, 2)) as [Instance, Instance];
     const requestId = uniqueId('resume');
     const onA = await connectWs(a.url);
-    expect(await request(onA, 'chat_message', { request_id: requestId })).toEqual({
+    expect(await wsRequest(onA, 'chat_message', { request_id: requestId })).toEqual({
       request_id: requestId,
     });
     await waitSeq(onA, requestId, 4);
     onA.ws.terminate();
 
     const onB = await connectWs(b.url);
-    expect(await request(onB, 'chat_resume', { request_id: requestId, after_seq: 2 })).toEqual({
+    expect(await wsRequest(onB, 'chat_resume', { request_id: requestId, after_seq: 2 })).toEqual({
       request_id: requestId,
     });
     await waitSeq(onB, requestId, 4);
@@ -132,7 +124,7 @@ describeRedis('several instances sharing Redis', () => {
     const members: WsClient[] = [];
     for (const [i, instance] of instances.entries()) {
       const client = await connectWs(instance.url);
-      const joined = await request(client, 'join', { conversation_id: conversationId });
+      const joined = await wsRequest(client, 'join', { conversation_id: conversationId });
       expect(joined).toMatchObject({ conversation_id: conversationId, clients: i + 1 });
       members.push(client);
     }
@@ -143,7 +135,7 @@ describeRedis('several instances sharing Redis', () => {
     });
     const [first, sender, third] = members as [WsClient, WsClient, WsClient];
     const requestId = uniqueId('conv-msg');
-    await request(sender, 'chat_message', {
+    await wsRequest(sender, 'chat_message', {
       request_id: requestId,
       conversation_id: conversationId,
       current_text: 'hello all',
@@ -178,7 +170,7 @@ describeRedis('several instances sharing Redis', () => {
     const onA = await connectWs(a.url);
     const onB = await connectWs(b.url);
     const acks = await Promise.all(
-      [onA, onB].map((client) => request(client, 'chat_message', { request_id: requestId })),
+      [onA, onB].map((client) => wsRequest(client, 'chat_message', { request_id: requestId })),
     );
     expect(acks).toEqual([{ request_id: requestId }, { request_id: requestId }]);
     await Promise.all([onA, onB].map((client) => waitSeq(client, requestId, 1)));
@@ -204,8 +196,11 @@ describeRedis('several instances sharing Redis', () => {
     const requestId = uniqueId('kill');
     const onA = await connectWs(a.url);
     const onB = await connectWs(b.url);
-    await request(onB, 'join', { conversation_id: conversationId });
-    await request(onA, 'chat_message', { request_id: requestId, conversation_id: conversationId });
+    await wsRequest(onB, 'join', { conversation_id: conversationId });
+    await wsRequest(onA, 'chat_message', {
+      request_id: requestId,
+      conversation_id: conversationId,
+    });
     await waitSeq(onB, requestId, 2);
     const presenceBefore = await onB.inbox.waitFor(
       (m) => m.event === 'presence' && m.data.clients === 2,
@@ -230,7 +225,7 @@ describeRedis('several instances sharing Redis', () => {
 
     // The end is stored: a resume anywhere later gets the same sequence.
     const late = await connectWs(b.url);
-    await request(late, 'chat_resume', { request_id: requestId, after_seq: -1 });
+    await wsRequest(late, 'chat_resume', { request_id: requestId, after_seq: -1 });
     expect(await late.frames(requestId)).toEqual(frames);
   });
 
@@ -240,11 +235,14 @@ describeRedis('several instances sharing Redis', () => {
     const conversationId = uniqueId('conv-late');
     const requestId = uniqueId('late');
     const onA = await connectWs(a.url);
-    await request(onA, 'chat_message', { request_id: requestId, conversation_id: conversationId });
+    await wsRequest(onA, 'chat_message', {
+      request_id: requestId,
+      conversation_id: conversationId,
+    });
     await waitSeq(onA, requestId, 1);
     // No frame reaches this member before the owner dies: only Redis knows the stream runs.
     const lateMember = await connectWs(b.url);
-    await request(lateMember, 'join', { conversation_id: conversationId });
+    await wsRequest(lateMember, 'join', { conversation_id: conversationId });
     a.cli.child.kill('SIGKILL');
     const frames = await lateMember.frames(requestId, LEASE_TTL_MS * 4);
     expect(frames.map((f) => [f.seq, f.type])).toEqual([
@@ -261,9 +259,9 @@ describeRedis('several instances sharing Redis', () => {
     ];
     const requestId = uniqueId('drain');
     const onA = await connectWs(a.url);
-    await request(onA, 'chat_message', { request_id: requestId });
+    await wsRequest(onA, 'chat_message', { request_id: requestId });
     const onB = await connectWs(b.url);
-    await request(onB, 'chat_resume', { request_id: requestId, after_seq: -1 });
+    await wsRequest(onB, 'chat_resume', { request_id: requestId, after_seq: -1 });
     await waitSeq(onB, requestId, 1);
     a.cli.child.kill('SIGTERM');
     const frames = await onB.frames(requestId);
