@@ -2,13 +2,12 @@
  * Two bridges in this process sharing Redis: the resume grace period counts receivers on the other
  * instance, and a pub/sub connection that drops mid-stream is repaired from the stored frames.
  */
-import type { ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { startNodeServer } from '../../src/node/server.ts';
 import { onCleanup, startBridge, testOptions } from '../helpers/bridge.ts';
 import { assertWellFormed, connectWs, type WsClient, wsRequest } from '../helpers/clients.ts';
-import { sleep, sseHead, startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { sleep } from '../helpers/fake-upstream.ts';
 import {
   processProbes,
   settleToBaseline,
@@ -16,28 +15,7 @@ import {
   waitUntilNone,
 } from '../helpers/resources.ts';
 import { describeRedis, SHARED_REDIS_URL, startRedisServer, testPrefix } from '../helpers/redis.ts';
-
-/** An upstream that sends `before` text frames, waits for `release()`, then `after` and a stop. */
-async function startGatedUpstream(before: number, after: number) {
-  let release: () => void = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const write = (res: ServerResponse, i: number) =>
-    res.write(`data: ${JSON.stringify({ type: 'text', content: { data: `w${i}` } })}\n\n`);
-  const upstream = await startFakeUpstream(async (_req, res) => {
-    sseHead(res);
-    for (let i = 0; i < before; i++) write(res, i);
-    await released;
-    for (let i = before; i < before + after; i++) write(res, i);
-    res.end(`data: ${JSON.stringify({ type: 'stop', content: {} })}\n\n`);
-  });
-  onCleanup(() => {
-    release();
-    return upstream.close();
-  });
-  return { upstream, release };
-}
+import { startGatedUpstream } from '../helpers/gated-upstream.ts';
 
 const waitSeq = (client: WsClient, requestId: string, seq: number) =>
   client.inbox.waitFor(

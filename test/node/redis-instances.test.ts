@@ -3,7 +3,6 @@
  * balancer: resume on another instance, conversation members spread over instances, one upstream
  * call for a request id sent to two instances, and the owner killed with SIGKILL mid-stream.
  */
-import type { ServerResponse } from 'node:http';
 import { expect, it, vi } from 'vitest';
 import {
   type ChatResponse,
@@ -14,9 +13,9 @@ import {
   wsRequest,
 } from '../helpers/clients.ts';
 import { spawnCli, type CliProcess } from '../helpers/cli-process.ts';
-import { sseHead, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { onCleanup } from '../helpers/bridge.ts';
+import type { FakeUpstream } from '../helpers/fake-upstream.ts';
 import { describeRedis, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { startGatedUpstream } from '../helpers/gated-upstream.ts';
 
 /** Short, so a dead owner shows quickly (the default is 10 s), yet long enough for a loaded CI. */
 const LEASE_TTL_MS = 2_500;
@@ -51,28 +50,6 @@ async function startInstances(upstream: FakeUpstream, count: number, extra: stri
   return Promise.all(
     clis.map(async (cli): Promise<Instance> => ({ cli, url: await cli.listeningUrl() })),
   );
-}
-
-/** An upstream that sends `before` text frames, waits for `release()`, then `after` and a stop. */
-async function startGatedUpstream(before: number, after: number) {
-  let release: () => void = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const write = (res: ServerResponse, i: number) =>
-    res.write(`data: ${JSON.stringify({ type: 'text', content: { data: `w${i}` } })}\n\n`);
-  const upstream = await startFakeUpstream(async (_req, res) => {
-    sseHead(res);
-    for (let i = 0; i < before; i++) write(res, i);
-    await released;
-    for (let i = before; i < before + after; i++) write(res, i);
-    if (after >= 0) res.end(`data: ${JSON.stringify({ type: 'stop', content: {} })}\n\n`);
-  });
-  onCleanup(() => {
-    release();
-    return upstream.close();
-  });
-  return { upstream, release };
 }
 
 const framesOf = (client: WsClient, requestId: string): ChatResponse[] =>
