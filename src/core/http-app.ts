@@ -6,12 +6,9 @@ import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { Admission } from './admission.ts';
 import type { SessionOpener } from './bridge.ts';
-import { exceedsBytes } from './bytes.ts';
-import { BridgeError, ERROR_TABLE } from './errors.ts';
 import type { Handshake } from './handshake.ts';
 import type { Session } from './session.ts';
-import { withTimestamp } from './timestamp.ts';
-import { createWsConnection, receiveWsText, toWsText } from './ws-protocol.ts';
+import { WsClient, type WsSocketOps } from './ws-protocol.ts';
 
 /** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
 export const SOCKET_IO_PATH = '/socket.io/';
@@ -61,6 +58,20 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   const app = new Hono();
   /** The admitted handshake of each `/ws` upgrade request, from the admission middleware. */
   const admitted = new WeakMap<Request, Handshake>();
+  const ops: WsSocketOps<WSContext<unknown>> = {
+    isOpen: (ws) => ws.readyState === 1,
+    send(ws, text) {
+      wsHooks?.beforeSend?.(ws);
+      ws.send(text);
+    },
+    close: (ws, code, reason) => ws.close(code, reason),
+    // `bufferedAmount` exists on Node's ws, not on Cloudflare's WebSocket (no backpressure there).
+    bufferedBytes(ws) {
+      if (wsHooks?.bufferedBytes) return wsHooks.bufferedBytes(ws);
+      const raw = ws.raw as { bufferedAmount?: unknown } | undefined;
+      return typeof raw?.bufferedAmount === 'number' ? raw.bufferedAmount : 0;
+    },
+  };
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
@@ -83,58 +94,28 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       const handshake = admitted.get(c.req.raw);
       // Not admitted means not an upgrade: the helper answers it without using any event.
       if (!handshake) return {};
-      let session: Session | undefined;
-      let sendText: (text: string) => void = () => {};
+      let client: WsClient<WSContext<unknown>> | undefined;
       // Some adapters (Cloudflare's) never call onOpen: the socket is open once the handler runs.
-      const ensureSession = (ws: WSContext<unknown>): Session => {
-        if (session) return session;
-        const beforeSend = wsHooks?.beforeSend;
-        sendText = (text) => {
-          if (ws.readyState !== 1) return;
-          beforeSend?.(ws);
-          ws.send(text);
-        };
-        // `bufferedAmount` exists on Node's ws, not on Cloudflare's WebSocket (no backpressure there).
-        const raw = ws.raw as { bufferedAmount?: unknown } | undefined;
-        const hookBytes = wsHooks?.bufferedBytes;
-        const connection = createWsConnection(sendText, {
-          ...(hookBytes
-            ? { bufferedBytes: () => hookBytes(ws) }
-            : typeof raw?.bufferedAmount === 'number'
-              ? { bufferedBytes: () => (raw as { bufferedAmount: number }).bufferedAmount }
-              : {}),
-          close: (code, reason) => ws.close(code, reason),
-          remoteAddress: deps.remoteAddress?.(c),
-        });
-        session = bridge.openSession(connection, handshake);
-        wsHooks?.onOpen?.(ws, session, c);
-        return session;
+      const ensureClient = (ws: WSContext<unknown>): WsClient<WSContext<unknown>> => {
+        if (client) return client;
+        client = new WsClient(bridge, handshake, ops, ws, deps.remoteAddress?.(c));
+        wsHooks?.onOpen?.(ws, client.session, c);
+        return client;
       };
       return {
         onOpen(_event, ws) {
-          ensureSession(ws);
+          ensureClient(ws);
         },
         onMessage(event, ws) {
-          const current = ensureSession(ws);
-          const data = event.data;
-          if (typeof data !== 'string') {
-            const error = new BridgeError('bad_message', 'binary messages are not supported');
-            sendText(toWsText('error', withTimestamp(error.toPayload())));
-            return;
-          }
-          if (exceedsBytes(data, bridge.options.maxMessageBytes)) {
-            ws.close(ERROR_TABLE.message_too_big.closeCode, 'message too big');
-            return;
-          }
-          receiveWsText(current, data, sendText);
+          ensureClient(ws).receive(event.data);
         },
         onClose(_event, ws) {
           // Answer the peer's close frame: workerd does not always, and the client then waits for
           // its close timeout (1006). Node's ws has answered already (CLOSED, not CLOSING).
           if (ws.readyState === 2) ws.close();
-          if (!session) return;
-          session.close();
-          wsHooks?.onClose?.(ws, session, c);
+          if (!client) return;
+          client.session.close();
+          wsHooks?.onClose?.(ws, client.session, c);
         },
       };
     }),

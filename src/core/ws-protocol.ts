@@ -2,8 +2,11 @@
  * The plain WebSocket envelope: `{"event": string, "data"?: any, "id"?: string | number}` both
  * ways. Runtime adapters hand text frames to {@link receiveWsText} and send what it produces.
  */
-import { BridgeError } from './errors.ts';
+import type { SessionOpener } from './bridge.ts';
+import { exceedsBytes } from './bytes.ts';
+import { BridgeError, ERROR_TABLE } from './errors.ts';
 import { LocalFrame } from './frame.ts';
+import type { Handshake } from './handshake.ts';
 import { withTimestamp } from './timestamp.ts';
 import type { ClientConnection, Reply, Session } from './session.ts';
 
@@ -57,22 +60,6 @@ export function fromWsText(
   return { ok: true, envelope };
 }
 
-/** A {@link ClientConnection} that writes envelopes through `sendText`. */
-export function createWsConnection(
-  sendText: (text: string) => void,
-  socket: {
-    bufferedBytes?: () => number;
-    close?: (code: number, reason: string) => void;
-    remoteAddress?: string | undefined;
-  } = {},
-): ClientConnection {
-  return {
-    protocol: 'ws',
-    send: (event, data) => sendText(toWsText(event, data)),
-    ...socket,
-  };
-}
-
 /** Handle one text frame from a `/ws` client. */
 export function receiveWsText(
   session: Session,
@@ -97,4 +84,72 @@ export function receiveWsText(
     };
   }
   session.receive(event, data, reply);
+}
+
+/**
+ * How a runtime drives its WebSocket type `S`: shared by every connection of a bridge, so a
+ * connection holds its socket and this table instead of closures of its own (idle memory).
+ */
+export interface WsSocketOps<S> {
+  /** Whether `socket` is open (messages to a closing socket are dropped). */
+  isOpen(socket: S): boolean;
+  /** Send one text frame. */
+  send(socket: S, text: string): void;
+  close(socket: S, code: number, reason: string): void;
+  /** Bytes sent but not yet taken by the client; absent where the runtime cannot tell. */
+  bufferedBytes?(socket: S): number;
+}
+
+/** One `/ws` client: the connection its session sends through, fed by the runtime's socket. */
+export class WsClient<S> implements ClientConnection {
+  readonly protocol = 'ws' as const;
+  readonly session: Session;
+  readonly #ops: WsSocketOps<S>;
+  readonly #socket: S;
+  readonly #maxMessageBytes: number;
+
+  constructor(
+    bridge: SessionOpener,
+    handshake: Handshake,
+    ops: WsSocketOps<S>,
+    socket: S,
+    readonly remoteAddress?: string,
+  ) {
+    this.#ops = ops;
+    this.#socket = socket;
+    this.#maxMessageBytes = bridge.options.maxMessageBytes;
+    this.session = bridge.openSession(this, handshake);
+  }
+
+  /** 0 where the runtime cannot tell (Workers): such a client is never seen as congested. */
+  bufferedBytes(): number {
+    return this.#ops.bufferedBytes?.(this.#socket) ?? 0;
+  }
+
+  send(event: string, data?: unknown): void {
+    this.sendText(toWsText(event, data));
+  }
+
+  /** Send one text frame if the socket is still open. */
+  sendText(text: string): void {
+    if (this.#ops.isOpen(this.#socket)) this.#ops.send(this.#socket, text);
+  }
+
+  close(code: number, reason: string): void {
+    this.#ops.close(this.#socket, code, reason);
+  }
+
+  /** A message from the client: text is handled, anything else is refused as binary. */
+  receive(data: unknown): void {
+    if (typeof data !== 'string') {
+      const error = new BridgeError('bad_message', 'binary messages are not supported');
+      this.sendText(toWsText('error', withTimestamp(error.toPayload())));
+      return;
+    }
+    if (exceedsBytes(data, this.#maxMessageBytes)) {
+      this.close(ERROR_TABLE.message_too_big.closeCode, 'message too big');
+      return;
+    }
+    receiveWsText(this.session, data, (text) => this.sendText(text));
+  }
 }

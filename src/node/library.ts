@@ -5,7 +5,6 @@
  * Hono app. The CLI's server (`startNodeServer`) is built on it.
  */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import {
   createAdaptorServer,
   getRequestListener,
@@ -34,10 +33,11 @@ import { type BridgeOptions, defaultOptions } from '../core/options.ts';
 import type { Registry } from '../core/registry.ts';
 import type { BridgeConfig } from '../core/request-shape.ts';
 import { loadConfigFile } from './config.ts';
-import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
+import { corkForTick, tcpSocketOf } from './cork.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { attachSocketIo, serveNamespace } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
+import { createWsUpgrade, NODE_WS_OPS, type UpgradeListener } from './ws-upgrade.ts';
 
 /** What `createBridge` takes: any bridge option (defaults as the CLI's), plus the runtime pieces. */
 export interface CreateBridgeOptions extends Partial<Omit<BridgeOptions, 'upstreamUrl'>> {
@@ -104,8 +104,6 @@ export interface SseBridge {
   readonly webSockets: ReadonlySet<WebSocket>;
 }
 
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
 /** The bridge's own HTTP routes (everything else is the application's). */
 const isBridgeRoute = (path: string): boolean =>
   path === '/healthz' || path === '/publish' || path === '/clients' || path.startsWith('/clients/');
@@ -140,18 +138,18 @@ export function createBridge(input: CreateBridgeOptions): SseBridge {
     maxPayload: options.maxMessageBytes,
     perMessageDeflate: false,
   });
+  const heartbeat = createWsHeartbeat(options);
+  const wsUpgrade = createWsUpgrade({ bridge: core, admission, wss, heartbeat });
   const app = createHttpApp({
     bridge: core,
     admission,
     upgradeWebSocket,
+    // Upgrades that `attach` takes go to `wsUpgrade` below; these hooks serve the Hono route.
     wsHooks: {
-      ...createWsHeartbeat(options),
-      // One socket write per tick instead of one per message (see cork.ts).
+      onOpen: (ws) => heartbeat.track(ws.raw as WebSocket),
+      onClose: (ws) => heartbeat.untrack(ws.raw as WebSocket),
       beforeSend: (ws) => corkForTick(tcpSocketOf(ws.raw)),
-      bufferedBytes: (ws) => {
-        const raw = ws.raw as WebSocket;
-        return raw.bufferedAmount - batchedBytes(tcpSocketOf(raw));
-      },
+      bufferedBytes: (ws) => NODE_WS_OPS.bufferedBytes?.(ws.raw as WebSocket) ?? 0,
     },
     wsPath,
     remoteAddress: (c) => getConnInfo(c).remote.address,
@@ -204,8 +202,9 @@ export function createBridge(input: CreateBridgeOptions): SseBridge {
           io.engine.handleUpgrade(req, socket, head);
         } else if (path === wsPath || server.listenerCount('upgrade') === 1) {
           // Alone on the server, the bridge answers every upgrade (a 404 for unknown paths).
-          if (req.headers.upgrade?.toLowerCase() === 'websocket') honoUpgrade(req, socket, head);
-          else socket.destroy();
+          if (req.headers.upgrade?.toLowerCase() !== 'websocket') socket.destroy();
+          else if (path === wsPath) wsUpgrade(req, socket, head);
+          else honoUpgrade(req, socket, head);
         }
       };
       server.on('upgrade', dispatch);

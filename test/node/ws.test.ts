@@ -36,6 +36,53 @@ describe('/ws heartbeat (node)', () => {
   });
 });
 
+describe('/ws upgrades (node)', () => {
+  it('answers a refused upgrade with its status and the error code in a JSON body', async () => {
+    const bridge = await startBridge('http://127.0.0.1:9/chat', {
+      allowedOrigins: ['https://app.example.com'],
+    });
+    const ws = new WebSocket(`${bridge.url.replace('http', 'ws')}/ws`, {
+      headers: { origin: 'https://evil.example.com' },
+    });
+    onCleanup(() => ws.terminate());
+    const refusal = await new Promise<{ status?: number; type?: string; body: string }>(
+      (resolve, reject) => {
+        ws.once('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () =>
+            resolve({ status: res.statusCode, type: res.headers['content-type'], body }),
+          );
+        });
+        ws.once('open', () => reject(new Error('opened')));
+      },
+    );
+    expect(refusal.status).toBe(403);
+    expect(refusal.type).toBe('application/json');
+    expect(JSON.parse(refusal.body)).toMatchObject({ code: 'forbidden_origin' });
+  });
+
+  it('pings again after every client left and a new one came (the shared interval restarts)', async () => {
+    const bridge = await startBridge('http://127.0.0.1:9/chat', {
+      heartbeatIntervalMs: 80,
+      heartbeatTimeoutMs: 80,
+    });
+    const url = `${bridge.url.replace('http', 'ws')}/ws`;
+    const first = new WebSocket(url);
+    await new Promise((r) => first.once('open', r));
+    first.close();
+    await new Promise((r) => first.once('close', r));
+    await new Promise((r) => setTimeout(r, 200));
+    const silent = new WebSocket(url, { autoPong: false });
+    onCleanup(() => silent.terminate());
+    let pinged = false;
+    silent.on('ping', () => (pinged = true));
+    const code = await new Promise<number>((resolve) => silent.on('close', resolve));
+    expect(pinged).toBe(true);
+    expect(code).toBe(1006);
+  });
+});
+
 describe('other routes', () => {
   it('GET /healthz answers 200 {"status":"ok"}', async () => {
     const bridge = await startBridge('http://127.0.0.1:9/chat');

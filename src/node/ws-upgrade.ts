@@ -1,0 +1,115 @@
+/**
+ * `/ws` upgrades on Node, taken straight by `ws`: admission, then one {@link WsClient} per socket.
+ * The Hono app's `/ws` route does the same through Hono's WebSocket adapter, which keeps each
+ * upgrade's Context, Request, URL and a dozen closures for the life of the connection (about 8 KB
+ * per idle client); here a connection holds its ws socket, its WsClient and one Map entry.
+ */
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Admission } from '../core/admission.ts';
+import type { SessionOpener } from '../core/bridge.ts';
+import type { ErrorPayload } from '../core/errors.ts';
+import { WsClient, type WsSocketOps } from '../core/ws-protocol.ts';
+import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
+import type { WsHeartbeat } from './heartbeat.ts';
+
+/** Node's `upgrade` event listener. */
+export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** How every `/ws` client of a bridge sends: batched per tick (cork.ts), backpressure from ws. */
+export const NODE_WS_OPS: WsSocketOps<WebSocket> = {
+  isOpen: (ws) => ws.readyState === 1,
+  send(ws, text) {
+    // One socket write per tick instead of one per message (see cork.ts).
+    corkForTick(tcpSocketOf(ws));
+    ws.send(text);
+  },
+  close: (ws, code, reason) => ws.close(code, reason),
+  bufferedBytes: (ws) => ws.bufferedAmount - batchedBytes(tcpSocketOf(ws)),
+};
+
+/** Request headers as one string per lower-case name (repeated headers joined, as Fetch does). */
+function headerRecordOf(req: IncomingMessage): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) record[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return record;
+}
+
+/** Answer an upgrade with a plain HTTP response (a refusal) and close the socket. */
+function answer(socket: Duplex, status: number, body: ErrorPayload): void {
+  if (socket.destroyed) return;
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(text)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      text,
+  );
+}
+
+/** The listener for upgrades to the `/ws` path. */
+export function createWsUpgrade(deps: {
+  bridge: SessionOpener;
+  admission: Admission;
+  wss: WebSocketServer;
+  heartbeat: WsHeartbeat;
+}): UpgradeListener {
+  const { bridge, admission, wss, heartbeat } = deps;
+  const clients = new Map<WebSocket, WsClient<WebSocket>>();
+  // Shared listeners (`this` is the socket): no closures per connection.
+  function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+    clients.get(this)?.receive(isBinary ? data : data.toString());
+  }
+  function onClose(this: WebSocket): void {
+    heartbeat.untrack(this);
+    clients.get(this)?.session.close();
+    clients.delete(this);
+  }
+  // ws emits protocol errors (bad frames, too large) and then closes the socket itself; without
+  // a listener the error would be thrown.
+  const onError = (): void => {};
+
+  const accept = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    } catch {
+      answer(socket, 400, { code: 'bad_request', message: 'malformed request URL or Host' });
+      return;
+    }
+    const result = await admission.admit({
+      protocol: 'ws',
+      headers: headerRecordOf(req),
+      token: url.searchParams.get('token') ?? undefined,
+      url: url.href,
+    });
+    if (!result.ok) return answer(socket, result.status, result.error.toPayload());
+    // The client gave up while its credentials were checked.
+    if (socket.destroyed) return;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', onError);
+      const client = new WsClient(
+        bridge,
+        result.handshake,
+        NODE_WS_OPS,
+        ws,
+        req.socket.remoteAddress,
+      );
+      clients.set(ws, client);
+      ws.on('message', onMessage);
+      ws.once('close', onClose);
+      heartbeat.track(ws);
+    });
+  };
+
+  return (req, socket, head) => {
+    accept(req, socket, head).catch((error: unknown) => {
+      bridge.logger.error({ err: String(error) }, '/ws upgrade failed');
+      answer(socket, 500, { code: 'internal_error', message: 'internal error' });
+    });
+  };
+}
