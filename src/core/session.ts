@@ -3,6 +3,7 @@
  * operations and delivers frames back to it, each (request_id, seq) at most once and in order.
  */
 import { BridgeError, type ErrorPayload } from './errors.ts';
+import { newId } from './ids.ts';
 import type { BridgeHooks, ClientMessage } from './hooks.ts';
 import { type ChatResponse, LocalFrame } from './frame.ts';
 import type { BridgeObserver } from './observer.ts';
@@ -115,14 +116,17 @@ export class Session {
   data: Readonly<Record<string, unknown>> | undefined;
   private readonly host: SessionHost;
   private readonly closeListeners: Array<(session: Session) => void> = [];
-  private readonly lastSeq = new Map<string, number>();
-  private readonly replaying = new Map<string, ChatResponse[]>();
-  private readonly streamSubs = new Map<string, Promise<Unsubscribe>>();
-  private readonly conversations = new Map<string, Promise<Unsubscribe>>();
-  private queue: Promise<void> = Promise.resolve();
-  private closed = false;
+  // The collections below are made on first use (see `lazy`): most connections sit idle, and
+  // five empty Maps and Sets cost about 1 KB each connection.
+  private lastSeqs: Map<string, number> | undefined;
+  private replays: Map<string, ChatResponse[]> | undefined;
+  private streamSubscriptions: Map<string, Promise<Unsubscribe>> | undefined;
+  private conversationSubscriptions: Map<string, Promise<Unsubscribe>> | undefined;
   /** Running streams this client started (the per-connection limit counts them). */
-  private readonly started = new Set<string>();
+  private startedStreams: Set<string> | undefined;
+  /** The chain of client events being handled, one after another. */
+  private queue: Promise<void> | undefined;
+  private closed = false;
   private readonly bucket: TokenBucket;
   private rejectedInARow = 0;
   /** Set while the client's send buffer is over the high-water mark. */
@@ -135,12 +139,28 @@ export class Session {
     forwardedHeaders: Record<string, string>,
     userId?: string,
   ) {
-    this.id = crypto.randomUUID();
+    this.id = newId();
     this.host = host;
     this.connection = connection;
     this.forwardedHeaders = forwardedHeaders;
     this.userId = userId;
     this.bucket = new TokenBucket(host.options.rateLimit, host.options.rateLimitBurst);
+  }
+
+  private get lastSeq(): Map<string, number> {
+    return (this.lastSeqs ??= new Map());
+  }
+  private get replaying(): Map<string, ChatResponse[]> {
+    return (this.replays ??= new Map());
+  }
+  private get streamSubs(): Map<string, Promise<Unsubscribe>> {
+    return (this.streamSubscriptions ??= new Map());
+  }
+  private get conversations(): Map<string, Promise<Unsubscribe>> {
+    return (this.conversationSubscriptions ??= new Map());
+  }
+  private get started(): Set<string> {
+    return (this.startedStreams ??= new Set());
   }
 
   /** Called once when the session closes. */
@@ -156,12 +176,12 @@ export class Session {
 
   /** The conversations this client is a member of. */
   get conversationIds(): string[] {
-    return [...this.conversations.keys()];
+    return [...(this.conversationSubscriptions?.keys() ?? [])];
   }
 
   /** Running streams this client started. */
   get runningStreams(): number {
-    return this.started.size;
+    return this.startedStreams?.size ?? 0;
   }
 
   /** Deliver a message from a topic the client listens to besides its streams and conversations. */
@@ -185,7 +205,7 @@ export class Session {
     }
     this.rejectedInARow = 0;
     const stamped = reply && toStampedReply(reply);
-    this.queue = this.queue.then(async () => {
+    this.queue = (this.queue ?? Promise.resolve()).then(async () => {
       if (this.closed) return;
       try {
         const message = await this.applyMessageHook({ event, data });
@@ -198,7 +218,7 @@ export class Session {
 
   /** Resolves once every event received so far has been handled. */
   settled(): Promise<void> {
-    return this.queue;
+    return this.queue ?? Promise.resolve();
   }
 
   /** Report an error that belongs to no stream: to the reply when there is one, else as `error`. */
@@ -216,9 +236,9 @@ export class Session {
     this.closed = true;
     this.endCongestion();
     for (const listener of this.closeListeners.splice(0)) listener(this);
-    const requestIds = [...this.streamSubs.keys()];
-    const conversationIds = [...this.conversations.keys()];
-    this.queue = this.queue.then(async () => {
+    const requestIds = [...(this.streamSubscriptions?.keys() ?? [])];
+    const conversationIds = [...(this.conversationSubscriptions?.keys() ?? [])];
+    this.queue = (this.queue ?? Promise.resolve()).then(async () => {
       // A store outage must not fail a departure: shared entries expire with their TTL.
       await Promise.allSettled([
         ...requestIds.map((id) => this.unsubscribeStream(id)),
@@ -444,8 +464,8 @@ export class Session {
       }
       return;
     }
-    if (message.frame.type === 'stop') this.started.delete(message.frame.request_id);
-    const pending = this.replaying.get(message.frame.request_id);
+    if (message.frame.type === 'stop') this.startedStreams?.delete(message.frame.request_id);
+    const pending = this.replays?.get(message.frame.request_id);
     if (pending) pending.push(message.frame);
     else this.emitFrame(message.frame);
   }
@@ -543,6 +563,6 @@ export class Session {
       this.connection.send('chat_response', frame);
       this.host.observer.frameRelayed(LocalFrame.ageMs(frame));
     }
-    if (frame.type === 'stop' && this.streamSubs.has(id)) void this.unsubscribeStream(id);
+    if (frame.type === 'stop' && this.streamSubscriptions?.has(id)) void this.unsubscribeStream(id);
   }
 }

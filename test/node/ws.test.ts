@@ -45,18 +45,20 @@ describe('/ws upgrades (node)', () => {
       headers: { origin: 'https://evil.example.com' },
     });
     onCleanup(() => ws.terminate());
-    const refusal = await new Promise<{ status?: number; type?: string; body: string }>(
-      (resolve, reject) => {
-        ws.once('unexpected-response', (_req, res) => {
-          let body = '';
-          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          res.on('end', () =>
-            resolve({ status: res.statusCode, type: res.headers['content-type'], body }),
-          );
-        });
-        ws.once('open', () => reject(new Error('opened')));
-      },
-    );
+    const refusal = await new Promise<{
+      status: number | undefined;
+      type: string | undefined;
+      body: string;
+    }>((resolve, reject) => {
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, type: res.headers['content-type'], body }),
+        );
+      });
+      ws.once('open', () => reject(new Error('opened')));
+    });
     expect(refusal.status).toBe(403);
     expect(refusal.type).toBe('application/json');
     expect(JSON.parse(refusal.body)).toMatchObject({ code: 'forbidden_origin' });
