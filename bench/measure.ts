@@ -16,6 +16,10 @@ export interface LatencyRun {
   expected: number;
   /** Every sample, µs, so a block can pool its two runs of an arm. */
   samples: number[];
+  /** The relay's CPU per delivered frame at this pace, µs (NaN without a relay process). */
+  relayCpuUsPerFrame: number;
+  /** The relay's CPU time over the run's wall time: how busy its one JS thread was (0–1+). */
+  relayBusy: number;
 }
 
 /**
@@ -26,10 +30,17 @@ export async function latencyRun(
   arm: Arm,
   url: string,
   p: { streams: number; rate: number; seconds: number; size: number },
-  /** Called once half-way through, with every stream running (the sessions ramp reads RSS). */
-  midway?: () => void,
+  extra: {
+    /** Called once half-way through, with every stream running (the sessions ramp reads RSS). */
+    midway?: () => void;
+    /** The relay process, for its CPU time. */
+    relay?: ChildHandle | undefined;
+  } = {},
 ): Promise<LatencyRun> {
+  const { midway, relay } = extra;
   const clients = await connectMany(arm, url, p.streams);
+  const cpu0 = await relay?.stats();
+  const t0 = now();
   const count = Math.round(p.rate * p.seconds);
   const samples: number[] = [];
   const gapMs = 1000 / p.rate / p.streams;
@@ -43,7 +54,10 @@ export async function latencyRun(
     }),
   );
   clearTimeout(halfway);
+  const cpu1 = await relay?.stats();
+  const wallUs = (now() - t0) / 1000;
   for (const c of clients) c.close();
+  const relayCpuUs = cpu0 && cpu1 ? cpu1.cpuUs - cpu0.cpuUs : NaN;
   const sorted = sortedOf(samples);
   return {
     p50: percentile(sorted, 50),
@@ -52,6 +66,8 @@ export async function latencyRun(
     frames: samples.length,
     expected: count * p.streams,
     samples,
+    relayCpuUsPerFrame: relayCpuUs / samples.length,
+    relayBusy: relayCpuUs / wallUs,
   };
 }
 
@@ -84,9 +100,14 @@ export async function sessionsRamp(
   const out: SessionsStep[] = [];
   for (const sessions of p.steps) {
     let rss = NaN;
-    const run = await latencyRun(arm, child.url, { ...p, streams: sessions }, () => {
-      void child.stats().then((s) => (rss = s.rss));
-    });
+    const run = await latencyRun(
+      arm,
+      child.url,
+      { ...p, streams: sessions },
+      {
+        midway: () => void child.stats().then((s) => (rss = s.rss)),
+      },
+    );
     const step = { sessions, p50: run.p50, p99: run.p99, lost: run.expected - run.frames, rss };
     log(
       `ramp ${arm} ${sessions} sessions: p99 ${(run.p99 / 1000).toFixed(1)} ms, lost ${step.lost}, rss ${(rss / 1e6).toFixed(0)} MB`,

@@ -28,3 +28,4 @@ wss.on('connection', (ws) => {
   });
 });
 wss.on('listening', () => reportReady((wss.address() as { port: number }).port));
+process.once('SIGTERM', () => process.exit(0));

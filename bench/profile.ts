@@ -7,11 +7,16 @@
  *
  * `--long` streams one endless-looking answer per connection (100,000 frames) so the resume
  * buffer is full, as in a long answer; the default uses the benchmark's short streams.
+ *
+ * `--paced` measures the latency blocks' load instead of saturation: `--streams` (default 200)
+ * streams at 50 frames/s for 5 s each round, printing the relay's CPU per frame, how busy it was
+ * and the p50/p99 latency. Paced, each upstream chunk holds one frame, so per-chunk costs (a
+ * socket write per frame, timers, promise hops) count in full.
  */
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from './children.ts';
 import type { Arm } from './clients.ts';
-import { saturationRun } from './measure.ts';
+import { latencyRun, saturationRun } from './measure.ts';
 import { spreadOf } from './stats.ts';
 
 const arg = (name: string, fallback: number): number => {
@@ -19,10 +24,11 @@ const arg = (name: string, fallback: number): number => {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
 const LONG = process.argv.includes('--long');
+const PACED = process.argv.includes('--paced');
 const frames = arg('frames', LONG ? 100_000 : 20_000);
 const size = arg('size', 64);
 const rounds = arg('rounds', 3);
-const streams = arg('streams', 4);
+const streams = arg('streams', PACED ? 200 : 4);
 const profileDir = fileURLToPath(new URL('./out/', import.meta.url));
 const cpuProf = process.argv.includes('--cpu-prof')
   ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`]
@@ -36,6 +42,31 @@ const children = new Map<Arm, ChildHandle>([
   ["B'", await startChild('./bridge-child.ts', env, cpuProf)],
 ]);
 const arms: Arm[] = ['A1', 'B', "B'"];
+if (PACED) {
+  const runs = new Map<Arm, Array<{ cpu: number; busy: number; p50: number; p99: number }>>();
+  for (let round = 0; round <= rounds; round++) {
+    for (const arm of [...arms, ...[...arms].reverse()]) {
+      const child = children.get(arm) as ChildHandle;
+      const p = { streams, rate: 50, seconds: round === 0 ? 1 : 5, size };
+      const run = await latencyRun(arm, child.url, p, { relay: child });
+      // Round 0 warms up JIT and pools.
+      if (round === 0) continue;
+      const r = { cpu: run.relayCpuUsPerFrame, busy: run.relayBusy, p50: run.p50, p99: run.p99 };
+      runs.set(arm, [...(runs.get(arm) ?? []), r]);
+    }
+  }
+  for (const arm of arms) {
+    const r = runs.get(arm) ?? [];
+    const med = (pick: (x: (typeof r)[number]) => number) => spreadOf(r.map(pick)).median;
+    console.log(
+      `${arm.padEnd(3)} paced ${streams} x 50/s: ${med((x) => x.cpu).toFixed(1)} µs/frame, ` +
+        `${(med((x) => x.busy) * 100).toFixed(0)} % busy, p50 ${(med((x) => x.p50) / 1000).toFixed(2)} ms, ` +
+        `p99 ${(med((x) => x.p99) / 1000).toFixed(1)} ms`,
+    );
+  }
+  await Promise.all([...children.values(), upstream].map((c) => c.stop()));
+  process.exit(0);
+}
 const cpu = new Map<Arm, number[]>(arms.map((a) => [a, []]));
 const fps = new Map<Arm, number[]>(arms.map((a) => [a, []]));
 for (const arm of arms) {

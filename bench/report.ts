@@ -17,6 +17,9 @@ export interface LatencyRow {
   lost: number;
   noiseP50: number;
   noiseP99: number;
+  /** The relay's CPU per frame at this pace, µs, and its busy share of one core. */
+  relayCpuUsPerFrame: number;
+  relayBusy: number;
 }
 
 /** Everything a run measured. */
@@ -63,20 +66,23 @@ function latencyTable(rows: LatencyRow[], title: string): string[] {
     '',
     'µs; median over blocks (min–max). "+" columns: minus A0 of the same block.',
     '',
-    '| arm | p50 | p90 | p99 | +p50 | +p90 | +p99 | frames lost |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    'The last two columns are the relay process: CPU per frame at this pace (each upstream chunk',
+    'holds one frame here, so per-chunk costs count in full) and its CPU time over the wall time.',
+    '',
+    '| arm | p50 | p90 | p99 | +p50 | +p90 | +p99 | frames lost | relay CPU µs/frame | relay busy |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const arm of ARMS) {
     const r = rows.filter((x) => x.arm === arm);
     if (r.length === 0) continue;
     const lost = r.reduce((n, x) => n + x.lost, 0);
     out.push(
-      `| ${LABELS[arm]} | ${col(r, (x) => x.p50)} | ${col(r, (x) => x.p90)} | ${col(r, (x) => x.p99)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP50)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP90)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP99)} | ${lost} |`,
+      `| ${LABELS[arm]} | ${col(r, (x) => x.p50)} | ${col(r, (x) => x.p90)} | ${col(r, (x) => x.p99)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP50)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP90)} | ${arm === 'A0' ? '—' : col(r, (x) => x.addedP99)} | ${lost} | ${arm === 'A0' ? '—' : col(r, (x) => x.relayCpuUsPerFrame, 1)} | ${arm === 'A0' ? '—' : `${col(r, (x) => x.relayBusy * 100)} %`} |`,
     );
   }
   const a0 = rows.filter((x) => x.arm === 'A0');
   out.push(
-    `| noise floor (A0 vs A0, \\|Δ\\|) | ${col(a0, (x) => x.noiseP50)} | | ${col(a0, (x) => x.noiseP99)} | | | | |`,
+    `| noise floor (A0 vs A0, \\|Δ\\|) | ${col(a0, (x) => x.noiseP50)} | | ${col(a0, (x) => x.noiseP99)} | | | | | | |`,
     '',
   );
   return out;

@@ -176,9 +176,9 @@ async function main(): Promise<void> {
     for (let block = 0; block < blocks; block++) {
       const runs = new Map<Arm, LatencyRun[]>();
       for (const arm of abba(arms)) {
-        const run = await latencyRun(arm, urlOf(arm), p);
+        const run = await latencyRun(arm, urlOf(arm), p, { relay: relays.get(arm) });
         log(
-          `${kind} block ${block} ${arm}: p50 ${run.p50.toFixed(0)} µs p99 ${run.p99.toFixed(0)} µs`,
+          `${kind} block ${block} ${arm}: p50 ${run.p50.toFixed(0)} µs p99 ${run.p99.toFixed(0)} µs, relay ${run.relayCpuUsPerFrame.toFixed(1)} µs/frame, ${(run.relayBusy * 100).toFixed(0)} % busy`,
         );
         record(`${kind}-run`, { block, arm, streams: p.streams, ...run, samples: undefined });
         runs.set(arm, [...(runs.get(arm) ?? []), run]);
@@ -199,6 +199,8 @@ async function main(): Promise<void> {
           lost: armRuns.reduce((n, r) => n + r.expected - r.frames, 0),
           noiseP50: a0first && a0second ? Math.abs(a0first.p50 - a0second.p50) : NaN,
           noiseP99: a0first && a0second ? Math.abs(a0first.p99 - a0second.p99) : NaN,
+          relayCpuUsPerFrame: spreadOf(armRuns.map((r) => r.relayCpuUsPerFrame)).median,
+          relayBusy: spreadOf(armRuns.map((r) => r.relayBusy)).median,
         };
         record(kind, row);
         results[kind].push(row);

@@ -44,6 +44,8 @@ describe('/ws upgrades (node)', () => {
     const ws = new WebSocket(`${bridge.url.replace('http', 'ws')}/ws`, {
       headers: { origin: 'https://evil.example.com' },
     });
+    // Terminating a socket that never opened emits an error: expected here.
+    ws.on('error', () => {});
     onCleanup(() => ws.terminate());
     const refusal = await new Promise<{
       status: number | undefined;
