@@ -11,7 +11,7 @@ import { BridgeError } from './errors.ts';
 import { RESERVED_EVENT_NAMES } from './event-stream.ts';
 import {
   BROADCAST_TOPIC,
-  clientTopic,
+  CLIENTS_TOPIC,
   conversationTopic,
   type Registry,
   userTopic,
@@ -103,7 +103,7 @@ export function toPublishRequest(body: unknown): PublishRequest {
 /** The topic a target listens on. */
 export function toTargetTopic(to: PublishTarget): string {
   if (to === 'all') return BROADCAST_TOPIC;
-  if ('client' in to) return clientTopic(to.client);
+  if ('client' in to) return CLIENTS_TOPIC;
   if ('user' in to) return userTopic(to.user);
   return conversationTopic(to.conversation);
 }
@@ -138,6 +138,7 @@ export async function publishEvent(deps: AdminApiDeps, request: PublishRequest):
     kind: 'event',
     event,
     data: { ...data, timestamp: Date.now() },
+    ...(to !== 'all' && 'client' in to ? { toSession: to.client } : {}),
   });
   return delivered;
 }

@@ -2,7 +2,7 @@
  * The bridge as one process runs it: a registry, a local stream host, and client sessions.
  * Runtime pieces (upstream client, logger, registry) are injected by the adapters.
  */
-import { joinClientTopics } from './client-topics.ts';
+import { createClientTopics } from './client-topics.ts';
 import { runEventStream } from './event-stream.ts';
 import { type Handshake, toForwardedHeaders } from './handshake.ts';
 import type { BridgeHooks } from './hooks.ts';
@@ -60,6 +60,9 @@ export function createSessionOpener(
   const sessions = new Set<Session>();
   const { options, observer } = host;
   const identity = isIdentityProfile(profile);
+  const clientTopics = features.clientTopics
+    ? createClientTopics(host.registry, logger)
+    : undefined;
   return {
     options,
     logger,
@@ -78,13 +81,15 @@ export function createSessionOpener(
         sessions.delete(session);
         observer.connectionClosed(connection.protocol);
       });
-      if (features.clientTopics) {
-        const joined = joinClientTopics(session, host.registry, logger);
+      if (clientTopics) {
+        const joined = clientTopics.join(session);
         joined.catch((error: unknown) =>
           logger.error({ sessionId: session.id, err: String(error) }, 'client topics failed'),
         );
         session.onClose(() => {
-          joined.then((leave) => leave()).catch(() => {});
+          // After a failed join too: the session must leave the index either way.
+          const leave = () => clientTopics.leave(session);
+          joined.then(leave, leave).catch(() => {});
         });
       }
       if (features.events) {

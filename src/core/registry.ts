@@ -22,7 +22,15 @@ export type ReplayResult =
 /** What travels on a topic. */
 export type TopicMessage =
   | { kind: 'frame'; frame: ChatResponse }
-  | { kind: 'event'; event: string; data: unknown; exceptSession?: string };
+  | {
+      kind: 'event';
+      event: string;
+      data: unknown;
+      /** Every listener but this session. */
+      exceptSession?: string;
+      /** Only this session ({@link CLIENTS_TOPIC}). */
+      toSession?: string;
+    };
 
 /** Who is in a conversation: socket count and the distinct verified user ids among them. */
 export interface Presence {
@@ -34,8 +42,11 @@ export interface Presence {
 export const streamTopic = (requestId: string): string => `stream:${requestId}`;
 export const conversationTopic = (conversationId: string): string =>
   `conversation:${conversationId}`;
-/** One topic per connected client (session id): `POST /publish` to `{client}`. */
-export const clientTopic = (sessionId: string): string => `client:${sessionId}`;
+/**
+ * The topic of messages for one client (`POST /publish` to `{client}`): every instance listens
+ * once and hands each message to the session its `toSession` names, if that client is here.
+ */
+export const CLIENTS_TOPIC = 'clients';
 /** One topic per verified user: every client of that user listens (publish, device presence). */
 export const userTopic = (userId: string): string => `user:${userId}`;
 /** The topic every connected client listens to: `POST /publish` to `"all"`. */
