@@ -20,6 +20,9 @@ export interface LatencyRun {
   relayCpuUsPerFrame: number;
   /** The relay's CPU time over the run's wall time: how busy its one JS thread was (0–1+). */
   relayBusy: number;
+  /** The same for the upstream process and for the clients (this process), NaN when unknown. */
+  upstreamBusy: number;
+  clientsBusy: number;
 }
 
 /**
@@ -35,11 +38,14 @@ export async function latencyRun(
     midway?: () => void;
     /** The relay process, for its CPU time. */
     relay?: ChildHandle | undefined;
+    /** The upstream process, for its CPU time. */
+    upstream?: ChildHandle | undefined;
   } = {},
 ): Promise<LatencyRun> {
-  const { midway, relay } = extra;
+  const { midway, relay, upstream } = extra;
   const clients = await connectMany(arm, url, p.streams);
-  const cpu0 = await relay?.stats();
+  const [cpu0, up0] = await Promise.all([relay?.stats(), upstream?.stats()]);
+  const own0 = process.cpuUsage();
   const t0 = now();
   const count = Math.round(p.rate * p.seconds);
   const samples: number[] = [];
@@ -54,10 +60,12 @@ export async function latencyRun(
     }),
   );
   clearTimeout(halfway);
-  const cpu1 = await relay?.stats();
   const wallUs = (now() - t0) / 1000;
+  const own = process.cpuUsage(own0);
+  const [cpu1, up1] = await Promise.all([relay?.stats(), upstream?.stats()]);
   for (const c of clients) c.close();
   const relayCpuUs = cpu0 && cpu1 ? cpu1.cpuUs - cpu0.cpuUs : NaN;
+  const upstreamCpuUs = up0 && up1 ? up1.cpuUs - up0.cpuUs : NaN;
   const sorted = sortedOf(samples);
   return {
     p50: percentile(sorted, 50),
@@ -68,6 +76,8 @@ export async function latencyRun(
     samples,
     relayCpuUsPerFrame: relayCpuUs / samples.length,
     relayBusy: relayCpuUs / wallUs,
+    upstreamBusy: upstreamCpuUs / wallUs,
+    clientsBusy: (own.user + own.system) / wallUs,
   };
 }
 
@@ -79,6 +89,10 @@ export interface SessionsStep {
   lost: number;
   /** The bridge's RSS half-way through the step, bytes. */
   rss: number;
+  /** CPU time over wall time of the bridge, the upstream and the clients (1 = one core). */
+  bridgeBusy: number;
+  upstreamBusy: number;
+  clientsBusy: number;
 }
 
 /** The most sessions whose frames all arrived with p99 under this (issue's target). */
@@ -94,6 +108,7 @@ export const RAMP_GIVE_UP_P99_US = 2_000_000;
 export async function sessionsRamp(
   arm: Arm,
   child: ChildHandle,
+  upstream: ChildHandle,
   p: { steps: number[]; rate: number; seconds: number; size: number },
   log: (line: string) => void,
 ): Promise<SessionsStep[]> {
@@ -106,11 +121,23 @@ export async function sessionsRamp(
       { ...p, streams: sessions },
       {
         midway: () => void child.stats().then((s) => (rss = s.rss)),
+        relay: child,
+        upstream,
       },
     );
-    const step = { sessions, p50: run.p50, p99: run.p99, lost: run.expected - run.frames, rss };
+    const step = {
+      sessions,
+      p50: run.p50,
+      p99: run.p99,
+      lost: run.expected - run.frames,
+      rss,
+      bridgeBusy: run.relayBusy,
+      upstreamBusy: run.upstreamBusy,
+      clientsBusy: run.clientsBusy,
+    };
+    const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
     log(
-      `ramp ${arm} ${sessions} sessions: p99 ${(run.p99 / 1000).toFixed(1)} ms, lost ${step.lost}, rss ${(rss / 1e6).toFixed(0)} MB`,
+      `ramp ${arm} ${sessions} sessions: p99 ${(run.p99 / 1000).toFixed(1)} ms, lost ${step.lost}, rss ${(rss / 1e6).toFixed(0)} MB, busy: bridge ${pct(step.bridgeBusy)}, upstream ${pct(step.upstreamBusy)}, clients ${pct(step.clientsBusy)}`,
     );
     out.push(step);
     if (step.lost > 0 || step.p99 > RAMP_GIVE_UP_P99_US) break;

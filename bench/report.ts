@@ -1,4 +1,5 @@
 /** The Markdown table and the hand-written SVG bar chart of a benchmark run. */
+import { availableParallelism } from 'node:os';
 import type { Arm } from './clients.ts';
 import type { SessionsStep } from './measure.ts';
 import { fmtSpread, spreadOf } from './stats.ts';
@@ -144,14 +145,19 @@ export function renderMarkdown(r: Results, seconds: number): string {
     out.push(
       'Each step: that many connections, one stream each; the ramp stops at the first step that',
       'loses a frame or has p99 over 250 ms. RSS is the bridge process half-way through a step.',
+      '"busy": CPU time over wall time of each process (100 % = one core; the host has',
+      `${availableParallelism()}): when their sum nears the core count, every frame waits its turn.`,
       '',
     );
-    out.push('| arm | sessions | p50 ms | p99 ms | frames lost | bridge RSS MB |');
-    out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    out.push(
+      '| arm | sessions | p50 ms | p99 ms | frames lost | bridge RSS MB | bridge busy | upstream busy | clients busy |',
+    );
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)} %` : '—');
     for (const ramp of r.ramp)
       for (const s of ramp.steps)
         out.push(
-          `| ${LABELS[ramp.arm]} | ${s.sessions} | ${(s.p50 / 1000).toFixed(1)} | ${(s.p99 / 1000).toFixed(1)} | ${s.lost} | ${(s.rss / 1e6).toFixed(0)} |`,
+          `| ${LABELS[ramp.arm]} | ${s.sessions} | ${(s.p50 / 1000).toFixed(1)} | ${(s.p99 / 1000).toFixed(1)} | ${s.lost} | ${(s.rss / 1e6).toFixed(0)} | ${pct(s.bridgeBusy)} | ${pct(s.upstreamBusy)} | ${pct(s.clientsBusy)} |`,
         );
     out.push('');
     for (const ramp of r.ramp)

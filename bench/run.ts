@@ -113,10 +113,14 @@ function straceInstalled(): boolean {
 }
 
 /** (c) The sessions ramp of each ramp arm, on a fresh sse2ws child each. */
-async function rampPart(results: Results, env: Record<string, string>): Promise<void> {
+async function rampPart(
+  results: Results,
+  env: Record<string, string>,
+  upstream: ChildHandle,
+): Promise<void> {
   for (const arm of CONFIG.ramp.arms) {
     const fresh = await startChild('./bridge-child.ts', env);
-    const steps = await sessionsRamp(arm, fresh, CONFIG.ramp, log);
+    const steps = await sessionsRamp(arm, fresh, upstream, CONFIG.ramp, log);
     await fresh.stop();
     const passed = steps.filter((s) => s.lost === 0 && s.p99 <= RAMP_P99_LIMIT_US);
     const row = {
@@ -152,7 +156,7 @@ async function main(): Promise<void> {
     ramp: [],
   };
   if (RAMP_ONLY) {
-    await rampPart(results, env);
+    await rampPart(results, env, upstream);
     await upstream.stop();
     return report(results, started);
   }
@@ -176,7 +180,7 @@ async function main(): Promise<void> {
     for (let block = 0; block < blocks; block++) {
       const runs = new Map<Arm, LatencyRun[]>();
       for (const arm of abba(arms)) {
-        const run = await latencyRun(arm, urlOf(arm), p, { relay: relays.get(arm) });
+        const run = await latencyRun(arm, urlOf(arm), p, { relay: relays.get(arm), upstream });
         log(
           `${kind} block ${block} ${arm}: p50 ${run.p50.toFixed(0)} µs p99 ${run.p99.toFixed(0)} µs, relay ${run.relayCpuUsPerFrame.toFixed(1)} µs/frame, ${(run.relayBusy * 100).toFixed(0)} % busy`,
         );
@@ -304,7 +308,7 @@ async function main(): Promise<void> {
   );
   record('rss', results.rss);
 
-  await rampPart(results, env);
+  await rampPart(results, env, upstream);
   await upstream.stop();
 
   report(results, started);
