@@ -120,7 +120,7 @@ export interface BridgeDeps {
   /** The config file's content (request shaping, profiles); none unless given. */
   config?: BridgeConfig | undefined;
   logger?: Logger;
-  /** Streams and conversations; in-memory unless given. */
+  /** Streams and conversations; in-memory unless given (a given one is not closed by `close`). */
   registry?: Registry;
   /** Metrics hooks; none unless given. */
   observer?: BridgeObserver;
@@ -154,6 +154,8 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
   // First: a bad profile stops the start before anything is opened.
   const profile = resolveProfile(options.profile, deps.config?.profiles);
   const logger = deps.logger ?? silentLogger;
+  // An injected registry is the caller's (it may serve other bridges too): closed by its owner.
+  const ownsRegistry = deps.registry === undefined;
   const registry = deps.registry ?? createMemoryRegistry(options);
   const observer = deps.observer ?? silentObserver;
   const streams = createLocalStreamHost({ ...deps, logger, registry, observer });
@@ -191,7 +193,7 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
     async close() {
       streams.cancelAll();
       await streams.idle();
-      await registry.close();
+      if (ownsRegistry) await registry.close();
     },
   };
 }

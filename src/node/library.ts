@@ -47,7 +47,10 @@ export interface CreateBridgeOptions extends Partial<Omit<BridgeOptions, 'upstre
   hooks?: BridgeHooks;
   /** Structured logger (pino-compatible); silent unless given. */
   logger?: Logger;
-  /** Streams, conversations and topics; in-memory unless given (a shared one spans instances). */
+  /**
+   * Streams, conversations and topics; in-memory unless given (a shared one spans instances). A
+   * given registry stays open when the bridge closes: it is the application's to close.
+   */
   registry?: Registry;
   /** Metrics hooks. */
   observer?: BridgeObserver;
@@ -98,7 +101,7 @@ export interface SseBridge {
   clients(filter?: { user?: string; conversation?: string }): ClientInfo[];
   /** Graceful shutdown began: new connections and new streams are refused. */
   startDraining(): void;
-  /** Cancel streams, disconnect every client, release the upstream pool and the registry. */
+  /** Cancel streams, disconnect every client, release the upstream pool and its own registry. */
   close(): Promise<void>;
   /** The connected `/ws` sockets. */
   readonly webSockets: ReadonlySet<WebSocket>;

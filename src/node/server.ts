@@ -80,7 +80,10 @@ export interface NodeServerDeps {
   readinessCacheMs?: number;
   /** The application's hooks. */
   hooks?: BridgeHooks;
-  /** Streams, conversations and topics; in-memory unless given (a shared one spans instances). */
+  /**
+   * Streams, conversations and topics; in-memory unless given (a shared one spans instances). A
+   * given registry stays open when the server closes: it is the caller's to close.
+   */
   registry?: Registry;
 }
 
@@ -177,13 +180,21 @@ export async function startNodeServer(
   const clients = io.of(bridge.profile.namespace);
   const wss = { clients: library.webSockets };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Port taken, say: let go of the upstream pool and the Redis connections before reporting it.
+    await library.close();
+    await redis?.close();
+    await probeAgent.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
 
@@ -193,6 +204,8 @@ export async function startNodeServer(
       library.startDraining();
       readiness.startDraining();
       await library.close();
+      // The Redis registry is this server's; an injected one is its owner's to close.
+      await redis?.close();
       // io.close() also closes the HTTP server, which waits for idle keep-alive sockets.
       const closed = new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();

@@ -65,6 +65,16 @@ const suite = (sharing: Sharing) => () => {
     const presence = await phone.inbox.waitFor((m) => m.event === 'presence');
     expect(presence.data).toEqual({ user_id: 'alice', clients: 2 });
   });
+
+  it('closing one instance leaves the shared registry to the other', async () => {
+    const [a, b] = await startPair(sharing);
+    const onB = await connectWs(b.url, { query: `token=${await tokenFor('bob')}` });
+    await a.close();
+    const { body } = await admin(b.url, '/clients');
+    const id = body.clients[0].id as string;
+    await admin(b.url, '/publish', { body: { event: 'still_here', to: { client: id } } });
+    await onB.inbox.waitFor((m) => m.event === 'still_here');
+  });
 };
 
 describe('two instances sharing one in-memory registry', suite('memory'));
