@@ -42,7 +42,14 @@ export interface Results {
   ttff: Array<{ round: number; arm: Arm; coldMs: number; warmMs: number }>;
   syscalls: Array<{ arm: Arm; frames: number; calls: number; perFrame: number }>;
   rss: { connections: number; bareBytes: number; bridgeBytes: number; ratio: number } | undefined;
-  ramp: Array<{ arm: Arm; steps: SessionsStep[]; maxSessions: number; rssPerSession: number }>;
+  ramp: Array<{
+    arm: Arm;
+    /** Frames per second of each session. */
+    rate: number;
+    steps: SessionsStep[];
+    maxSessions: number;
+    rssPerSession: number;
+  }>;
 }
 
 const ARMS: Arm[] = ['A0', 'A1', 'A2', 'A3', 'B', "B'"];
@@ -141,7 +148,7 @@ export function renderMarkdown(r: Results, seconds: number): string {
     );
   }
   if (r.ramp.length > 0) {
-    out.push('### (c) Concurrent streaming sessions (10 frames/s each, 64 B)', '');
+    out.push('### (c) Concurrent streaming sessions (64 B frames)', '');
     out.push(
       'Each step: that many connections, one stream each; the ramp stops at the first step that',
       'loses a frame or has p99 over 250 ms. RSS is the bridge process half-way through a step.',
@@ -150,19 +157,19 @@ export function renderMarkdown(r: Results, seconds: number): string {
       '',
     );
     out.push(
-      '| arm | sessions | p50 ms | p99 ms | frames lost | bridge RSS MB | bridge busy | upstream busy | clients busy |',
+      '| arm | sessions | frames/s each | p50 ms | p99 ms | frames lost | bridge RSS MB | bridge busy | upstream busy | clients busy |',
     );
-    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)} %` : '—');
     for (const ramp of r.ramp)
       for (const s of ramp.steps)
         out.push(
-          `| ${LABELS[ramp.arm]} | ${s.sessions} | ${(s.p50 / 1000).toFixed(1)} | ${(s.p99 / 1000).toFixed(1)} | ${s.lost} | ${(s.rss / 1e6).toFixed(0)} | ${pct(s.bridgeBusy)} | ${pct(s.upstreamBusy)} | ${pct(s.clientsBusy)} |`,
+          `| ${LABELS[ramp.arm]} | ${s.sessions} | ${ramp.rate} | ${(s.p50 / 1000).toFixed(1)} | ${(s.p99 / 1000).toFixed(1)} | ${s.lost} | ${(s.rss / 1e6).toFixed(0)} | ${pct(s.bridgeBusy)} | ${pct(s.upstreamBusy)} | ${pct(s.clientsBusy)} |`,
         );
     out.push('');
     for (const ramp of r.ramp)
       out.push(
-        `- ${LABELS[ramp.arm]}: most sessions within the limits ${ramp.maxSessions}; RSS per session (slope) ${(ramp.rssPerSession / 1024).toFixed(1)} KiB.`,
+        `- ${LABELS[ramp.arm]} at ${ramp.rate} frames/s each: most sessions within the limits ${ramp.maxSessions}${ramp.steps.length > 1 ? `; RSS per session (slope) ${(ramp.rssPerSession / 1024).toFixed(1)} KiB` : ''}.`,
       );
     out.push('');
   }
