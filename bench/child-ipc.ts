@@ -9,6 +9,8 @@ export interface ChildStats {
   cpuUs: number;
   /** Resident set size, bytes (after a full GC when asked for one). */
   rss: number;
+  /** V8 heap in use, bytes (NaN for non-Node children). */
+  heapUsed: number;
 }
 
 /** A request from the parent. */
@@ -36,6 +38,7 @@ export function reportReady(port: number): void {
       id: message.id,
       cpuUs: cpu.user + cpu.system,
       rss: process.memoryUsage.rss(),
+      heapUsed: process.memoryUsage().heapUsed,
     });
   });
   // The parent died or closed the channel: nothing left to serve.

@@ -50,7 +50,7 @@ export async function startChild(
         const onMessage = (m: ChildStats & { type: string; id: number }) => {
           if (m.type !== 'stats' || m.id !== id) return;
           child.off('message', onMessage);
-          resolve({ cpuUs: m.cpuUs, rss: m.rss });
+          resolve({ cpuUs: m.cpuUs, rss: m.rss, heapUsed: m.heapUsed });
         };
         child.on('message', onMessage);
         child.send({ type: 'stats', id, gc });
@@ -73,7 +73,7 @@ function procStats(pid: number): ChildStats {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return { cpuUs: (ticks * 1e6) / USER_HZ, rss: rssKb * 1024 };
+  return { cpuUs: (ticks * 1e6) / USER_HZ, rss: rssKb * 1024, heapUsed: NaN };
 }
 
 /** A free TCP port on 127.0.0.1 (for programs that cannot report the port they got). */

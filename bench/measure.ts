@@ -32,7 +32,16 @@ export interface LatencyRun {
 export async function latencyRun(
   arm: Arm,
   url: string,
-  p: { streams: number; rate: number; seconds: number; size: number },
+  p: {
+    streams: number;
+    rate: number;
+    seconds: number;
+    size: number;
+    /** Spread the starts over this long instead of one frame interval. */
+    spreadSeconds?: number;
+    /** Each stream's first frames not sampled (still counted as received): the steady state. */
+    warmupFrames?: number;
+  },
   extra: {
     /** Called once half-way through, with every stream running (the sessions ramp reads RSS). */
     midway?: () => void;
@@ -49,14 +58,17 @@ export async function latencyRun(
   const t0 = now();
   const count = Math.round(p.rate * p.seconds);
   const samples: number[] = [];
-  const gapMs = 1000 / p.rate / p.streams;
+  let received = 0;
+  const warmup = p.warmupFrames ?? 0;
+  const gapMs = ((p.spreadSeconds ?? 1 / p.rate) * 1000) / p.streams;
   const halfway = midway && setTimeout(midway, 1000 / p.rate + (p.seconds * 1000) / 2);
   await Promise.all(
     clients.map(async (client, i) => {
       await sleep(i * gapMs);
-      await client.stream({ rate: p.rate, size: p.size, count }, (content, recvNs) =>
-        samples.push((recvNs - content.t) / 1000),
-      );
+      await client.stream({ rate: p.rate, size: p.size, count }, (content, recvNs) => {
+        received++;
+        if (content.s >= warmup) samples.push((recvNs - content.t) / 1000);
+      });
     }),
   );
   clearTimeout(halfway);
@@ -71,10 +83,10 @@ export async function latencyRun(
     p50: percentile(sorted, 50),
     p90: percentile(sorted, 90),
     p99: percentile(sorted, 99),
-    frames: samples.length,
+    frames: received,
     expected: count * p.streams,
     samples,
-    relayCpuUsPerFrame: relayCpuUs / samples.length,
+    relayCpuUsPerFrame: relayCpuUs / received,
     relayBusy: relayCpuUs / wallUs,
     upstreamBusy: upstreamCpuUs / wallUs,
     clientsBusy: (own.user + own.system) / wallUs,
@@ -109,7 +121,14 @@ export async function sessionsRamp(
   arm: Arm,
   child: ChildHandle,
   upstream: ChildHandle,
-  p: { steps: number[]; rate: number; seconds: number; size: number },
+  p: {
+    steps: number[];
+    rate: number;
+    seconds: number;
+    size: number;
+    spreadSeconds?: number;
+    warmupFrames?: number;
+  },
   log: (line: string) => void,
 ): Promise<SessionsStep[]> {
   const out: SessionsStep[] = [];
@@ -211,14 +230,20 @@ export async function timeToFirstFrame(arm: Arm, url: string): Promise<number> {
   return (first - t0) / 1e6;
 }
 
-/** RSS growth per idle `/ws` connection, bytes: slope between 0 and `n` connections. */
-export async function rssPerIdleConnection(child: ChildHandle, n: number): Promise<number> {
+/** RSS and heap growth per idle `/ws` connection, bytes: slopes between 0 and `n` connections. */
+export async function memoryPerIdleConnection(
+  child: ChildHandle,
+  n: number,
+): Promise<{ rss: number; heap: number }> {
+  // One round first, so state made once (pools, JIT code) is in the baseline.
+  for (const c of await connectMany('B', child.url, 100)) c.close();
+  await sleep(500);
   const before = await child.stats(true);
   const clients = await connectMany('B', child.url, n);
   await sleep(500);
   const after = await child.stats(true);
   for (const c of clients) c.close();
-  return (after.rss - before.rss) / n;
+  return { rss: (after.rss - before.rss) / n, heap: (after.heapUsed - before.heapUsed) / n };
 }
 
 /** Syscalls the process `pid` makes while `work` runs (strace -c -f), or NaN if strace failed. */

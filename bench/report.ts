@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { Arm } from './clients.ts';
 import type { SessionsStep } from './measure.ts';
-import { fmtSpread, spreadOf } from './stats.ts';
+import { fmtSpread, type Spread, spreadOf } from './stats.ts';
 
 /** One arm in one latency block (µs; `added*` is minus A0 of the same block). */
 export interface LatencyRow {
@@ -41,7 +41,18 @@ export interface Results {
   }>;
   ttff: Array<{ round: number; arm: Arm; coldMs: number; warmMs: number }>;
   syscalls: Array<{ arm: Arm; frames: number; calls: number; perFrame: number }>;
-  rss: { connections: number; bareBytes: number; bridgeBytes: number; ratio: number } | undefined;
+  rss:
+    | {
+        connections: number;
+        rounds: number;
+        bareBytes: number;
+        bridgeBytes: number;
+        ratio: number;
+        bareHeap: number;
+        bridgeHeap: number;
+        spread: { bare: Spread; bridge: Spread };
+      }
+    | undefined;
   ramp: Array<{
     arm: Arm;
     /** Frames per second of each session. */
@@ -139,11 +150,17 @@ export function renderMarkdown(r: Results, seconds: number): string {
   } else out.push('Syscalls: skipped (strace not installed).', '');
 
   if (r.rss) {
-    out.push(`### RSS per idle connection (slope over ${r.rss.connections} /ws connections)`, '');
-    out.push('| server | bytes per connection |', '| --- | ---: |');
-    out.push(`| bare ws server | ${r.rss.bareBytes.toFixed(0)} |`);
+    const { rss } = r;
+    out.push(`### Memory per idle connection (slope over ${rss.connections} /ws connections)`, '');
     out.push(
-      `| sse2ws /ws | ${r.rss.bridgeBytes.toFixed(0)} (${r.rss.ratio.toFixed(2)} x bare) |`,
+      `Median of ${rss.rounds} round(s), each on fresh processes (min–max); heap is V8's heap in use`,
+      'after a full GC, RSS the whole process (heap, native buffers, allocator slack).',
+      '',
+    );
+    out.push('| server | RSS bytes | heap bytes |', '| --- | ---: | ---: |');
+    out.push(`| bare ws server | ${fmtSpread(rss.spread.bare, 0)} | ${rss.bareHeap.toFixed(0)} |`);
+    out.push(
+      `| sse2ws /ws | ${fmtSpread(rss.spread.bridge, 0)} (${rss.ratio.toFixed(2)} x bare) | ${rss.bridgeHeap.toFixed(0)} (${(rss.bridgeHeap / rss.bareHeap).toFixed(2)} x bare) |`,
       '',
     );
   }

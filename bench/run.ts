@@ -17,7 +17,7 @@ import {
   latencyRun,
   pooled,
   RAMP_P99_LIMIT_US,
-  rssPerIdleConnection,
+  memoryPerIdleConnection,
   saturationRun,
   sessionsRamp,
   slope,
@@ -41,6 +41,7 @@ const CONFIG = QUICK
       ttffRounds: 1,
       warmRequests: 5,
       idleConnections: 500,
+      idleRounds: 1,
       ramp: { arms: ['B'] as const, steps: [100, 500], rate: 10, seconds: 2, size: 64 },
       capacity: undefined,
       strace: { streams: 2, frames: 2_000 },
@@ -53,6 +54,7 @@ const CONFIG = QUICK
       ttffRounds: 3,
       warmRequests: 5,
       idleConnections: 2_000,
+      idleRounds: 3,
       ramp: {
         arms: ['B'] as const,
         steps: [100, 250, 500, 1_000, 2_000, 4_000, 8_000],
@@ -64,7 +66,16 @@ const CONFIG = QUICK
        * The same measurement at the top step only, at 1 frame/s per session: the connections and
        * memory of 8,000 sessions without the 80,000 frames/s the 10 frames/s ramp asks for.
        */
-      capacity: { arms: ['B'] as const, steps: [8_000], rate: 1, seconds: 6, size: 64 },
+      capacity: {
+        arms: ['B'] as const,
+        steps: [8_000],
+        rate: 1,
+        seconds: 12,
+        size: 64,
+        // Starts over 4 s; the first 5 frames of each stream (the start-up) are not sampled.
+        spreadSeconds: 4,
+        warmupFrames: 5,
+      },
       strace: { streams: 2, frames: 5_000 },
     };
 
@@ -300,21 +311,37 @@ async function main(): Promise<void> {
     }
   }
 
-  const bare = await startChild('./bare-ws-server.ts');
-  const bareBytes = await rssPerIdleConnection(bare, CONFIG.idleConnections);
-  await bare.stop();
-  const bridge = await startChild('./bridge-child.ts', env);
-  const bridgeBytes = await rssPerIdleConnection(bridge, CONFIG.idleConnections);
-  await bridge.stop();
+  // RSS slopes move with where the heap happens to grow: fresh children, alternating, medians.
+  const idle = {
+    bare: { rss: [] as number[], heap: [] as number[] },
+    bridge: { rss: [] as number[], heap: [] as number[] },
+  };
+  for (let round = 0; round < CONFIG.idleRounds; round++) {
+    for (const [key, file] of [
+      ['bare', './bare-ws-server.ts'],
+      ['bridge', './bridge-child.ts'],
+    ] as const) {
+      const child = await startChild(file, env);
+      const m = await memoryPerIdleConnection(child, CONFIG.idleConnections);
+      await child.stop();
+      idle[key].rss.push(m.rss);
+      idle[key].heap.push(m.heap);
+      log(
+        `idle ${key} round ${round}: rss ${m.rss.toFixed(0)} B, heap ${m.heap.toFixed(0)} B per connection`,
+      );
+    }
+  }
+  const med = (xs: number[]) => spreadOf(xs).median;
   results.rss = {
     connections: CONFIG.idleConnections,
-    bareBytes,
-    bridgeBytes,
-    ratio: bridgeBytes / bareBytes,
+    rounds: CONFIG.idleRounds,
+    bareBytes: med(idle.bare.rss),
+    bridgeBytes: med(idle.bridge.rss),
+    ratio: med(idle.bridge.rss) / med(idle.bare.rss),
+    bareHeap: med(idle.bare.heap),
+    bridgeHeap: med(idle.bridge.heap),
+    spread: { bare: spreadOf(idle.bare.rss), bridge: spreadOf(idle.bridge.rss) },
   };
-  log(
-    `rss per idle connection: bare ws ${bareBytes.toFixed(0)} B, sse2ws ${bridgeBytes.toFixed(0)} B`,
-  );
   record('rss', results.rss);
 
   await rampPart(results, env, upstream);
