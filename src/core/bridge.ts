@@ -33,6 +33,8 @@ export interface SessionOpener {
   readonly sessions: ReadonlySet<Session>;
   /** A new client connected (its handshake already admitted). */
   openSession(connection: ClientConnection, handshake: Handshake): Session;
+  /** Stop listening to the instance's publish topics (when the bridge closes). */
+  releaseTopics?(): Promise<void>;
 }
 
 /** What sessions get besides the protocol, where the runtime supports it. */
@@ -69,6 +71,7 @@ export function createSessionOpener(
     observer,
     profile,
     sessions,
+    releaseTopics: async () => clientTopics?.close(),
     openSession(connection, handshake) {
       const forwarded = toForwardedHeaders(handshake, options.forwardHeaders);
       const session = identity
@@ -193,6 +196,7 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
     async close() {
       streams.cancelAll();
       await streams.idle();
+      await opener.releaseTopics?.();
       if (ownsRegistry) await registry.close();
     },
   };

@@ -38,23 +38,28 @@ async function publishUserPresence(
 /** A verified user's clients on this instance and the one subscription they share. */
 interface UserEntry {
   sessions: Set<Session>;
-  subscription: Promise<Unsubscribe>;
+  /** Undefined after a failed subscribe: the user's next client subscribes again for all. */
+  subscription: Promise<Unsubscribe> | undefined;
 }
 
 /** The clients of one instance (one bridge) as publish targets. */
 export interface ClientTopics {
   /** Make `session` reachable; resolves once it is (and its user's other clients were told). */
   join(session: Session): Promise<void>;
-  /** The session left (call once, after `join` settled). */
+  /** The session left (call once, after `join` settled, whether it failed or not). */
   leave(session: Session): Promise<void>;
+  /** The bridge closes: stop listening (a shared registry outlives it). */
+  close(): Promise<void>;
 }
 
 /** The publish routing of one bridge over `registry`. */
 export function createClientTopics(registry: Registry, logger: Logger): ClientTopics {
   const byId = new Map<string, Session>();
   const users = new Map<string, UserEntry>();
+  /** Sessions counted in their user's presence (the leave must uncount exactly these). */
+  const counted = new Set<Session>();
   /** The instance's two topics, subscribed with the first client. */
-  let shared: Promise<unknown> | undefined;
+  let shared: Promise<Unsubscribe[]> | undefined;
 
   const onBroadcast = (message: TopicMessage): void => {
     for (const session of byId.values()) session.deliver(message);
@@ -64,19 +69,27 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
     byId.get(message.toSession)?.deliver(message);
   };
 
+  const subscribeUser = (userId: string, entry: UserEntry): Promise<Unsubscribe> => {
+    const subscription = registry.subscribe(userTopic(userId), (message) => {
+      for (const s of entry.sessions) s.deliver(message);
+    });
+    entry.subscription = subscription;
+    subscription.catch(() => {
+      if (entry.subscription === subscription) entry.subscription = undefined;
+    });
+    return subscription;
+  };
+
   const joinUser = async (userId: string, session: Session): Promise<void> => {
     let entry = users.get(userId);
     if (!entry) {
-      const sessions = new Set<Session>();
-      const subscription = registry.subscribe(userTopic(userId), (message) => {
-        for (const s of sessions) s.deliver(message);
-      });
-      entry = { sessions, subscription };
+      entry = { sessions: new Set(), subscription: undefined };
       users.set(userId, entry);
     }
     entry.sessions.add(session);
-    await entry.subscription;
+    await (entry.subscription ?? subscribeUser(userId, entry));
     const presence = await registry.joinConversation(userDevicesKey(userId), session.id, userId);
+    counted.add(session);
     // The newcomer knows it came: only the user's other clients hear of it.
     await publishUserPresence(registry, userId, presence.clients, session.id);
   };
@@ -85,10 +98,10 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
     const entry = users.get(userId);
     if (entry?.sessions.delete(session) && entry.sessions.size === 0) {
       users.delete(userId);
-      await (
-        await entry.subscription
-      )();
+      await entry.subscription?.then((unsubscribe) => unsubscribe()).catch(() => {});
     }
+    // A session whose join failed before it was counted has nothing to uncount.
+    if (!counted.delete(session)) return;
     try {
       const presence = await registry.leaveConversation(userDevicesKey(userId), session.id);
       await publishUserPresence(registry, userId, presence.clients);
@@ -114,6 +127,21 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
     async leave(session) {
       byId.delete(session.id);
       if (session.userId !== undefined) await leaveUser(session.userId, session);
+    },
+    async close() {
+      const subscriptions: Array<Promise<Unsubscribe[]> | undefined> = [
+        shared,
+        ...[...users.values()].map((entry) => entry.subscription?.then((u) => [u])),
+      ];
+      shared = undefined;
+      users.clear();
+      byId.clear();
+      counted.clear();
+      await Promise.all(
+        subscriptions.map((s) =>
+          s?.then((list) => Promise.all(list.map((unsubscribe) => unsubscribe()))).catch(() => {}),
+        ),
+      );
     },
   };
 }

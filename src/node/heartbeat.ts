@@ -20,25 +20,33 @@ export function createWsHeartbeat(options: {
   heartbeatTimeoutMs: number;
 }): WsHeartbeat {
   const sockets = new Set<WebSocket>();
-  /** Sockets pinged and not answered yet. */
-  const waiting = new Set<WebSocket>();
+  /** Sockets pinged and not answered yet, with the round whose ping they owe. */
+  const waiting = new Map<WebSocket, number>();
+  /** Each round's timeout, cleared when the last socket goes. */
+  const deadlines = new Set<ReturnType<typeof setTimeout>>();
   let interval: ReturnType<typeof setInterval> | undefined;
+  let rounds = 0;
 
   function onPong(this: WebSocket): void {
     waiting.delete(this);
   }
-  const expire = (round: WebSocket[]): void => {
-    for (const ws of round) if (waiting.has(ws)) ws.terminate();
-  };
   const pingAll = (): void => {
-    const round: WebSocket[] = [];
+    const round = ++rounds;
+    const pinged: WebSocket[] = [];
     for (const ws of sockets) {
       if (waiting.has(ws)) continue; // still inside an earlier round's timeout
-      waiting.add(ws);
-      round.push(ws);
+      waiting.set(ws, round);
+      pinged.push(ws);
       ws.ping();
     }
-    if (round.length > 0) setTimeout(expire, options.heartbeatTimeoutMs, round);
+    if (pinged.length === 0) return;
+    const deadline = setTimeout(() => {
+      deadlines.delete(deadline);
+      // Only a socket still owing this round's pong (with timeout > interval, a later round may
+      // have pinged it again after it answered this one).
+      for (const ws of pinged) if (waiting.get(ws) === round) ws.terminate();
+    }, options.heartbeatTimeoutMs);
+    deadlines.add(deadline);
   };
 
   return {
@@ -54,6 +62,8 @@ export function createWsHeartbeat(options: {
       if (sockets.size === 0 && interval !== undefined) {
         clearInterval(interval);
         interval = undefined;
+        for (const deadline of deadlines) clearTimeout(deadline);
+        deadlines.clear();
       }
     },
   };

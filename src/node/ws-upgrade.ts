@@ -42,6 +42,8 @@ function headerRecordOf(req: IncomingMessage): Record<string, string> {
 function answer(socket: Duplex, status: number, body: ErrorPayload): void {
   if (socket.destroyed) return;
   const text = JSON.stringify(body);
+  // Upgrade sockets are half-open with no timeout: once the answer is out, let go (as ws does).
+  socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
       'Content-Type: application/json\r\n' +
@@ -70,7 +72,8 @@ export function createWsUpgrade(deps: {
     clients.delete(this);
   }
   // ws emits protocol errors (bad frames, too large) and then closes the socket itself; without
-  // a listener the error would be thrown.
+  // a listener the error would be thrown. Node hands over an upgrade's TCP socket without its own
+  // error listener too: a client that resets during admission or after a refusal must not throw.
   const onError = (): void => {};
 
   const accept = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
@@ -92,13 +95,15 @@ export function createWsUpgrade(deps: {
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', onError);
-      const client = new WsClient(
-        bridge,
-        result.handshake,
-        NODE_WS_OPS,
-        ws,
-        req.socket.remoteAddress,
-      );
+      let client: WsClient<WebSocket>;
+      try {
+        client = new WsClient(bridge, result.handshake, NODE_WS_OPS, ws, req.socket.remoteAddress);
+      } catch (error) {
+        // The 101 is out: an HTTP answer is no longer possible.
+        bridge.logger.error({ err: String(error) }, '/ws session failed to open');
+        ws.close(1011, 'internal error');
+        return;
+      }
       clients.set(ws, client);
       ws.on('message', onMessage);
       ws.once('close', onClose);
@@ -107,6 +112,7 @@ export function createWsUpgrade(deps: {
   };
 
   return (req, socket, head) => {
+    socket.on('error', onError);
     accept(req, socket, head).catch((error: unknown) => {
       bridge.logger.error({ err: String(error) }, '/ws upgrade failed');
       answer(socket, 500, { code: 'internal_error', message: 'internal error' });

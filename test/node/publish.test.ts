@@ -3,7 +3,9 @@
  * on both protocols, behind the admin token.
  */
 import { describe, expect, it } from 'vitest';
-import { onCleanup, startBridge } from '../helpers/bridge.ts';
+import { createMemoryRegistry } from '../../src/core/memory-registry.ts';
+import { startNodeServer } from '../../src/node/server.ts';
+import { onCleanup, startBridge, testOptions } from '../helpers/bridge.ts';
 import { connectSio, connectWs, type SioClient, type WsClient } from '../helpers/clients.ts';
 import { sseBody, sseFrames, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { ADMIN, admin, SECRET, tokenFor } from '../helpers/admin.ts';
@@ -146,5 +148,37 @@ describe('POST /publish', () => {
     expect((await admin(bridge.url, '/publish', { body, token: 'anything' })).status).toBe(404);
     expect((await admin(bridge.url, '/clients')).status).toBe(404);
     expect((await admin(bridge.url, '/clients/x')).status).toBe(404);
+  });
+});
+
+describe('publish routing when the registry fails', () => {
+  it("a user's topic that could not be subscribed is tried again with the user's next client", async () => {
+    const upstream = await startFakeUpstream(sseBody(sseFrames({ type: 'stop' })));
+    onCleanup(() => upstream.close());
+    const options = testOptions({ adminToken: ADMIN, jwtSecret: SECRET });
+    const registry = createMemoryRegistry(options);
+    let failUserTopic = true;
+    const subscribe = registry.subscribe.bind(registry);
+    registry.subscribe = async (topic, listener) => {
+      if (failUserTopic && topic.startsWith('user:')) {
+        failUserTopic = false;
+        throw new Error('store briefly down');
+      }
+      return subscribe(topic, listener);
+    };
+    const bridge = await startNodeServer(options, { upstreamUrl: upstream.url, registry });
+    onCleanup(() => bridge.close());
+    // The first of alice's clients meets the failure; the second, a moment later, must not.
+    const first = await connectWs(bridge.url, { query: `token=${await tokenFor('alice')}` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(failUserTopic).toBe(false);
+    const second = await connectWs(bridge.url, { query: `token=${await tokenFor('alice')}` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const answer = await admin(bridge.url, '/publish', {
+      body: { event: 'hello', data: { n: 1 }, to: { user: 'alice' } },
+    });
+    expect(answer.body).toEqual({ delivered: 2 });
+    await waitFor(second, 'hello', (d) => d.n === 1);
+    await waitFor(first, 'hello', (d) => d.n === 1);
   });
 });

@@ -1,5 +1,7 @@
+import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createBridge } from 'sse2ws';
 import { wsContractTests } from '../contract/ws-contract.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
 
@@ -84,6 +86,101 @@ describe('/ws upgrades (node)', () => {
     const code = await new Promise<number>((resolve) => silent.on('close', resolve));
     expect(pinged).toBe(true);
     expect(code).toBe(1006);
+  });
+});
+
+/** A raw TCP client that sends a WebSocket upgrade request for `/ws`. */
+async function rawUpgrade(
+  baseUrl: string,
+  headers: Record<string, string> = {},
+  allowHalfOpen = false,
+): Promise<Socket> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = connect({ port: Number(port), host: hostname, allowHalfOpen });
+  onCleanup(() => {
+    socket.destroy();
+  });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+  socket.write(
+    'GET /ws HTTP/1.1\r\nHost: ' +
+      `${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      `${extra.join('')}\r\n`,
+  );
+  return socket;
+}
+
+describe('/ws upgrades from misbehaving clients (node)', () => {
+  it('a client that resets its connection while it is being admitted breaks nothing', async () => {
+    const { createServer } = await import('node:http');
+    // A slow onConnect keeps the upgrade in admission while the client resets.
+    const library = createBridge({
+      upstreamUrl: 'http://127.0.0.1:9/chat',
+      logLevel: 'silent',
+      hooks: { onConnect: () => new Promise((resolve) => setTimeout(() => resolve(true), 300)) },
+    });
+    onCleanup(() => library.close());
+    const server = createServer();
+    library.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const socket = await rawUpgrade(url);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.resetAndDestroy();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Still serving (an unhandled ECONNRESET would have failed the run before this).
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+    onCleanup(() => ws.terminate());
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('closes a refused upgrade even when the client keeps its side open', async () => {
+    const bridge = await startBridge('http://127.0.0.1:9/chat', {
+      allowedOrigins: ['https://app.example.com'],
+    });
+    // Half-open: this client never ends its side, as a careless or hostile one would not.
+    const socket = await rawUpgrade(bridge.url, { Origin: 'https://evil.example.com' }, true);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('end', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    // A socket the server let go of answers more bytes with a reset; a half-open one takes them.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write('more\r\n');
+    // The first write draws the reset; the next one fails on it (EPIPE).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write('more\r\n');
+    const closed = await new Promise<boolean>((resolve) => {
+      socket.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 2_000);
+    });
+    expect(closed).toBe(true);
+  });
+
+  it('keeps a peer that answers each ping within the timeout, when the timeout is longer than the interval', async () => {
+    const bridge = await startBridge('http://127.0.0.1:9/chat', {
+      heartbeatIntervalMs: 60,
+      heartbeatTimeoutMs: 250,
+    });
+    const slow = new WebSocket(`${bridge.url.replace('http', 'ws')}/ws`, { autoPong: false });
+    onCleanup(() => slow.terminate());
+    let pings = 0;
+    // Each pong 100 ms late: within the timeout, but after the next round's ping time.
+    slow.on('ping', (data) => {
+      pings++;
+      setTimeout(() => slow.pong(data), 100);
+    });
+    await new Promise((resolve) => slow.once('open', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(pings).toBeGreaterThanOrEqual(4);
+    expect(slow.readyState).toBe(WebSocket.OPEN);
   });
 });
 
