@@ -14,16 +14,12 @@ import { WsClient, type WsSocketOps } from './ws-protocol.ts';
 export const SOCKET_IO_PATH = '/socket.io/';
 
 /**
- * Runtime hooks around a `/ws` connection (Node uses them for protocol-level ping frames and to
- * batch the sends of one tick into one socket write).
+ * Runtime hooks around a `/ws` connection on this route (Workers waits for a closed session's
+ * leave calls). Node takes `/ws` upgrades outside Hono (src/node/ws-upgrade.ts).
  */
 export interface WsHooks {
   onOpen?(ws: WSContext<unknown>, session: Session, c: Context): void;
   onClose?(ws: WSContext<unknown>, session: Session, c: Context): void;
-  /** Called before every message sent to the client. */
-  beforeSend?(ws: WSContext<unknown>): void;
-  /** Bytes sent but not yet taken by the client; `bufferedAmount` of the raw socket without. */
-  bufferedBytes?(ws: WSContext<unknown>): number;
 }
 
 /** What the shared app is built from. */
@@ -60,14 +56,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   const admitted = new WeakMap<Request, Handshake>();
   const ops: WsSocketOps<WSContext<unknown>> = {
     isOpen: (ws) => ws.readyState === 1,
-    send(ws, text) {
-      wsHooks?.beforeSend?.(ws);
-      ws.send(text);
-    },
+    send: (ws, text) => ws.send(text),
     close: (ws, code, reason) => ws.close(code, reason),
     // `bufferedAmount` exists on Node's ws, not on Cloudflare's WebSocket (no backpressure there).
     bufferedBytes(ws) {
-      if (wsHooks?.bufferedBytes) return wsHooks.bufferedBytes(ws);
       const raw = ws.raw as { bufferedAmount?: unknown } | undefined;
       return typeof raw?.bufferedAmount === 'number' ? raw.bufferedAmount : 0;
     },

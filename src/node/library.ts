@@ -33,11 +33,10 @@ import { type BridgeOptions, defaultOptions } from '../core/options.ts';
 import type { Registry } from '../core/registry.ts';
 import type { BridgeConfig } from '../core/request-shape.ts';
 import { loadConfigFile } from './config.ts';
-import { corkForTick, tcpSocketOf } from './cork.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { attachSocketIo, serveNamespace } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
-import { createWsUpgrade, NODE_WS_OPS, type UpgradeListener } from './ws-upgrade.ts';
+import { createWsUpgrade, type UpgradeListener } from './ws-upgrade.ts';
 
 /** What `createBridge` takes: any bridge option (defaults as the CLI's), plus the runtime pieces. */
 export interface CreateBridgeOptions extends Partial<Omit<BridgeOptions, 'upstreamUrl'>> {
@@ -147,13 +146,8 @@ export function createBridge(input: CreateBridgeOptions): SseBridge {
     bridge: core,
     admission,
     upgradeWebSocket,
-    // Upgrades that `attach` takes go to `wsUpgrade` below; these hooks serve the Hono route.
-    wsHooks: {
-      onOpen: (ws) => heartbeat.track(ws.raw as WebSocket),
-      onClose: (ws) => heartbeat.untrack(ws.raw as WebSocket),
-      beforeSend: (ws) => corkForTick(tcpSocketOf(ws.raw)),
-      bufferedBytes: (ws) => NODE_WS_OPS.bufferedBytes?.(ws.raw as WebSocket) ?? 0,
-    },
+    // `/ws` upgrades never reach this route on Node: `attach` hands them to `wsUpgrade`. The
+    // route still answers plain GETs of the path.
     wsPath,
     remoteAddress: (c) => getConnInfo(c).remote.address,
   });
