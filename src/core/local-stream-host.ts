@@ -14,7 +14,12 @@ import { type BridgeConfig, type ShapedRequest, toUpstreamRequest } from './requ
 import type { StreamHost } from './session.ts';
 import { Stream } from './stream.ts';
 import type { UpstreamClient } from './upstream.ts';
-import { relayUpstream } from './upstream-relay.ts';
+import type { Detection } from './dialects/index.ts';
+import { type RelayReport, relayUpstream } from './upstream-relay.ts';
+
+/** The dialect fields of a stream's log lines: which one, and why. */
+const toDialectLog = (detection: Detection | undefined) =>
+  detection ? { dialect: detection.dialect, dialectReason: detection.reason } : {};
 
 /** What a local stream host is built from. */
 export interface LocalStreamHostDeps {
@@ -126,6 +131,20 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       const startedAt = performance.now();
       let errorCode: string | undefined;
       let stopReason = 'complete';
+      let detected: Detection | undefined;
+      const report: RelayReport = {
+        detected(detection) {
+          detected = detection;
+          logger.debug({ requestId, ...toDialectLog(detection) }, 'upstream dialect');
+        },
+        unmapped(dialect, event) {
+          observer.unmappedEvent(dialect);
+          logger.debug({ requestId, dialect, event: event.event }, 'unmapped upstream event');
+        },
+        dropped(dialect, event) {
+          logger.debug({ requestId, dialect, event: event.event }, 'named event without JSON data');
+        },
+      };
       const logFailure = logStoreError(requestId);
       // One handler per stream: no closure per frame on the hot path.
       const onStoreError = (error: unknown): void => {
@@ -150,7 +169,10 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         const durationMs = Math.round(performance.now() - startedAt);
         const outcome = errorCode ?? stopReason;
         observer.streamFinished({ requestId, durationMs, frames: stream.seq, outcome });
-        logger.info({ requestId, durationMs, frames: stream.seq, outcome }, 'stream finished');
+        logger.info(
+          { requestId, durationMs, frames: stream.seq, outcome, ...toDialectLog(detected) },
+          'stream finished',
+        );
         const onStreamEnd = hooks?.onStreamEnd;
         if (onStreamEnd) {
           const { conversationId } = info;
@@ -225,6 +247,7 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
         signal: stream.signal,
         whenFlowing: () => stream.whenFlowing(),
         format: options.upstreamFormat,
+        report,
         emit,
       }).finally(() => relays.delete(relay));
       relays.add(relay);

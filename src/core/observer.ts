@@ -26,6 +26,8 @@ export interface BridgeObserver {
   /** A frame was sent to a client, `lagMs` after the bridge received it from the upstream. */
   frameRelayed(lagMs: number): void;
   upstreamError(code: string): void;
+  /** An upstream event the stream's dialect could not map went out by the legacy rules. */
+  unmappedEvent(dialect: string): void;
   resumed(): void;
   /** A client stayed over the send high-water mark too long and was disconnected. */
   slowClientDisconnected(): void;
@@ -43,6 +45,7 @@ export const silentObserver: BridgeObserver = {
   firstFrame: noop,
   frameRelayed: noop,
   upstreamError: noop,
+  unmappedEvent: noop,
   resumed: noop,
   slowClientDisconnected: noop,
 };

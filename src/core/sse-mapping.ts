@@ -49,24 +49,58 @@ export function fromJsonValue(value: unknown): Frame | undefined {
     const details = isObject(value.error) ? value.error : { error: value.error };
     return {
       type: 'error',
-      content: { ...details, code: 'upstream_error', message: errorMessage(value.error) },
+      content: {
+        ...details,
+        code: toUpstreamCode(details.code),
+        message: errorMessage(value.error),
+      },
     };
   }
   return undefined;
 }
 
 /**
+ * The upstream's own error code when it gives one: a string as it is, a number as its decimal
+ * text; `upstream_error` otherwise (frontends branch on codes like `rate_limit_exceeded`).
+ */
+export function toUpstreamCode(code: unknown): string {
+  if (typeof code === 'string' && code !== '') return code;
+  if (typeof code === 'number' && Number.isFinite(code)) return String(code);
+  return 'upstream_error';
+}
+
+/**
+ * Named events that only keep a connection alive (sse-starlette's `event: ping` with a timestamp,
+ * Anthropic's `ping`): consumed like comments, in every dialect, and never what decides one.
+ */
+export const KEEPALIVE_EVENTS: ReadonlySet<string> = new Set(['ping', 'heartbeat', 'keep-alive']);
+
+/** Whether the event is a named keep-alive. */
+export const isKeepAlive = (event: SseEvent): boolean =>
+  event.event !== undefined && KEEPALIVE_EVENTS.has(event.event);
+
+/** Whether the event has a name other than the default `message` (EventSource's `onmessage`). */
+export const isNamed = (event: SseEvent): boolean =>
+  event.event !== undefined && event.event !== '' && event.event !== 'message';
+
+/**
  * Rules:
  * 1. JSON object with a string `type` -> that type; content = its `content`, else the rest.
- * 6. JSON object with `error` and no `type` -> error frame, code `upstream_error`.
- * 2. a named event (not `message`) with JSON data -> type = event name, content = the data;
- *    an `error` event with non-JSON data -> error frame with that text as message.
+ * 6. JSON object with `error` and no `type` -> error frame; the upstream's `code` when it has
+ *    one, else `upstream_error`.
  * 3. `[DONE]` -> {@link DONE}.
+ * 2. a named event (not `message`), as a browser EventSource would treat it: `onmessage` never
+ *    saw it, so it never becomes answer text.
+ *    - keep-alive names (`ping`, `heartbeat`, `keep-alive`) -> nothing (consumed like comments);
+ *    - JSON data -> type = event name, content = the data;
+ *    - `error` with non-JSON data -> error frame with that text as message;
+ *    - other non-JSON data -> nothing (`undefined`; the relay logs it at debug).
  * 4. anything else -> text frame with the raw data.
  */
-export function toFrame(event: SseEvent): Frame | typeof DONE {
+export function toFrame(event: SseEvent): Frame | typeof DONE | undefined {
+  if (isKeepAlive(event)) return undefined;
   const frame = toRawFrame(event);
-  return frame !== DONE && frame.type === 'error' ? toErrorFrame(frame.content) : frame;
+  return frame !== DONE && frame?.type === 'error' ? toErrorFrame(frame.content) : frame;
 }
 
 /**
@@ -75,7 +109,7 @@ export function toFrame(event: SseEvent): Frame | typeof DONE {
  */
 export function toErrorFrame(content: unknown): Frame {
   if (isObject(content)) {
-    const code = typeof content.code === 'string' ? content.code : 'upstream_error';
+    const code = toUpstreamCode(content.code);
     const message = typeof content.message === 'string' ? content.message : errorMessage(content);
     return { type: 'error', content: { ...content, code, message } };
   }
@@ -93,7 +127,7 @@ function hasOnlyTypeAndContent(value: object): boolean {
   return members === 2;
 }
 
-function toRawFrame(event: SseEvent): Frame | typeof DONE {
+function toRawFrame(event: SseEvent): Frame | typeof DONE | undefined {
   const { data } = event;
   const json = tryParseJson(data);
   const fromJson = fromJsonValue(json);
@@ -103,13 +137,14 @@ function toRawFrame(event: SseEvent): Frame | typeof DONE {
       ? new UpstreamJsonFrame(fromJson.type, fromJson.content, data)
       : fromJson;
   }
-  const name = event.event;
-  if (name !== undefined && name !== '' && name !== 'message') {
+  if (data.trim() === '[DONE]') return DONE;
+  if (isNamed(event)) {
+    const name = event.event as string;
     if (json !== undefined) return { type: name, content: json };
     if (name === 'error') {
       return { type: 'error', content: { code: 'upstream_error', message: data } };
     }
+    return undefined;
   }
-  if (data.trim() === '[DONE]') return DONE;
   return { type: 'text', content: { data } };
 }

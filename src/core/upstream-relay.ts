@@ -6,12 +6,15 @@ import { BridgeError, toBridgeError } from './errors.ts';
 import { type Frame, toStopFrame } from './frame.ts';
 import {
   createDialect,
+  type Detection,
   type Dialect,
+  type DialectReport,
   detectFromEvent,
   detectFromHeaders,
   type UpstreamFormat,
 } from './dialects/index.ts';
-import { DONE, toFrame } from './sse-mapping.ts';
+import { DEFAULT_MAX_UNDECIDED_EVENTS } from './dialects/detect.ts';
+import { DONE, isKeepAlive, type SseEvent, toFrame } from './sse-mapping.ts';
 import type { UpstreamMethod } from './request-shape.ts';
 import type { UpstreamClient } from './upstream.ts';
 import { cancelTimer, type Timer } from './timers.ts';
@@ -53,7 +56,21 @@ export interface RelayInput {
   whenFlowing?: () => Promise<void> | undefined;
   /** The upstream's SSE dialect, or `auto` to recognise it. @default "auto" */
   format?: UpstreamFormat;
+  /** Told which dialect the stream speaks and why, and of events passed on without a mapping. */
+  report?: RelayReport;
 }
+
+/** What a relay tells about its stream besides frames (for logs and metrics). */
+export interface RelayReport extends DialectReport {
+  /** The dialect was chosen (configured, from the headers, or detected from the events). */
+  detected(detection: Detection): void;
+}
+
+const silentRelayReport: RelayReport = {
+  detected: () => {},
+  unmapped: () => {},
+  dropped: () => {},
+};
 
 type BodyKind = 'sse' | 'json' | 'text';
 
@@ -102,13 +119,17 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
     lastActivity = Date.now();
     idleTimer ??= setTimeout(checkIdle, timeouts.idleTimeoutMs);
   };
+  // An upstream event arrived (it may be held while the dialect is undecided, or carry nothing
+  // for the client): the first-frame timeout has done its job, the idle timeout takes over.
+  const started = (): void => {
+    if (firstFrameTimer === undefined) return;
+    cancelTimer(firstFrameTimer);
+    firstFrameTimer = undefined;
+    touchIdle();
+  };
   const forward = (frame: Frame): void => {
     if (completed) return;
-    if (firstFrameTimer !== undefined) {
-      cancelTimer(firstFrameTimer);
-      firstFrameTimer = undefined;
-      touchIdle();
-    }
+    started();
     if (frame.type === 'error') sawError = true;
     emit(frame);
     if (frame.type === 'stop') complete();
@@ -155,6 +176,8 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
       };
       const dialect = await readSse(response.body, {
         forward,
+        started,
+        report: input.report ?? silentRelayReport,
         onBytes: touchIdle,
         isCompleted: () => completed,
         waitForRoom,
@@ -166,7 +189,7 @@ export async function relayUpstream(input: RelayInput): Promise<void> {
       const text = await readText(response.body, DEFAULT_MAX_BUFFERED_BODY_BYTES, touchIdle);
       const frame =
         kind === 'json' ? toFrame({ data: text }) : { type: 'text', content: { data: text } };
-      if (frame !== DONE) forward(frame);
+      if (frame !== DONE && frame !== undefined) forward(frame);
     }
     if (kind !== 'sse') forward(toStopFrame(sawError ? 'error' : 'complete'));
   } catch (error) {
@@ -204,6 +227,8 @@ function toFailure(
 
 interface SseReading {
   forward: (frame: Frame) => void;
+  started: () => void;
+  report: RelayReport;
   onBytes: () => void;
   isCompleted: () => boolean;
   waitForRoom: () => Promise<void> | undefined;
@@ -211,26 +236,77 @@ interface SseReading {
   header: (name: string) => string | null;
 }
 
-/** Read an SSE body through its dialect; resolves with the dialect (undefined: no event came). */
-async function readSse(
-  body: AsyncIterable<Uint8Array>,
-  reading: SseReading,
-): Promise<Dialect | undefined> {
-  const { forward, onBytes, isCompleted, waitForRoom } = reading;
-  const decoder = new TextDecoder();
-  let tooBig = false;
-  let dialect: Dialect | undefined =
-    reading.format === 'auto' ? undefined : createDialect(reading.format);
-  const fromHeaders = reading.format === 'auto' ? detectFromHeaders(reading.header) : undefined;
-  if (fromHeaders) dialect = createDialect(fromHeaders);
-  const onEvent = (event: EventSourceMessage): void => {
-    if (isCompleted()) return;
-    dialect ??= createDialect(detectFromEvent(event));
-    for (const frame of dialect.map(event)) {
+/**
+ * The dialect of one stream: configured, from the headers, or detected from its events. While
+ * undecided, events are held (never dropped) and replayed through the dialect once one decides.
+ */
+function createDialectChooser(reading: SseReading) {
+  const { forward, isCompleted, report } = reading;
+  let dialect: Dialect | undefined;
+  const held: SseEvent[] = [];
+  const mapEvent = (event: SseEvent): void => {
+    for (const frame of (dialect as Dialect).map(event)) {
       forward(frame);
       if (isCompleted()) return;
     }
   };
+  const decide = (detection: Detection): Dialect => {
+    const chosen = createDialect(detection.dialect, report);
+    dialect = chosen;
+    report.detected(detection);
+    for (const event of held.splice(0)) {
+      if (isCompleted()) break;
+      mapEvent(event);
+    }
+    return chosen;
+  };
+  if (reading.format !== 'auto') decide({ dialect: reading.format, reason: 'configured' });
+  else {
+    const fromHeaders = detectFromHeaders(reading.header);
+    if (fromHeaders) decide(fromHeaders);
+  }
+  return {
+    get current(): Dialect | undefined {
+      return dialect;
+    },
+    onEvent(event: SseEvent): void {
+      // Keep-alives are consumed like comments in every dialect (their bytes reset the idle timer).
+      if (isCompleted() || isKeepAlive(event)) return;
+      reading.started();
+      if (dialect === undefined) {
+        const detection = detectFromEvent(event);
+        if (detection === undefined) {
+          held.push(event);
+          if (held.length >= DEFAULT_MAX_UNDECIDED_EVENTS) {
+            decide({
+              dialect: 'legacy',
+              reason: `undecided after ${DEFAULT_MAX_UNDECIDED_EVENTS} events`,
+            });
+          }
+          return;
+        }
+        decide(detection);
+        if (isCompleted()) return;
+      }
+      mapEvent(event);
+    },
+    /** The body ended (or failed) undecided: what was held goes out by the legacy rules. */
+    settle(why: string): Dialect {
+      return dialect ?? decide({ dialect: 'legacy', reason: why });
+    },
+  };
+}
+
+/** Read an SSE body through its dialect; resolves with the dialect (undefined: completed). */
+async function readSse(
+  body: AsyncIterable<Uint8Array>,
+  reading: SseReading,
+): Promise<Dialect | undefined> {
+  const { onBytes, isCompleted, waitForRoom } = reading;
+  const decoder = new TextDecoder();
+  let tooBig = false;
+  const chooser = createDialectChooser(reading);
+  const onEvent = (event: EventSourceMessage): void => chooser.onEvent(event);
   const parser = createParser({
     onEvent,
     onError: (error) => {
@@ -246,25 +322,35 @@ async function readSse(
   // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
   // algorithm; the named-event dialect needs them, so they are watched for until it is ruled out.
   const dataless = createDatalessEventWatcher(onEvent);
-  const watchDataless = (): boolean =>
-    dialect === undefined ? reading.format === 'auto' : dialect.name === 'event';
+  const watchDataless = (): boolean => {
+    const dialect = chooser.current;
+    return dialect === undefined ? reading.format === 'auto' : dialect.name === 'event';
+  };
   const feed = (text: string): void => {
     const watch = watchDataless();
     parser.feed(text);
     if (watch && !isCompleted()) dataless(text);
   };
-  for await (const chunk of body) {
-    onBytes();
-    if (isCompleted()) continue;
-    feed(lineEnds(decoder.decode(chunk, { stream: true })));
-    if (tooBig) {
-      throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
+  try {
+    for await (const chunk of body) {
+      onBytes();
+      if (isCompleted()) continue;
+      feed(lineEnds(decoder.decode(chunk, { stream: true })));
+      if (tooBig) {
+        throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
+      }
+      const room = waitForRoom();
+      if (room) await room;
     }
-    const room = waitForRoom();
-    if (room) await room;
+  } catch (error) {
+    // Whatever arrived before the failure reaches the client before the failure does.
+    if (!isCompleted()) chooser.settle('stream failed before a dialect was decided');
+    throw error;
   }
   if (!isCompleted()) feed(lineEnds(decoder.decode()));
-  return isCompleted() ? undefined : (dialect ?? createDialect('legacy'));
+  if (isCompleted()) return undefined;
+  const dialect = chooser.settle('stream ended before a dialect was decided');
+  return isCompleted() ? undefined : dialect;
 }
 
 /**

@@ -4,6 +4,7 @@
  * rendered together with the process metrics at `GET /metrics`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DIALECT_NAMES } from '../core/dialects/index.ts';
 import { ERROR_TABLE } from '../core/errors.ts';
 import { type BridgeObserver, silentObserver } from '../core/observer.ts';
 import type { ClientProtocol } from '../core/session.ts';
@@ -66,6 +67,7 @@ export function createNodeMetrics(): NodeMetrics {
   const registers = [registry];
   const errorCodes = new Set(Object.keys(ERROR_TABLE));
   const outcomes = new Set([...STOP_REASONS, ...errorCodes]);
+  const dialects = new Set<string>(DIALECT_NAMES);
 
   const connections = new Gauge({
     name: `${METRIC_PREFIX}connections`,
@@ -88,6 +90,12 @@ export function createNodeMetrics(): NodeMetrics {
     name: `${METRIC_PREFIX}upstream_errors_total`,
     help: 'Stream error frames, by error code',
     labelNames: ['code'],
+    registers,
+  });
+  const unmapped = new Counter({
+    name: `${METRIC_PREFIX}unmapped_events_total`,
+    help: 'Upstream events the stream dialect could not map, sent by the legacy rules instead',
+    labelNames: ['dialect'],
     registers,
   });
   const firstFrame = new Histogram({
@@ -140,6 +148,7 @@ export function createNodeMetrics(): NodeMetrics {
       frameLag.observe(lagMs / 1000);
     },
     upstreamError: (code) => upstreamErrors.inc({ code: toBoundedLabel(code, errorCodes) }),
+    unmappedEvent: (dialect) => unmapped.inc({ dialect: toBoundedLabel(dialect, dialects) }),
     resumed: () => resumes.inc(),
     slowClientDisconnected: () => slowClients.inc(),
   };

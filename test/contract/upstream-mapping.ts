@@ -159,18 +159,22 @@ export function upstreamMappingTests(runtime: string, startBridge: StartBridge):
     });
 
     describe('rule 2: a named event with JSON data', () => {
-      it('takes the event name as type; the message event and non-JSON data stay text', async () => {
+      // Issue 15: a named event's non-JSON data (an sse-starlette `event: ping` timestamp) was
+      // prepended to the answer; EventSource semantics: only `message` events are text.
+      it('takes the event name as type; only the message event is text; named non-JSON and keep-alives are dropped', async () => {
         const body =
+          'event: ping\ndata: 2026-12-07 00:00:15.000000\n\n' +
           'event: agent_status\ndata: {"status":"running"}\n\n' +
           'event: progress\ndata: 0.5\n\n' +
           'event: message\ndata: {"answer":42}\n\n' +
-          'event: agent_status\ndata: not json\n\n';
+          'event: agent_status\ndata: not json\n\n' +
+          'data: slow answer\n\n';
         const rig = await startChatRig(sseBody(body));
         expect(toPairs(await rig.chat())).toEqual([
           ['agent_status', { status: 'running' }],
           ['progress', 0.5],
           ['text', { data: '{"answer":42}' }],
-          ['text', { data: 'not json' }],
+          ['text', { data: 'slow answer' }],
           COMPLETE,
         ]);
       });

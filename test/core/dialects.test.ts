@@ -7,39 +7,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamFormat } from '../../src/core/dialects/index.ts';
 import type { Frame } from '../../src/core/frame.ts';
-import type { UpstreamClient } from '../../src/core/upstream.ts';
-import { relayUpstream } from '../../src/core/upstream-relay.ts';
+import { relayFrames } from '../helpers/relay.ts';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/dialects/${name}.sse`, import.meta.url), 'utf8');
 
-async function relay(
-  body: string,
-  format: UpstreamFormat,
-  headers: Record<string, string> = {},
-): Promise<Frame[]> {
-  const bytes = new TextEncoder().encode(body);
-  const client: UpstreamClient = async () => ({
-    status: 200,
-    contentType: 'text/event-stream',
-    header: (name) => headers[name] ?? null,
-    body: (async function* () {
-      for (let i = 0; i < bytes.length; i += 13) yield bytes.subarray(i, i + 13);
-    })(),
-  });
-  const frames: Frame[] = [];
-  await relayUpstream({
-    client,
-    url: 'http://upstream.test/chat',
-    body: '{}',
-    headers: {},
-    timeouts: { firstFrameTimeoutMs: 5_000, idleTimeoutMs: 5_000 },
-    signal: new AbortController().signal,
-    emit: (frame) => frames.push(frame),
-    format,
-  });
-  return frames;
-}
+const relay = relayFrames;
 
 const EXPECTED: Record<
   string,

@@ -15,7 +15,7 @@ function numbered(
   const stream = new Stream({ requestId: 'r"1' }, (frame) => out.push(frame));
   for (const d of data) {
     const frame = toFrame({ data: d });
-    if (typeof frame !== 'symbol') stream.push(frame);
+    if (typeof frame === 'object') stream.push(frame);
   }
   return out.map((frame) => {
     const { timestamp, ...json } = JSON.parse(LocalFrame.jsonOf(frame));

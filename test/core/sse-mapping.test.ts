@@ -101,15 +101,19 @@ describe('rule 2: a named event with JSON data', () => {
     expect(toFrame({ event: '', data })).toEqual({ type: 'text', content: { data } });
   });
 
-  it('does not apply to non-JSON data', () => {
-    expect(toFrame({ event: 'agent_status', data: 'not json' })).toEqual({
-      type: 'text',
-      content: { data: 'not json' },
-    });
-    expect(toFrame({ event: 'agent_status', data: '{"broken":' })).toEqual({
-      type: 'text',
-      content: { data: '{"broken":' },
-    });
+  // Issue 15: a named event's non-JSON data became answer text, though a browser EventSource
+  // never hands named events to onmessage (an sse-starlette ping's timestamp led the answer).
+  it('drops a named event with non-JSON data: it never becomes text', () => {
+    expect(toFrame({ event: 'agent_status', data: 'not json' })).toBeUndefined();
+    expect(toFrame({ event: 'agent_status', data: '{"broken":' })).toBeUndefined();
+    expect(toFrame({ event: 'status', data: '2026-12-07 00:00:15.000000' })).toBeUndefined();
+  });
+
+  it('consumes the keep-alive names ping, heartbeat and keep-alive whatever their data', () => {
+    for (const name of ['ping', 'heartbeat', 'keep-alive']) {
+      expect(toFrame({ event: name, data: '2026-12-07 00:00:15.000000' })).toBeUndefined();
+      expect(toFrame({ event: name, data: json({ type: 'ping' }) })).toBeUndefined();
+    }
   });
 });
 
@@ -178,13 +182,23 @@ describe('rule 6: a JSON object with an error member and no type', () => {
     });
   });
 
-  it('is coded upstream_error even when the upstream error has a code of its own', () => {
-    const frame = toFrame({
-      data: json({ error: { code: 'rate_limited', message: 'slow down' } }),
+  // Issue 15: the upstream's own code was overwritten with upstream_error; frontends branch on it.
+  it('keeps the code the upstream error has, and its type and param', () => {
+    const error = {
+      code: 'rate_limit_exceeded',
+      message: 'slow down',
+      type: 'requests',
+      param: null,
+    };
+    expect(toFrame({ data: json({ error }) })).toEqual({ type: 'error', content: error });
+  });
+
+  it('keeps a numeric upstream code as its decimal text, and codes a null one upstream_error', () => {
+    expect(toFrame({ data: json({ error: { code: 429, message: 'x' } }) })).toMatchObject({
+      content: { code: '429', message: 'x' },
     });
-    expect(frame).toEqual({
-      type: 'error',
-      content: expect.objectContaining({ code: 'upstream_error', message: 'slow down' }),
+    expect(toFrame({ data: json({ error: { code: null, message: 'x' } }) })).toMatchObject({
+      content: { code: 'upstream_error', message: 'x' },
     });
   });
 

@@ -261,6 +261,8 @@ describe('SIGTERM drains the sse2ws process', () => {
       expect(finished.map((l) => l.requestId).sort()).toEqual([wsRequest, sioRequest].sort());
       for (const line of finished) {
         expect(line).toMatchObject({ level: 30, frames: 4, outcome: 'complete' });
+        // Issue 15: the log line says which dialect was detected, and why.
+        expect(line).toMatchObject({ dialect: 'legacy', dialectReason: expect.any(String) });
         expect(typeof line.durationMs).toBe('number');
       }
       const listening = cli.logs.items.find((l) => l.msg === 'sse2ws listening');

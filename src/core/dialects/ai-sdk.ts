@@ -5,12 +5,24 @@
  * client.
  */
 import type { Frame } from '../frame.ts';
-import { type Dialect, isObject, parseData, toUpstreamError } from './types.ts';
+import {
+  type Dialect,
+  type DialectReport,
+  isObject,
+  parseData,
+  silentReport,
+  toUnmappedFrames,
+  toUpstreamError,
+} from './types.ts';
 
 /** The header that announces a UI message stream. */
 export const AI_SDK_HEADER = 'x-vercel-ai-ui-message-stream';
 
-export function createAiSdkDialect(): Dialect {
+/** The UI message stream's part types. */
+export const AI_SDK_TYPES =
+  /^(start|start-step|finish-step|finish|error|text-(start|delta|end)|reasoning-(start|delta|end)|tool-(input|output)-[a-z-]+|source-[a-z-]+|file|data-.+|message-metadata|abort)$/;
+
+export function createAiSdkDialect(report: DialectReport = silentReport): Dialect {
   let sawError = false;
   let finishReason: unknown;
   const stop = (): Frame => ({
@@ -25,7 +37,11 @@ export function createAiSdkDialect(): Dialect {
     map(event) {
       if (event.data.trim() === '[DONE]') return [stop()];
       const part = parseData(event.data);
-      if (!isObject(part) || typeof part.type !== 'string') return [];
+      if (!isObject(part) || typeof part.type !== 'string' || !AI_SDK_TYPES.test(part.type)) {
+        const frames = toUnmappedFrames('ai-sdk', event, report, stop);
+        if (frames.some((f) => f.type === 'error')) sawError = true;
+        return frames;
+      }
       const { type } = part;
       if (type === 'text-delta') return [{ type: 'text', content: { data: part.delta } }];
       if (type === 'reasoning-delta') return [{ type: 'thinking', content: { data: part.delta } }];

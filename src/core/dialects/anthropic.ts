@@ -4,9 +4,29 @@
  * stop_reason is kept for the stop that `message_stop` sends; `event: error` → error.
  */
 import type { Frame } from '../frame.ts';
-import { type Dialect, isObject, parseData, toUpstreamError } from './types.ts';
+import {
+  type Dialect,
+  type DialectReport,
+  isObject,
+  parseData,
+  silentReport,
+  toUnmappedFrames,
+  toUpstreamError,
+} from './types.ts';
 
-export function createAnthropicDialect(): Dialect {
+/** The Messages stream's event types; `ping` is a keep-alive. */
+export const ANTHROPIC_EVENTS: ReadonlySet<string> = new Set([
+  'message_start',
+  'content_block_start',
+  'content_block_delta',
+  'content_block_stop',
+  'message_delta',
+  'message_stop',
+  'ping',
+  'error',
+]);
+
+export function createAnthropicDialect(report: DialectReport = silentReport): Dialect {
   let stopReason: string | undefined;
   let sawError = false;
   const stop = (): Frame => ({
@@ -21,6 +41,11 @@ export function createAnthropicDialect(): Dialect {
     map(event) {
       const value = parseData(event.data);
       const type = isObject(value) && typeof value.type === 'string' ? value.type : event.event;
+      if (type === undefined || !ANTHROPIC_EVENTS.has(type)) {
+        const frames = toUnmappedFrames('anthropic', event, report, stop);
+        if (frames.some((f) => f.type === 'error')) sawError = true;
+        return frames;
+      }
       if (!isObject(value)) {
         if (type !== 'error') return [];
         sawError = true;
@@ -61,7 +86,8 @@ export function createAnthropicDialect(): Dialect {
           sawError = true;
           const error = isObject(value.error) ? value.error : {};
           const message = typeof error.message === 'string' ? error.message : 'upstream error';
-          return [toUpstreamError(message, { type: error.type })];
+          const { message: _m, ...details } = error;
+          return [toUpstreamError(message, details)];
         }
         default:
           // message_start, content_block_stop, ping: nothing for the client.

@@ -1,9 +1,9 @@
 /** The foundation's rules (README "Upstream request and mapping"): `{"type": …}` frames and more. */
 import { type Frame, toStopFrame } from '../frame.ts';
 import { DONE, toFrame } from '../sse-mapping.ts';
-import type { Dialect } from './types.ts';
+import { type Dialect, type DialectReport, silentReport } from './types.ts';
 
-export function createLegacyDialect(): Dialect {
+export function createLegacyDialect(report: DialectReport = silentReport): Dialect {
   let sawError = false;
   const end = (): Frame => toStopFrame(sawError ? 'error' : 'complete');
   return {
@@ -11,6 +11,10 @@ export function createLegacyDialect(): Dialect {
     map(event) {
       const frame = toFrame(event);
       if (frame === DONE) return [toStopFrame('complete')];
+      if (frame === undefined) {
+        report.dropped('legacy', event);
+        return [];
+      }
       if (frame.type === 'error') sawError = true;
       return [frame];
     },

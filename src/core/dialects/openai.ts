@@ -4,9 +4,17 @@
  * `[DONE]` (or the end of the body) sends, an `{"error": …}` chunk → error.
  */
 import type { Frame } from '../frame.ts';
-import { type Dialect, isObject, parseData, toUpstreamError } from './types.ts';
+import {
+  type Dialect,
+  type DialectReport,
+  isObject,
+  parseData,
+  silentReport,
+  toUnmappedFrames,
+  toUpstreamError,
+} from './types.ts';
 
-export function createOpenAiDialect(): Dialect {
+export function createOpenAiDialect(report: DialectReport = silentReport): Dialect {
   let finishReason: string | undefined;
   let sawError = false;
   const stop = (): Frame => ({
@@ -21,7 +29,11 @@ export function createOpenAiDialect(): Dialect {
     map(event) {
       if (event.data.trim() === '[DONE]') return [stop()];
       const chunk = parseData(event.data);
-      if (!isObject(chunk)) return [];
+      if (!isObject(chunk) || !isCompletionChunk(chunk)) {
+        const frames = toUnmappedFrames('openai', event, report, stop);
+        if (frames.some((f) => f.type === 'error')) sawError = true;
+        return frames;
+      }
       if ('error' in chunk) {
         sawError = true;
         const error = chunk.error;
@@ -60,4 +72,14 @@ export function createOpenAiDialect(): Dialect {
     },
     end: stop,
   };
+}
+
+/** A chunk this dialect maps: a completion chunk, a usage-only chunk, or an in-band error. */
+function isCompletionChunk(chunk: Record<string, unknown>): boolean {
+  return (
+    chunk.object === 'chat.completion.chunk' ||
+    Array.isArray(chunk.choices) ||
+    isObject(chunk.usage) ||
+    ('error' in chunk && !('type' in chunk))
+  );
 }

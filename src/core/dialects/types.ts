@@ -3,7 +3,7 @@
  * `text`, `thinking`, `agent_status`, `tool_call`, `tool_result`, `usage`, `error`, `stop`.
  */
 import type { Frame } from '../frame.ts';
-import type { SseEvent } from '../sse-mapping.ts';
+import { DONE, type SseEvent, toFrame, toUpstreamCode } from '../sse-mapping.ts';
 
 /** The dialects the bridge speaks. */
 export const DIALECT_NAMES = ['legacy', 'openai', 'anthropic', 'ai-sdk', 'event'] as const;
@@ -21,6 +21,17 @@ export interface Dialect {
   end(): Frame;
 }
 
+/** What a dialect reports about events it passes on without its own mapping. */
+export interface DialectReport {
+  /** The dialect could not map `event`; it went out by the legacy rules instead. */
+  unmapped(dialect: DialectName, event: SseEvent): void;
+  /** `event` carried nothing a client sees (a named event without JSON data, under legacy). */
+  dropped(dialect: DialectName, event: SseEvent): void;
+}
+
+/** Reports nothing. */
+export const silentReport: DialectReport = { unmapped: () => {}, dropped: () => {} };
+
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -33,7 +44,26 @@ export function parseData(data: string): unknown {
   }
 }
 
-/** An error frame with the bridge's `upstream_error` code and the upstream's own details. */
+/**
+ * An error frame with the upstream's details (`type`, `param`, …) as they were, its own `code`
+ * when it gives one (else `upstream_error`), and `message`.
+ */
 export function toUpstreamError(message: string, details: Record<string, unknown> = {}): Frame {
-  return { type: 'error', content: { ...details, code: 'upstream_error', message } };
+  return { type: 'error', content: { ...details, code: toUpstreamCode(details.code), message } };
+}
+
+/**
+ * An event the dialect cannot map goes out by the legacy rules (never silently dropped), and is
+ * reported; `[DONE]` ends the stream with the dialect's own stop.
+ */
+export function toUnmappedFrames(
+  dialect: DialectName,
+  event: SseEvent,
+  report: DialectReport,
+  stop: () => Frame,
+): Frame[] {
+  report.unmapped(dialect, event);
+  const frame = toFrame(event);
+  if (frame === DONE) return [stop()];
+  return frame === undefined ? [] : [frame];
 }
