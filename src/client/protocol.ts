@@ -39,7 +39,12 @@ export interface UserMessage {
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** chat_message data fields that name a conversation (the bridge joins the sender to it). */
-export const CONVERSATION_ID_FIELDS = ['conversation_id', 'consultationId', 'sessionId'] as const;
+export const CONVERSATION_ID_FIELDS = [
+  'conversation_id',
+  'conversationId',
+  'consultationId',
+  'sessionId',
+] as const;
 
 /** The conversation a chat_message names, if any. */
 export function toConversationId(data: Record<string, unknown> | undefined): string | undefined {

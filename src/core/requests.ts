@@ -8,8 +8,16 @@ import { BridgeError } from './errors.ts';
 export const MAX_ID_LENGTH = 128;
 const ID_PATTERN = /^[\x21-\x7e]+$/;
 
-/** Field names accepted for a conversation id, first match wins (seed systems use all three). */
-export const CONVERSATION_ID_FIELDS = ['conversation_id', 'consultationId', 'sessionId'] as const;
+/**
+ * Field names accepted for a conversation id, first match wins, under every profile: the seed
+ * systems use all of them (`conversationId` is what socket-module clients send).
+ */
+export const CONVERSATION_ID_FIELDS = [
+  'conversation_id',
+  'conversationId',
+  'consultationId',
+  'sessionId',
+] as const;
 
 /** A plain JSON object. */
 export const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -46,7 +54,7 @@ export function toRequestId(data: Record<string, unknown>): string {
   return toId(data.request_id, 'request_id');
 }
 
-/** The conversation id of a chat_message (`conversation_id`, `consultationId` or `sessionId`). */
+/** The conversation id of a chat_message (any of {@link CONVERSATION_ID_FIELDS}). */
 export function toOptionalConversationId(data: Record<string, unknown>): string | undefined {
   for (const field of CONVERSATION_ID_FIELDS) {
     const value = data[field];

@@ -39,6 +39,22 @@ async function startAnswerUpstream(): Promise<FakeUpstream> {
   return upstream;
 }
 
+/** An upstream that sends one text frame, then resets the connection mid-answer. */
+async function startDyingUpstream(): Promise<FakeUpstream> {
+  const upstream = await startFakeUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(sseFrames({ type: 'text', content: { data: 'partial answer' } }));
+    setTimeout(() => res.socket?.destroy(), 50);
+  });
+  onCleanup(() => upstream.close());
+  return upstream;
+}
+
+/** Wait until everything the bridge sent before now has reached `client` (a ping round trip). */
+async function barrier(client: SioClient): Promise<void> {
+  await client.request('ping', {});
+}
+
 /** The events of `client` named `event`, as their first argument. */
 const argsOf = (client: SioClient, event: string): any[] =>
   client.inbox.items.filter((m) => m.event === event).map((m) => m.args[0]);
@@ -107,7 +123,9 @@ describe('profile socket-module', () => {
     ]);
   });
 
-  it('sends stream errors as error {code, message}, then chat_stream_end', async () => {
+  // Issue 15: a failed answer was reported as completed (error, then chat_stream_end and a
+  // chat_complete notification).
+  it('ends a refused answer with error {code, message} only: no chat_stream_end, no notification', async () => {
     const upstream = await startFakeUpstream((_req, res) => {
       res.writeHead(503).end('down');
     });
@@ -116,11 +134,57 @@ describe('profile socket-module', () => {
     const client = await connectSio(bridge.url);
     // No ack asked for: the conversation id is learned from the ack the layer asks for itself.
     client.socket.emit('chat_request', { current_text: 'hi', conversation_id: 'conv-2' });
-    const end = await client.inbox.waitFor((m) => m.event === 'chat_stream_end');
+    await client.inbox.waitFor((m) => m.event === 'error');
+    await barrier(client);
     expect(argsOf(client, 'error')).toEqual([
       { code: 'upstream_status', message: expect.any(String) },
     ]);
-    expect(end.args[0]).toEqual({ conversationId: 'conv-2', messageId: expect.any(String) });
+    expect(namesOf(client, ['presence'])).toEqual(['error']);
+  });
+
+  it('ends an answer that dies mid-stream with error only, after the deltas', async () => {
+    const upstream = await startDyingUpstream();
+    const bridge = await startBridge(upstream.url, { profile: 'socket-module' });
+    const client = await connectSio(bridge.url);
+    await client.request('chat_request', { current_text: 'hi', conversationId: 'conv-3' });
+    await client.inbox.waitFor((m) => m.event === 'error');
+    await barrier(client);
+    expect(namesOf(client, ['presence'])).toEqual(['chat_stream', 'error']);
+    expect(argsOf(client, 'error')).toEqual([
+      { code: 'upstream_closed', message: expect.any(String) },
+    ]);
+  });
+
+  it('ends a cancelled answer with error {code: cancelled} only', async () => {
+    const upstream = await startCountingUpstream(100, 50);
+    const bridge = await startBridge(upstream.url, { profile: 'socket-module' });
+    const client = await connectSio(bridge.url);
+    const { request_id: requestId } = await client.request('chat_request', { current_text: 'x' });
+    await client.inbox.waitFor((m) => m.event === 'chat_stream');
+    await client.request('chat_cancel', { request_id: requestId });
+    await client.inbox.waitFor((m) => m.event === 'error');
+    await barrier(client);
+    expect(argsOf(client, 'error')).toEqual([{ code: 'cancelled', message: expect.any(String) }]);
+    expect(namesOf(client, ['presence', 'chat_stream'])).toEqual(['error']);
+  });
+
+  // Issue 15: conversationId (what socket-module clients send) was not a conversation key.
+  it("takes conversationId: chat_stream_end names it and the sender's other tab sees the answer", async () => {
+    const upstream = await startAnswerUpstream();
+    const bridge = await startBridge(upstream.url, { profile: 'socket-module' });
+    const tab1 = await connectSio(bridge.url);
+    const tab2 = await connectSio(bridge.url);
+    expect(await tab2.request('join', { conversationId: 'conv-9' })).toMatchObject({
+      conversation_id: 'conv-9',
+    });
+    const ack = await tab1.request('chat_request', { message: 'hi', conversationId: 'conv-9' });
+    for (const tab of [tab1, tab2]) {
+      const end = await tab.inbox.waitFor((m) => m.event === 'chat_stream_end');
+      expect(end.args[0]).toEqual({ conversationId: 'conv-9', messageId: ack.request_id });
+      expect(argsOf(tab, 'chat_stream').map((c) => c.text)).toEqual(['Hello', ', ', 'world']);
+    }
+    const [notification] = argsOf(tab1, 'notification');
+    expect(notification).toMatchObject({ type: 'chat_complete', conversationId: 'conv-9' });
   });
 
   it('keeps chat_resume: a new connection replays the answer from its start, in the profile', async () => {
@@ -213,10 +277,12 @@ describe('profile consultation', () => {
     const client = await connectSio(`${bridge.url}/chat`);
     client.socket.emit('joinConsultation', {});
     const error = await client.inbox.waitFor((m) => m.event === 'error');
-    expect(error.args[0]).toEqual({ message: 'conversation_id is required' });
+    expect(error.args[0]).toEqual({ message: 'conversation_id is required', code: 'bad_request' });
   });
 
-  it('keeps chat_cancel: the answer ends with aiChunk isComplete and aiMessage', async () => {
+  // Issue 15: a cancelled or failed answer ended with aiChunk {isComplete: true} and an aiMessage
+  // holding the truncated text, presented as the final answer.
+  it('keeps chat_cancel: the answer ends with error {code: cancelled}, no aiMessage', async () => {
     const upstream = await startCountingUpstream(100, 50);
     const bridge = await startBridge(upstream.url, { profile: 'consultation' });
     const client = await connectSio(`${bridge.url}/chat`);
@@ -228,15 +294,42 @@ describe('profile consultation', () => {
     expect(await client.request('chat_cancel', { request_id: requestId })).toEqual({
       request_id: requestId,
     });
-    const [done] = await Promise.all([
-      client.inbox.waitFor((m) => m.event === 'aiMessage'),
+    const [error] = await Promise.all([
+      client.inbox.waitFor((m) => m.event === 'error'),
       (await upstream.request(0)).closed,
     ]);
+    await barrier(client);
+    expect(error.args[0]).toEqual({ code: 'cancelled', message: expect.any(String) });
     const chunks = argsOf(client, 'aiChunk');
-    expect(chunks.at(-1)).toEqual({ content: '', isComplete: true });
     expect(chunks.length).toBeLessThan(100);
-    const text = chunks.map((c) => c.content).join('');
-    expect(done.args[0].content).toBe(text);
+    expect(chunks.every((c) => c.isComplete === false)).toBe(true);
+    expect(argsOf(client, 'aiMessage')).toEqual([]);
+  });
+
+  it('an answer that dies mid-stream ends with error {message, code} only', async () => {
+    const upstream = await startDyingUpstream();
+    const bridge = await startBridge(upstream.url, { profile: 'consultation' });
+    const client = await connectSio(`${bridge.url}/chat`);
+    await client.request('sendMessage', { consultationId: 'c-4', content: 'hi' });
+    await client.inbox.waitFor((m) => m.event === 'error');
+    await barrier(client);
+    expect(namesOf(client, ['presence'])).toEqual(['aiThinking', 'aiChunk', 'error']);
+    expect(argsOf(client, 'aiChunk')).toEqual([{ content: 'partial answer', isComplete: false }]);
+    expect(argsOf(client, 'error')).toEqual([
+      { code: 'upstream_closed', message: expect.any(String) },
+    ]);
+  });
+
+  it('a refused upstream connection ends with error only, never an empty aiMessage', async () => {
+    const bridge = await startBridge('http://127.0.0.1:9/chat', { profile: 'consultation' });
+    const client = await connectSio(`${bridge.url}/chat`);
+    await client.request('sendMessage', { consultationId: 'c-5', content: 'hi' });
+    await client.inbox.waitFor((m) => m.event === 'error');
+    await barrier(client);
+    expect(namesOf(client, ['presence'])).toEqual(['aiThinking', 'error']);
+    expect(argsOf(client, 'error')).toEqual([
+      { code: 'upstream_unavailable', message: expect.any(String) },
+    ]);
   });
 
   it('speaks the same events on /ws', async () => {
@@ -310,6 +403,47 @@ describe('custom profiles', () => {
       conversation_id: 'r-2',
       clients: 1,
     });
+  });
+
+  // Issue 15: custom profiles can tell failure apart from success, as the built-ins now do.
+  it('gives templates $answer.outcome and $answer.error, and stop:<outcome> rules', async () => {
+    const profile = {
+      inbound: {},
+      outbound: {
+        frames: {
+          text: [],
+          stop: [{ event: 'done', data: { outcome: '$answer.outcome', id: '$answer.requestId' } }],
+          'stop:error': [{ event: 'failed', data: { error: '$answer.error' } }],
+        },
+      },
+    };
+    const upstream = await startFakeUpstream((req, res, recorded) => {
+      const mode = JSON.parse(recorded.body).mode;
+      if (mode === 'fail') return void res.writeHead(500).end('boom');
+      return sseBody(sseFrames({ type: 'text', content: { data: 'x' } }, { type: 'stop' }))(
+        req,
+        res,
+        recorded,
+      );
+    });
+    onCleanup(() => upstream.close());
+    const bridge = await startNodeServer(testOptions({ profile: 'mine' }), {
+      upstreamUrl: upstream.url,
+      config: { profiles: { mine: profile } },
+    });
+    onCleanup(() => bridge.close());
+    const client = await connectSio(bridge.url);
+    const ok = await client.request('chat_message', { mode: 'ok' });
+    await client.inbox.waitFor((m) => m.event === 'done');
+    await client.request('chat_message', { mode: 'fail' });
+    await client.inbox.waitFor((m) => m.event === 'failed');
+    expect(client.inbox.items.filter((m) => m.event !== 'presence')).toEqual([
+      { event: 'done', args: [{ outcome: 'complete', id: ok.request_id }] },
+      {
+        event: 'failed',
+        args: [{ error: { code: 'upstream_status', message: expect.any(String) } }],
+      },
+    ]);
   });
 
   it('stops the start on an unknown profile name, naming the option', async () => {

@@ -1,5 +1,14 @@
 /** The built-in profiles, as data: the same shape a config file's `profiles` entry has. */
-import type { Profile } from './types.ts';
+import type { Emit, Profile } from './types.ts';
+
+/**
+ * What a failed or cancelled answer ends with under the built-in vocabularies: their error event
+ * only, never their success markers (a cancel has no error frame, so it gets one here).
+ */
+const CANCELLED_ERROR: Emit = {
+  event: 'error',
+  data: { code: 'cancelled', message: 'The answer was cancelled.' },
+};
 
 /** The core vocabulary unchanged: chat_message in, chat_response out. */
 export const DEFAULT_PROFILE: Profile = {
@@ -27,6 +36,8 @@ export const SOCKET_MODULE_PROFILE: Profile = {
           data: { code: '$data.content.code', message: '$data.content.message' },
         },
       ],
+      'stop:error': [],
+      'stop:cancelled': [CANCELLED_ERROR],
       stop: [
         {
           event: 'chat_stream_end',
@@ -61,7 +72,16 @@ export const CONSULTATION_PROFILE: Profile = {
     start: [{ event: 'aiThinking', data: { status: 'processing' } }],
     frames: {
       text: [{ event: 'aiChunk', data: { content: '$data.content.data', isComplete: false } }],
-      error: [{ event: 'error', data: { message: '$data.content.message' } }],
+      error: [
+        {
+          event: 'error',
+          data: { message: '$data.content.message', code: '$data.content.code' },
+        },
+      ],
+      'stop:error': [],
+      'stop:cancelled': [
+        { event: 'error', data: { message: 'The answer was cancelled.', code: 'cancelled' } },
+      ],
       stop: [
         { event: 'aiChunk', data: { content: '', isComplete: true } },
         { event: 'aiMessage', data: { content: '$answer.text', timestamp: '$now' } },
@@ -74,7 +94,7 @@ export const CONSULTATION_PROFILE: Profile = {
           data: { content: '$data.data.content', userId: '$data.data.userId', timestamp: '$now' },
         },
       ],
-      error: [{ event: 'error', data: { message: '$data.message' } }],
+      error: [{ event: 'error', data: { message: '$data.message', code: '$data.code' } }],
     },
   },
 };

@@ -6,7 +6,7 @@ import type { ChatResponse } from '../frame.ts';
 import { isObject } from '../requests.ts';
 import type { ClientConnection } from '../session.ts';
 import { readsPath, renderTemplate, type TemplateContext } from './template.ts';
-import type { AnswerView, Emit, Profile } from './types.ts';
+import type { AnswerOutcome, AnswerView, Emit, Profile } from './types.ts';
 
 /**
  * Answers a connection keeps state for at once; the oldest go first. An answer's state is dropped
@@ -22,6 +22,34 @@ export interface ProfileConnection extends ClientConnection {
 
 interface AnswerState extends AnswerView {
   started: boolean;
+}
+
+/** How an answer ended, from its stop (and any error frame before it). */
+function toOutcome(answer: AnswerState, stop: ChatResponse): AnswerOutcome {
+  if (answer.outcome === 'error') return 'error';
+  const reason = isObject(stop.content) ? stop.content.reason : undefined;
+  if (reason === 'cancelled') return 'cancelled';
+  // `abandoned`: nobody was left to receive it; a client that sees this stop resumed too late.
+  if (reason === 'error' || reason === 'abandoned') return 'error';
+  return 'complete';
+}
+
+/**
+ * The frame rules for a frame: a stop looks for `stop:<outcome>` first (`stop:error`,
+ * `stop:cancelled`, `stop:complete`), so a failure need not look like success; then its type,
+ * then `*`. Own keys only: a frame type comes from the upstream ("constructor" must not match).
+ */
+function rulesFor(
+  frames: Readonly<Record<string, readonly Emit[]>>,
+  frame: ChatResponse,
+  answer: AnswerState,
+): readonly Emit[] {
+  if (frame.type === 'stop') {
+    const key = `stop:${answer.outcome}`;
+    if (Object.hasOwn(frames, key)) return frames[key] ?? [];
+  }
+  const type = Object.hasOwn(frames, frame.type) ? frame.type : '*';
+  return (Object.hasOwn(frames, type) ? frames[type] : undefined) ?? [];
 }
 
 /** Every template an outbound rule list holds reads `path`. */
@@ -45,7 +73,7 @@ export function toProfileConnection(
   const answerFor = (requestId: string): AnswerState => {
     let state = answers.get(requestId);
     if (!state) {
-      state = { requestId, index: -1, deltas: 0, text: '', started: false };
+      state = { requestId, index: -1, deltas: 0, text: '', outcome: 'running', started: false };
       answers.set(requestId, state);
       if (answers.size > DEFAULT_MAX_OPEN_ANSWERS) {
         answers.delete(answers.keys().next().value as string);
@@ -79,11 +107,16 @@ export function toProfileConnection(
       answer.index = answer.deltas++;
       if (keepText) answer.text += content.data;
     }
-    if (frame.type === 'stop') answers.delete(frame.request_id);
+    if (frame.type === 'error') {
+      answer.outcome = 'error';
+      answer.error = toAnswerError(content);
+    }
+    if (frame.type === 'stop') {
+      answer.outcome = toOutcome(answer, frame);
+      answers.delete(frame.request_id);
+    }
     if (!frames) return connection.send('chat_response', frame);
-    // Own keys only: a frame type comes from the upstream ("constructor" must not match).
-    const type = Object.hasOwn(frames, frame.type) ? frame.type : '*';
-    emit((Object.hasOwn(frames, type) ? frames[type] : undefined) ?? [], frame, answer);
+    emit(rulesFor(frames, frame, answer), frame, answer);
   };
 
   const noteConversation = (requestId: string, conversationId: string): void => {
@@ -115,9 +148,23 @@ export function toProfileConnection(
   };
 }
 
+function toAnswerError(content: unknown): { code: string; message: string } {
+  const { code, message } = isObject(content) ? content : {};
+  return {
+    code: typeof code === 'string' ? code : 'upstream_error',
+    message: typeof message === 'string' ? message : 'upstream error',
+  };
+}
+
 function toAnswerView(state: AnswerState): AnswerView {
-  const { requestId, conversationId, index, deltas, text } = state;
-  return conversationId === undefined
-    ? { requestId, index, deltas, text }
-    : { requestId, conversationId, index, deltas, text };
+  const { requestId, conversationId, index, deltas, text, outcome, error } = state;
+  return {
+    requestId,
+    ...(conversationId === undefined ? {} : { conversationId }),
+    index,
+    deltas,
+    text,
+    outcome,
+    ...(error === undefined ? {} : { error }),
+  };
 }

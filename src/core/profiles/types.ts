@@ -49,11 +49,19 @@ export interface OutboundRules {
   /**
    * Per chat_response frame type (`text`, `stop`, `error`, `tool_call`, …), `*` for the rest. Absent:
    * frames go out as `chat_response` unchanged. Present: a type with no entry (and no `*`) is dropped.
+   * A stop first looks for `stop:<outcome>` (`stop:complete`, `stop:error`, `stop:cancelled`), so a
+   * failed answer can end differently from a completed one; then `stop`.
    */
   frames?: Readonly<Record<string, readonly Emit[]>>;
   /** Per other event (`user_message`, `presence`, `error`, …); absent names go out unchanged. */
   events?: Readonly<Record<string, readonly Emit[]>>;
 }
+
+/**
+ * How an answer stands: `running` until its stop; then `complete`, `cancelled` (a chat_cancel),
+ * or `error` (an error frame came, or the stop says `error` / `abandoned`).
+ */
+export type AnswerOutcome = 'running' | 'complete' | 'cancelled' | 'error';
 
 /** Per-answer state templates can read as `answer.*`. */
 export interface AnswerView {
@@ -66,6 +74,10 @@ export interface AnswerView {
   deltas: number;
   /** Every text delta so far, concatenated (kept only when a template reads `$answer.text`). */
   text: string;
+  /** `$answer.outcome`: how the answer stands (see {@link AnswerOutcome}). */
+  outcome: AnswerOutcome;
+  /** `$answer.error`: the code and message of the answer's error frame, once one came. */
+  error?: { code: string; message: string };
 }
 
 /** A client vocabulary. */
