@@ -96,12 +96,12 @@ export const sseStarlette: ServerRecipe = {
     {
       name: 'keepalive-comment',
       demonstrates:
-        "sse-starlette's own keep-alive (since 2.0 a `: ping - <time>` comment, every 0.3 s here) while the first token is slow",
+        "sse-starlette's own keep-alive (in this release a `: ping - <time>` comment, every 0.3 s here) while the first token is slow",
     },
     {
       name: 'keepalive-event-ping',
       demonstrates:
-        'the keep-alive releases before 2.0 sent by default, `event: ping` with `data: <UTC time>` (set here through ping_message_factory), while the first token is slow',
+        'the keep-alive older sse-starlette releases sent by default, `event: ping` with `data: <UTC time>` (reproduced here through ping_message_factory, the library writing the bytes), while the first token is slow',
     },
     {
       name: 'keepalive',

@@ -3,7 +3,7 @@
 sse-starlette is not packaged by Debian: the recorder installs it (with the Starlette and uvicorn
 it needs) into a cache directory put on PYTHONPATH. Keep-alives come from EventSourceResponse's own
 ping task (`ping=` seconds); the "keepalive-event-ping" case sets `ping_message_factory` to what
-releases before 2.0 sent by default, `event: ping` with the server's clock as data.
+older releases sent by default (issue 15), `event: ping` with the server's clock as data.
 
 Run: PYTHONPATH=<deps> /usr/bin/python3 scripts/fixture-servers/sse_starlette_app.py
 """
