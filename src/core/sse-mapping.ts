@@ -88,7 +88,7 @@ export const isNamed = (event: SseEvent): boolean =>
  * 1. JSON object with a string `type` -> that type; content = its `content`, else the rest.
  * 6. JSON object with `error` and no `type` -> error frame; the upstream's `code` when it has
  *    one, else `upstream_error`.
- * 3. `[DONE]` -> {@link DONE}.
+ * 3. `[DONE]` (not in a named event) -> {@link DONE}.
  * 2. a named event (not `message`), as a browser EventSource would treat it: `onmessage` never
  *    saw it, so it never becomes answer text.
  *    - keep-alive names (`ping`, `heartbeat`, `keep-alive`) -> nothing (consumed like comments);
@@ -137,7 +137,6 @@ function toRawFrame(event: SseEvent): Frame | typeof DONE | undefined {
       ? new UpstreamJsonFrame(fromJson.type, fromJson.content, data)
       : fromJson;
   }
-  if (data.trim() === '[DONE]') return DONE;
   if (isNamed(event)) {
     const name = event.event as string;
     if (json !== undefined) return { type: name, content: json };
@@ -146,5 +145,6 @@ function toRawFrame(event: SseEvent): Frame | typeof DONE | undefined {
     }
     return undefined;
   }
+  if (data.trim() === '[DONE]') return DONE;
   return { type: 'text', content: { data } };
 }

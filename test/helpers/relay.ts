@@ -26,6 +26,8 @@ export async function relayBody(
     splits?: readonly number[];
     /** The body fails (connection reset) after its last byte instead of ending. */
     abrupt?: boolean;
+    /** @default 200 */
+    status?: number;
   } = {},
 ): Promise<RelayRun> {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
@@ -33,7 +35,7 @@ export async function relayBody(
   const cuts = options.splits ?? [];
   const step = options.chunkBytes ?? 13;
   const client: UpstreamClient = async () => ({
-    status: 200,
+    status: options.status ?? 200,
     contentType: headers['content-type'] ?? 'text/event-stream',
     header: (name) => headers[name] ?? null,
     body: (async function* () {
