@@ -695,6 +695,8 @@ export type EnvSource = Readonly<Record<string, unknown>>;
 export interface ParsedArgs {
   options: BridgeOptions;
   help: boolean;
+  /** `--version` / `-v`: print the package version and exit. */
+  version: boolean;
 }
 
 /** True for an option that takes no value: `--name` turns it on, `--no-name` off. */
@@ -719,12 +721,16 @@ export function toDefaultText(s: OptionSpec): string {
 
 /**
  * Resolve options: a flag wins over the env var, the env var over the default. With `--help`/`-h`
- * nothing is validated and the defaults come back, so the help shows even under a broken config.
+ * (or `--version`/`-v`) nothing is validated and the defaults come back, so the help shows even
+ * under a broken config.
  * @throws OptionError naming the option and the problem.
  */
 export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArgs {
   if (argv.some((arg) => arg === '--help' || arg === '-h')) {
-    return { options: defaultOptions(), help: true };
+    return { options: defaultOptions(), help: true, version: false };
+  }
+  if (argv.some((arg) => arg === '--version' || arg === '-v')) {
+    return { options: defaultOptions(), help: false, version: true };
   }
   const byFlag = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
   const fromFlags = new Map<string, { raw: string; name: string }>();
@@ -766,7 +772,7 @@ export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArg
       break;
     }
   }
-  return { options: options as unknown as BridgeOptions, help: false };
+  return { options: options as unknown as BridgeOptions, help: false, version: false };
 }
 
 /** Width of the flag column of the help. */
@@ -793,6 +799,7 @@ export function helpText(): string {
     '',
     ...sections.flat(),
     `  ${'-h, --help'.padEnd(HELP_FLAG_WIDTH - 2)}show this help`,
+    `  ${'-v, --version'.padEnd(HELP_FLAG_WIDTH - 2)}print the version`,
     '',
   ].join('\n');
 }
