@@ -22,6 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onCleanup } from '../helpers/bridge.ts';
 import { cliEnv, type Exit, REPO_ROOT } from '../helpers/cli-process.ts';
@@ -145,11 +146,14 @@ describe('the npm package, installed from its tarball', () => {
       join(project, 'package.json'),
       JSON.stringify({ name: 'sse2ws-consumer', private: true, type: 'module' }),
     );
-    // Beside the package: the client SDK's optional peer (Socket.IO) and what a TypeScript
-    // consumer has, at the versions the repository tests with.
-    const extras = ['socket.io-client', 'typescript', '@types/node'].map(
-      (name) => `${name}@${repo.devDependencies[name]}`,
-    );
+    // Beside the package: the client SDK's optional peer (Socket.IO) and what TypeScript Node and
+    // Workers consumers have, at the versions the repository tests with.
+    const extras = [
+      'socket.io-client',
+      'typescript',
+      '@types/node',
+      '@cloudflare/workers-types',
+    ].map((name) => `${name}@${repo.devDependencies[name]}`);
     await npm(
       ['install', tarball, ...extras, '--prefer-offline', '--no-audit', '--no-fund'],
       project,
@@ -242,6 +246,69 @@ describe('the npm package, installed from its tarball', () => {
       // It did check the package's declarations (and found no error, or exec would throw).
       expect(stdout).toContain('node_modules/sse2ws/dist/node/index.d.ts');
       expect(stdout).toContain('node_modules/sse2ws/dist/client/index.d.ts');
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'gives a Workers project the entry: it type-checks, wrangler bundles it, workerd serves it',
+    async () => {
+      await writeFile(
+        join(project, 'tsconfig.worker.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+            target: 'es2022',
+            lib: ['ES2023'],
+            module: 'esnext',
+            moduleResolution: 'bundler',
+            types: ['@cloudflare/workers-types'],
+          },
+          files: ['worker.ts'],
+        }),
+      );
+      const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
+      const { stdout } = await exec(
+        process.execPath,
+        [tsc, '-p', 'tsconfig.worker.json', '--listFiles'],
+        project,
+      );
+      expect(stdout).toContain('node_modules/sse2ws/dist/workers-types/workers/index.d.ts');
+
+      // wrangler (the repository's) bundles the project's worker.ts (wrangler.toml beside it).
+      const outdir = join(dir, 'worker-out');
+      await exec(
+        process.execPath,
+        [
+          join(REPO_ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+          'deploy',
+          '--dry-run',
+          '--outdir',
+          outdir,
+        ],
+        project,
+        { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      );
+      const mf = new Miniflare({
+        modules: [
+          {
+            type: 'ESModule',
+            path: 'worker.js',
+            contents: await readFile(join(outdir, 'worker.js'), 'utf8'),
+          },
+        ],
+        compatibilityDate: '2026-04-01',
+        durableObjects: { STREAMS: 'StreamObject', CONVERSATIONS: 'ConversationObject' },
+        host: '127.0.0.1',
+        port: 0,
+      });
+      onCleanup(() => mf.dispose());
+      const url = await mf.ready;
+      const res = await fetch(new URL('/healthz', url));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ok' });
     },
     STEP_TIMEOUT_MS,
   );
