@@ -314,7 +314,7 @@ describe('the npm package, installed from its tarball', () => {
   );
 
   it(
-    'answers `npx sse2ws --version`, `-v` and `--help`',
+    'answers `npx sse2ws --version`, `-v` and `--help`, and refuses `--log-format pretty` without pino-pretty',
     async () => {
       expect((await exec('npx', ['--no', '--', 'sse2ws', '--version'], project)).stdout).toBe(
         `${version}\n`,
@@ -325,6 +325,19 @@ describe('the npm package, installed from its tarball', () => {
       const help = (await exec('npx', ['--no', '--', 'sse2ws', '--help'], project)).stdout;
       expect(help).toMatch(/^Usage: sse2ws \[options\]/);
       expect(help).toContain('-v, --version');
+      // pino-pretty is an optional peer, not installed here: asking for it says what to install.
+      const pretty = await exec(
+        process.execPath,
+        [join(installed, 'bin', 'sse2ws.js'), '--log-format', 'pretty', '--port', '0'],
+        project,
+      ).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(pretty?.message).toContain(
+        'sse2ws: --log-format: "pretty" needs the optional pino-pretty package (npm install pino-pretty)',
+      );
+      expect((pretty?.cause as { code?: number } | undefined)?.code).toBe(2);
     },
     STEP_TIMEOUT_MS,
   );
