@@ -177,7 +177,8 @@ describe('the npm package, installed from its tarball', () => {
     for (const absent of ['test', 'bench', 'scripts', '.ci', 'tsconfig.json']) {
       expect(top).not.toContain(absent);
     }
-    // Every file `exports` names is packed, each with a types condition.
+    // Every file `exports` names is packed; each subpath has types first, then import and the
+    // default that require() (Node >= 20.19 loads ESM) and other tools take.
     const pkg = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as {
       exports: Record<string, unknown>;
       dependencies: Record<string, string>;
@@ -186,7 +187,11 @@ describe('the npm package, installed from its tarball', () => {
       await expect(access(join(installed, target)), target).resolves.toBeUndefined();
     }
     for (const subpath of ['.', './client', './workers']) {
-      expect(pkg.exports[subpath], subpath).toHaveProperty('types');
+      expect(Object.keys(pkg.exports[subpath] as object), subpath).toEqual([
+        'types',
+        'import',
+        'default',
+      ]);
     }
     await expect(access(join(installed, 'dist/node/index.d.ts.map'))).resolves.toBeUndefined();
     await expect(access(join(installed, 'dist/node/index.js.map'))).resolves.toBeUndefined();
