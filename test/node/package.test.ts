@@ -348,13 +348,19 @@ describe('the npm package, installed from its tarball', () => {
   );
 
   it(
-    'runs `sse2ws` from the project and serves /healthz',
+    'runs `sse2ws` from the project and serves /healthz and the playground bundle',
     async () => {
       const bin = await startInstalledBin(project);
       expect(bin.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const res = await fetch(`${bin.url}/healthz`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'ok' });
+      // The playground's browser bundle comes from the built file: no bundler is installed.
+      const bundle = await fetch(`${bin.url}/sse2ws-client.js`);
+      expect(bundle.status).toBe(200);
+      expect(await bundle.text()).toBe(
+        await readFile(join(installed, 'dist', 'client', 'sse2ws-client.js'), 'utf8'),
+      );
       expect(await bin.stop()).toEqual({ code: 0, signal: null });
     },
     STEP_TIMEOUT_MS,
