@@ -16,6 +16,7 @@ import {
   mkdtemp,
   readdir,
   readFile,
+  rename,
   rm,
   writeFile,
 } from 'node:fs/promises';
@@ -219,6 +220,32 @@ describe('the npm package, installed from its tarball', () => {
         text: 'Hi',
         refused: 'rateLimit: must not be negative (got "-5")',
       });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'loads sse2ws/client without its optional socket.io-client; protocol "socketio" then says what to install',
+    async () => {
+      const script = [
+        "import { connect } from 'sse2ws/client';",
+        "const client = connect('http://127.0.0.1:9', { protocol: 'socketio', reconnect: false });",
+        "client.on('error', (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));",
+      ].join('\n');
+      await writeFile(join(project, 'no-socket-io.mjs'), script);
+      const peer = join(project, 'node_modules', 'socket.io-client');
+      const aside = join(dir, 'socket.io-client-aside');
+      await rename(peer, aside);
+      try {
+        const { stdout } = await exec(process.execPath, ['no-socket-io.mjs'], project);
+        expect(JSON.parse(stdout)).toEqual({
+          code: 'connect_failed',
+          message:
+            'protocol "socketio" needs the socket.io-client package: npm install socket.io-client',
+        });
+      } finally {
+        await rename(aside, peer);
+      }
     },
     STEP_TIMEOUT_MS,
   );
