@@ -23,6 +23,14 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // Plain-Node consumers of the installed package, as a user writes them (package.test.ts).
+    files: ['test/consumer/**/*.{mjs,cjs}'],
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', require: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/core/**'],
     rules: {
       'no-restricted-imports': [

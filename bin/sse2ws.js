@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so a fresh clone needs no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/node/cli.ts');
+// Runs the built CLI (dist/, made by `npm run build`, which `npm install` runs in a clone).
+import '../dist/node/cli.js';

@@ -2,14 +2,33 @@
  * The Socket.IO transport: socket.io-client over its WebSocket transport (the one every runtime
  * of the bridge supports), with its own reconnection off: the client decides when to reconnect,
  * the same way for both protocols. Socket.IO's heartbeat notices a dead server.
+ *
+ * socket.io-client is an optional peer dependency: it is loaded on the first Socket.IO connect,
+ * so `protocol: 'ws'` users need not install it.
  */
-import { io } from 'socket.io-client';
+import type * as SocketIoClient from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { ClientError, fromErrorPayload } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { PendingRequest, Transport, TransportHandlers } from './transport.ts';
 
 function isErrorAnswer(answer: unknown): answer is { error: unknown } {
   return typeof answer === 'object' && answer !== null && 'error' in answer;
+}
+
+let loading: Promise<typeof SocketIoClient> | undefined;
+
+/** socket.io-client, imported once; a failed import is retried by the next connect. */
+function loadSocketIoClient(): Promise<typeof SocketIoClient> {
+  loading ??= import('socket.io-client').catch((error: unknown) => {
+    loading = undefined;
+    throw new ClientError(
+      'connect_failed',
+      'protocol "socketio" needs the socket.io-client package: npm install socket.io-client',
+      { cause: error },
+    );
+  });
+  return loading;
 }
 
 /** Connect socket.io-client and report through `handlers`. */
@@ -19,13 +38,7 @@ export function createSocketIoTransport(
   handlers: TransportHandlers,
 ): Transport {
   const token = options.auth?.token;
-  const socket = io(url, {
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    timeout: options.connectTimeoutMs,
-    auth: token === undefined ? {} : { token },
-  });
+  let socket: Socket | undefined;
   const pending = new Set<PendingRequest>();
   let finished = false;
   /**
@@ -44,37 +57,54 @@ export function createSocketIoTransport(
     if (finished) return;
     finished = true;
     releaseHeldError();
-    socket.removeAllListeners();
-    socket.offAny();
+    socket?.removeAllListeners();
+    socket?.offAny();
     const lost = new ClientError('connection_lost', 'the connection closed before the answer');
     for (const request of pending) request.reject(lost);
     pending.clear();
     if (error) handlers.onClose(error);
   };
 
-  socket.on('connect', () => handlers.onOpen());
-  socket.on('connect_error', (error: Error & { data?: unknown }) => {
-    // A refused handshake carries the bridge's {code, message} (unauthorized, server_busy, …).
-    const refused = error.data === undefined ? undefined : fromErrorPayload(error.data);
-    finish(refused ?? new ClientError('connect_failed', error.message, { cause: error }));
-    socket.disconnect();
-  });
-  socket.on('disconnect', (reason: string) => {
-    finish(new ClientError('connection_lost', reason, { details: { reason } }));
-  });
-  socket.onAny((event: string, data: unknown) => {
-    if (event === 'error' && pending.size > 0 && heldError === undefined) {
-      heldError = data;
-      return;
-    }
-    releaseHeldError();
-    handlers.onEvent(event, data);
-  });
+  const listen = (socket: Socket): void => {
+    socket.on('connect', () => handlers.onOpen());
+    socket.on('connect_error', (error: Error & { data?: unknown }) => {
+      // A refused handshake carries the bridge's {code, message} (unauthorized, server_busy, …).
+      const refused = error.data === undefined ? undefined : fromErrorPayload(error.data);
+      finish(refused ?? new ClientError('connect_failed', error.message, { cause: error }));
+      socket.disconnect();
+    });
+    socket.on('disconnect', (reason: string) => {
+      finish(new ClientError('connection_lost', reason, { details: { reason } }));
+    });
+    socket.onAny((event: string, data: unknown) => {
+      if (event === 'error' && pending.size > 0 && heldError === undefined) {
+        heldError = data;
+        return;
+      }
+      releaseHeldError();
+      handlers.onEvent(event, data);
+    });
+  };
+
+  loadSocketIoClient().then(
+    ({ io }) => {
+      if (finished) return;
+      socket = io(url, {
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        timeout: options.connectTimeoutMs,
+        auth: token === undefined ? {} : { token },
+      });
+      listen(socket);
+    },
+    (error: unknown) => finish(error as ClientError),
+  );
 
   return {
     request(event, data) {
       return new Promise((resolve, reject) => {
-        if (finished || !socket.connected) {
+        if (finished || !socket?.connected) {
           reject(new ClientError('connection_lost', 'the connection is not open'));
           return;
         }
@@ -97,7 +127,7 @@ export function createSocketIoTransport(
     close() {
       if (finished) return;
       finish();
-      socket.disconnect();
+      socket?.disconnect();
     },
   };
 }

@@ -165,11 +165,27 @@ export interface BridgeOptions {
   logFormat: LogFormat;
 }
 
+/**
+ * What was wrong with an option: a bad value, a key no entry point knows, or an option the entry
+ * point it was given to cannot honour.
+ */
+export type OptionErrorCode = 'invalid_option' | 'unknown_option' | 'unsupported_option';
+
 /** An option value that failed validation; the message names the option and the problem. */
 export class OptionError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** What kind of problem. @default "invalid_option" */
+  readonly code: OptionErrorCode;
+  /** The option as it was given (`rateLimit`, `--rate-limit`, `SSE2WS_RATE_LIMIT`), when one is at fault. */
+  readonly option: string | undefined;
+
+  constructor(
+    message: string,
+    details: { code?: OptionErrorCode; option?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
     this.name = 'OptionError';
+    this.code = details.code ?? 'invalid_option';
+    this.option = details.option;
   }
 }
 
@@ -193,7 +209,7 @@ export interface OptionSpec<K extends keyof BridgeOptions = keyof BridgeOptions>
 }
 
 const fail = (name: string, problem: string): never => {
-  throw new OptionError(`${name}: ${problem}`);
+  throw new OptionError(`${name}: ${problem}`, { option: name });
 };
 
 const parseInteger = (raw: string, name: string, min: number, max: number): number => {
@@ -695,6 +711,8 @@ export type EnvSource = Readonly<Record<string, unknown>>;
 export interface ParsedArgs {
   options: BridgeOptions;
   help: boolean;
+  /** `--version` / `-v`: print the package version and exit. */
+  version: boolean;
 }
 
 /** True for an option that takes no value: `--name` turns it on, `--no-name` off. */
@@ -719,12 +737,16 @@ export function toDefaultText(s: OptionSpec): string {
 
 /**
  * Resolve options: a flag wins over the env var, the env var over the default. With `--help`/`-h`
- * nothing is validated and the defaults come back, so the help shows even under a broken config.
+ * (or `--version`/`-v`) nothing is validated and the defaults come back, so the help shows even
+ * under a broken config.
  * @throws OptionError naming the option and the problem.
  */
 export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArgs {
   if (argv.some((arg) => arg === '--help' || arg === '-h')) {
-    return { options: defaultOptions(), help: true };
+    return { options: defaultOptions(), help: true, version: false };
+  }
+  if (argv.some((arg) => arg === '--version' || arg === '-v')) {
+    return { options: defaultOptions(), help: false, version: true };
   }
   const byFlag = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
   const fromFlags = new Map<string, { raw: string; name: string }>();
@@ -766,7 +788,147 @@ export function parseOptions(argv: readonly string[], env: EnvSource): ParsedArg
       break;
     }
   }
-  return { options: options as unknown as BridgeOptions, help: false };
+  return { options: options as unknown as BridgeOptions, help: false, version: false };
+}
+
+/**
+ * Options an entry point cannot honour, each with what to use instead: given one, the entry point
+ * refuses it rather than drop it.
+ */
+export type UnsupportedOptions = Readonly<Partial<Record<keyof BridgeOptions, string>>>;
+
+/** How {@link toValidatedOptions} treats the keys it is given. */
+export interface OptionRules {
+  /** The entry point, for messages: `createBridge`. */
+  entry: string;
+  /** Keys the entry point takes besides the option table's (its runtime pieces: `hooks`, …). */
+  extraKeys?: readonly string[];
+  /** Options of the table this entry point refuses. */
+  unsupported?: UnsupportedOptions;
+}
+
+const SPECS_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((s) => [s.key, s]));
+
+/** The kind of value an option takes in code (the table's parsers take text). */
+type ValueKind = 'boolean' | 'number' | 'list' | 'string';
+
+function toValueKind(s: OptionSpec): ValueKind {
+  if (isSwitch(s)) return 'boolean';
+  if (typeof s.defaultValue === 'number') return 'number';
+  if (s.valueName === 'list') return 'list';
+  return 'string';
+}
+
+const describeType = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+
+/**
+ * The text a value would be given as on the command line, so the table's own parser checks it:
+ * one validator for flags, env vars, Workers vars and library calls.
+ */
+function toOptionText(s: OptionSpec, value: unknown): string {
+  const kind = toValueKind(s);
+  const expected =
+    kind === 'list' ? 'an array of strings' : kind === 'boolean' ? 'true or false' : `a ${kind}`;
+  const wrongType = (): never => fail(s.key, `must be ${expected} (got ${describeType(value)})`);
+  switch (kind) {
+    case 'boolean':
+      return typeof value === 'boolean' ? String(value) : wrongType();
+    case 'number':
+      return typeof value === 'number' ? String(value) : wrongType();
+    case 'string':
+      return typeof value === 'string' ? value : wrongType();
+    case 'list': {
+      if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) wrongType();
+      const items = value as string[];
+      const joined = items.find((item) => item.includes(','));
+      if (joined !== undefined) fail(s.key, `"${joined}" holds a comma: give one item per entry`);
+      return items.join(',');
+    }
+  }
+}
+
+/** The closest known key to a misspelt one, if any is close (case, one or two letters). */
+function toSuggestion(key: string, known: readonly string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let diagonal = row[0] as number;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const above = row[j] as number;
+        const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
+        row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + cost);
+        diagonal = above;
+      }
+    }
+    return row[b.length] as number;
+  };
+  let best: { key: string; d: number } | undefined;
+  for (const candidate of known) {
+    const d = distance(key, candidate);
+    if (d <= 2 && (!best || d < best.d)) best = { key: candidate, d };
+  }
+  return best?.key;
+}
+
+/**
+ * Resolve options given as values (a library call) through the option table: defaults for what is
+ * not given (or given as `undefined`), and each given value checked by its option's parser, as the
+ * CLI checks its flags. Keys outside the table (and `extraKeys`) and the entry point's
+ * `unsupported` options are refused, never dropped.
+ * @throws OptionError naming the option: `invalid_option`, `unknown_option` or `unsupported_option`.
+ */
+export function toValidatedOptions(
+  input: Readonly<Record<string, unknown>>,
+  rules: OptionRules,
+): BridgeOptions {
+  const extra = new Set(rules.extraKeys ?? []);
+  const options = defaultOptions() as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(input)) {
+    if (extra.has(key)) continue;
+    const s = SPECS_BY_KEY.get(key);
+    if (!s) {
+      const known = [...SPECS_BY_KEY.keys(), ...extra].filter(
+        (k) => !(k in (rules.unsupported ?? {})),
+      );
+      const suggestion = toSuggestion(key, known);
+      throw new OptionError(
+        `${rules.entry}: unknown option "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+        { code: 'unknown_option', option: key },
+      );
+    }
+    if (value === undefined) continue;
+    const instead = rules.unsupported?.[s.key];
+    if (instead !== undefined) {
+      throw new OptionError(`${s.key}: ${rules.entry} does not support it; ${instead}`, {
+        code: 'unsupported_option',
+        option: key,
+      });
+    }
+    options[s.key] = s.parse(toOptionText(s, value), s.key);
+  }
+  return options as unknown as BridgeOptions;
+}
+
+/**
+ * Refuse env vars (or Workers `[vars]`) of options an entry point cannot honour: set, they would
+ * silently do nothing.
+ * @throws OptionError (`unsupported_option`) naming the variable.
+ */
+export function refuseUnsupportedEnv(env: EnvSource, rules: OptionRules): void {
+  for (const [key, instead] of Object.entries(rules.unsupported ?? {})) {
+    const s = SPECS_BY_KEY.get(key);
+    if (!s || instead === undefined) continue;
+    for (const name of s.env) {
+      const raw = env[name];
+      if (raw === undefined || raw === null || raw === '') continue;
+      throw new OptionError(`${name}: ${rules.entry} does not support it; ${instead}`, {
+        code: 'unsupported_option',
+        option: name,
+      });
+    }
+  }
 }
 
 /** Width of the flag column of the help. */
@@ -793,6 +955,7 @@ export function helpText(): string {
     '',
     ...sections.flat(),
     `  ${'-h, --help'.padEnd(HELP_FLAG_WIDTH - 2)}show this help`,
+    `  ${'-v, --version'.padEnd(HELP_FLAG_WIDTH - 2)}print the version`,
     '',
   ].join('\n');
 }

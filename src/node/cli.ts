@@ -23,7 +23,7 @@ function toLoggedUrl(raw: string): string {
   return url.href;
 }
 
-/** The installed package's version, for the banner; undefined if package.json cannot be read. */
+/** The installed package's version, for `--version` and the banner; undefined if package.json cannot be read. */
 function readVersion(): string | undefined {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -49,6 +49,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(helpText());
     return;
   }
+  if (parsed.version) {
+    process.stdout.write(`${readVersion() ?? 'unknown'}\n`);
+    return;
+  }
   const { options } = parsed;
   let config: BridgeConfig | undefined;
   try {
@@ -61,10 +65,20 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     throw error;
   }
-  const logger = createNodeLogger(
-    options.logLevel,
-    toResolvedLogFormat(options.logFormat, process.stdout.isTTY === true),
-  );
+  let logger: ReturnType<typeof createNodeLogger>;
+  try {
+    logger = createNodeLogger(
+      options.logLevel,
+      toResolvedLogFormat(options.logFormat, process.stdout.isTTY === true),
+    );
+  } catch (error) {
+    // `--log-format pretty` without the optional pino-pretty: said like a bad option.
+    if (error instanceof OptionError) {
+      process.stderr.write(`sse2ws: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   const demo = options.upstreamUrl === undefined ? await startDemoBackend() : undefined;
   const upstreamUrl = options.upstreamUrl ?? (demo?.url as string);
   if (demo) {

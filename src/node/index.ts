@@ -5,6 +5,7 @@
 export {
   type AttachedServer,
   createBridge,
+  CREATE_BRIDGE_UNSUPPORTED,
   type CreateBridgeOptions,
   type SseBridge,
 } from './library.ts';
@@ -23,6 +24,11 @@ export type {
 export type { ClientInfo, PublishTarget } from '../core/admin-api.ts';
 export { BridgeError, type ErrorCode } from '../core/errors.ts';
 export type { Frame } from '../core/frame.ts';
-export { type BridgeOptions, defaultOptions } from '../core/options.ts';
+export {
+  type BridgeOptions,
+  defaultOptions,
+  OptionError,
+  type OptionErrorCode,
+} from '../core/options.ts';
 export type { Registry } from '../core/registry.ts';
 export type { Logger } from '../core/logger.ts';

@@ -29,7 +29,12 @@ import type { BridgeHooks } from '../core/hooks.ts';
 import { createHttpApp, DEFAULT_WS_PATH, SOCKET_IO_PATH } from '../core/http-app.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { BridgeObserver } from '../core/observer.ts';
-import { type BridgeOptions, defaultOptions } from '../core/options.ts';
+import {
+  type BridgeOptions,
+  OptionError,
+  toValidatedOptions,
+  type UnsupportedOptions,
+} from '../core/options.ts';
 import type { Registry } from '../core/registry.ts';
 import type { BridgeConfig } from '../core/request-shape.ts';
 import { loadConfigFile } from './config.ts';
@@ -38,8 +43,43 @@ import { attachSocketIo, serveNamespace } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
 import { createWsUpgrade, type UpgradeListener } from './ws-upgrade.ts';
 
-/** What `createBridge` takes: any bridge option (defaults as the CLI's), plus the runtime pieces. */
-export interface CreateBridgeOptions extends Partial<Omit<BridgeOptions, 'upstreamUrl'>> {
+/**
+ * Options of the table `createBridge` cannot honour, with what to use instead: it listens on no
+ * port, makes no logger, opens no Redis connection and handles no signal.
+ */
+export const CREATE_BRIDGE_UNSUPPORTED = {
+  port: 'the bridge listens on your server: bridge.attach(server), then server.listen(port)',
+  host: 'the bridge listens on your server: bridge.attach(server), then server.listen(port, host)',
+  playground: 'the playground page is served by startNodeServer and the sse2ws CLI',
+  logLevel: "pass a `logger` (pino-like, e.g. pino({ level: 'debug' }))",
+  logFormat: 'pass a `logger` (pino-like) writing the format you want',
+  drainTimeoutMs:
+    'on shutdown call bridge.startDraining(), wait as long as you like, then bridge.close()',
+  redisUrl:
+    'it opens no Redis connections: use startNodeServer({ redisUrl }) or the CLI (--redis-url), or pass a shared `registry`',
+  redisPrefix: 'it opens no Redis connections: use startNodeServer or the CLI (--redis-prefix)',
+  redisLeaseTtlMs:
+    'it opens no Redis connections: use startNodeServer or the CLI (--redis-lease-ttl)',
+} as const satisfies UnsupportedOptions;
+
+/** The runtime pieces `createBridge` takes besides the option table's keys. */
+const CREATE_BRIDGE_KEYS = [
+  'hooks',
+  'logger',
+  'registry',
+  'observer',
+  'bridgeConfig',
+  'wsPath',
+  'socketIoPath',
+] as const;
+
+/**
+ * What `createBridge` takes: the bridge options of the CLI's table (defaults as the CLI's; those in
+ * {@link CREATE_BRIDGE_UNSUPPORTED} excepted), plus the runtime pieces.
+ */
+export interface CreateBridgeOptions extends Partial<
+  Omit<BridgeOptions, 'upstreamUrl' | keyof typeof CREATE_BRIDGE_UNSUPPORTED>
+> {
   /** The SSE backend `chat_message`s are POSTed to. */
   upstreamUrl: string;
   /** The application's hooks. */
@@ -110,23 +150,62 @@ export interface SseBridge {
 const isBridgeRoute = (path: string): boolean =>
   path === '/healthz' || path === '/publish' || path === '/clients' || path.startsWith('/clients/');
 
-/** Build a bridge to attach to the application's servers. */
+/** The runtime pieces of a bridge, besides its resolved options. */
+export type BridgeDeps = Pick<CreateBridgeOptions, (typeof CREATE_BRIDGE_KEYS)[number]>;
+
+const checkPath = (name: string, path: string | undefined): string | undefined => {
+  if (path === undefined || (typeof path === 'string' && path.startsWith('/'))) return path;
+  throw new OptionError(`${name}: must be a path starting with "/" (got ${JSON.stringify(path)})`, {
+    option: name,
+  });
+};
+
+/**
+ * Build a bridge to attach to the application's servers. Its options go through the CLI's option
+ * table and checks.
+ * @throws OptionError naming the option: a bad value (`invalid_option`), a key it does not know
+ * (`unknown_option`) or one it cannot honour (`unsupported_option`, with what to use instead).
+ */
 export function createBridge(input: CreateBridgeOptions): SseBridge {
-  const { hooks, logger = silentLogger, registry, observer, bridgeConfig } = input;
-  const options = { ...defaultOptions() } as BridgeOptions;
-  for (const [key, value] of Object.entries(input)) {
-    if (value !== undefined && key in options)
-      (options as unknown as Record<string, unknown>)[key] = value;
+  const options = toValidatedOptions(input as unknown as Record<string, unknown>, {
+    entry: 'createBridge',
+    extraKeys: CREATE_BRIDGE_KEYS,
+    unsupported: CREATE_BRIDGE_UNSUPPORTED,
+  });
+  if (options.upstreamUrl === undefined) {
+    throw new OptionError('upstreamUrl: required (the SSE backend chat messages are POSTed to)', {
+      option: 'upstreamUrl',
+    });
   }
-  options.upstreamUrl = input.upstreamUrl;
-  const wsPath = input.wsPath ?? DEFAULT_WS_PATH;
-  const socketIoPath = input.socketIoPath ?? SOCKET_IO_PATH;
+  checkPath('wsPath', input.wsPath);
+  checkPath('socketIoPath', input.socketIoPath);
+  const { hooks, logger, registry, observer, bridgeConfig, wsPath, socketIoPath } = input;
+  return createBridgeFrom(options, {
+    ...(hooks ? { hooks } : {}),
+    ...(logger ? { logger } : {}),
+    ...(registry ? { registry } : {}),
+    ...(observer ? { observer } : {}),
+    ...(bridgeConfig ? { bridgeConfig } : {}),
+    ...(wsPath === undefined ? {} : { wsPath }),
+    ...(socketIoPath === undefined ? {} : { socketIoPath }),
+  });
+}
+
+/**
+ * `createBridge` from options already resolved and checked (startNodeServer's, whose options the
+ * bridge partly leaves to it: port, logger, Redis).
+ */
+export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseBridge {
+  const { hooks, logger = silentLogger, registry, observer, bridgeConfig } = deps;
+  const upstreamUrl = options.upstreamUrl as string;
+  const wsPath = deps.wsPath ?? DEFAULT_WS_PATH;
+  const socketIoPath = deps.socketIoPath ?? SOCKET_IO_PATH;
   const config =
     bridgeConfig ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
   const upstream = createNodeUpstream(options);
   const core = createLocalBridge({
     options,
-    upstreamUrl: input.upstreamUrl,
+    upstreamUrl,
     upstream: upstream.client,
     config,
     logger,

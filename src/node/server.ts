@@ -15,7 +15,7 @@ import type { Registry } from '../core/registry.ts';
 import { withTimestamp } from '../core/timestamp.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { BridgeObserver } from '../core/observer.ts';
-import type { BridgeOptions } from '../core/options.ts';
+import { type BridgeOptions, OptionError, toValidatedOptions } from '../core/options.ts';
 import {
   createReadiness,
   createUpstreamCheck,
@@ -28,7 +28,8 @@ import {
 import type { BridgeConfig } from '../core/request-shape.ts';
 import { createClientBundle } from './client-bundle.ts';
 import { loadConfigFile } from './config.ts';
-import { createBridge } from './library.ts';
+import { createBridgeFrom } from './library.ts';
+import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
 import { mountPlayground } from './playground.ts';
 import { toLoggedRedisUrl } from './redis-connection.ts';
@@ -68,9 +69,11 @@ export interface NodeBridgeServer {
 
 /** What a Node bridge is built from besides its options. */
 export interface NodeServerDeps {
-  upstreamUrl: string;
+  /** The SSE backend; `options.upstreamUrl` unless given (one of them is required). */
+  upstreamUrl?: string;
   /** The config file's content; read from `options.config` unless given. */
   config?: BridgeConfig | undefined;
+  /** Structured logger; unless given, pino JSON lines on stdout at `options.logLevel`. */
   logger?: Logger;
   /** Hooks called beside the ones behind `/metrics`. */
   observer?: BridgeObserver;
@@ -104,12 +107,35 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   return settled;
 }
 
-/** Start the bridge on `options.host:options.port` (port 0 picks a free one). */
+/**
+ * Start the bridge on `options.host:options.port` (port 0 picks a free one). Options not given take
+ * the CLI's defaults; given ones go through the CLI's option table and checks.
+ * @throws OptionError naming the option: a bad value (`invalid_option`) or a key it does not know
+ * (`unknown_option`).
+ */
 export async function startNodeServer(
-  options: BridgeOptions,
+  input: Partial<BridgeOptions>,
   deps: NodeServerDeps,
 ): Promise<NodeBridgeServer> {
-  const logger = deps.logger ?? silentLogger;
+  const upstreamUrl = deps.upstreamUrl ?? input.upstreamUrl;
+  if (upstreamUrl === undefined) {
+    throw new OptionError(
+      'upstreamUrl: required (startNodeServer starts no demo backend; the sse2ws CLI does)',
+      { option: 'upstreamUrl' },
+    );
+  }
+  const options = toValidatedOptions(
+    { ...(input as Record<string, unknown>), upstreamUrl },
+    { entry: 'startNodeServer' },
+  );
+  const logger =
+    deps.logger ??
+    (options.logLevel === 'silent'
+      ? silentLogger
+      : createNodeLogger(
+          options.logLevel,
+          toResolvedLogFormat(options.logFormat, process.stdout.isTTY === true),
+        ));
   const config =
     deps.config ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
   const metrics = createNodeMetrics();
@@ -134,12 +160,10 @@ export async function startNodeServer(
   }
   const registry = deps.registry ?? redis;
   // The CLI's server is the library's bridge attached to a server of its own.
-  let library: ReturnType<typeof createBridge>;
+  let library: ReturnType<typeof createBridgeFrom>;
   try {
-    library = createBridge({
-      ...options,
-      upstreamUrl: deps.upstreamUrl,
-      bridgeConfig: config,
+    library = createBridgeFrom(options, {
+      ...(config ? { bridgeConfig: config } : {}),
       logger,
       observer: deps.observer
         ? toFanOutObserver(metrics.observer, deps.observer)
@@ -162,7 +186,7 @@ export async function startNodeServer(
     undiciFetch(url, { ...init, dispatcher: probeAgent });
   const readiness = createReadiness({
     checks: [
-      createUpstreamCheck(deps.upstreamUrl, probeFetch),
+      createUpstreamCheck(options.upstreamUrl as string, probeFetch),
       ...(redis ? [redis.readiness] : []),
       ...(deps.readinessChecks ?? []),
     ],

@@ -3,9 +3,10 @@
  * Object bindings declared in wrangler.toml.
  */
 import { handleDemoChat } from '../core/demo-backend.ts';
-import { type BridgeOptions, parseOptions } from '../core/options.ts';
+import { type BridgeOptions, parseOptions, refuseUnsupportedEnv } from '../core/options.ts';
 import { type BridgeConfig, parseBridgeConfigText } from '../core/request-shape.ts';
 import { createFetchUpstream, type UpstreamClient } from '../core/upstream.ts';
+import { WORKERS_UNSUPPORTED } from './unsupported-options.ts';
 
 /** Bindings and vars of the Worker and its Durable Objects. */
 export interface Env {
@@ -20,7 +21,8 @@ export interface Env {
  * The options of this deployment (vars are read once per isolate). `SSE2WS_CONFIG` holds the
  * config JSON itself (a Worker has no files); it is checked here too, so a bad one fails like a
  * bad option.
- * @throws OptionError (or its ConfigError) naming the var and the problem.
+ * @throws OptionError (or its ConfigError) naming the var and the problem, or a var of an option
+ * a Worker cannot honour ({@link WORKERS_UNSUPPORTED}).
  */
 export function loadOptions(env: Env): BridgeOptions {
   return loadDeployment(env).options;
@@ -39,7 +41,9 @@ interface Deployment {
 function loadDeployment(env: Env): Deployment {
   const cache = deploymentCache.get(env);
   if (cache) return cache;
+  // The CLI's option table and checks; a var of an option a Worker cannot honour is refused.
   const { options } = parseOptions([], env);
+  refuseUnsupportedEnv(env, { entry: 'the Workers entry', unsupported: WORKERS_UNSUPPORTED });
   const config =
     options.config === undefined
       ? undefined

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
 import { type BridgeOptions, OPTION_SPECS } from '../../src/core/options.ts';
+import { WORKERS_UNSUPPORTED } from '../../src/workers/unsupported-options.ts';
 import { onCleanup, testOptions } from './bridge.ts';
 
 const run = promisify(execFile);
@@ -27,10 +28,14 @@ export function bundleWorker(): Promise<string> {
   return bundle;
 }
 
-/** Options as `[vars]`, under the same names as the Node env vars. */
+/**
+ * Options as `[vars]`, under the same names as the Node env vars; those a Worker refuses
+ * (WORKERS_UNSUPPORTED) are left out.
+ */
 export function toVars(options: BridgeOptions): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const spec of OPTION_SPECS) {
+    if (spec.key in WORKERS_UNSUPPORTED) continue;
     const value = options[spec.key];
     const name = spec.env[0];
     if (value === undefined || name === undefined) continue;

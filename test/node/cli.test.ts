@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toDemoAnswer } from '../../src/core/demo-backend.ts';
 import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/options.ts';
@@ -15,7 +17,7 @@ import {
 } from '../helpers/cli-process.ts';
 import { assertWellFormed, type ChatResponse, connectSio, connectWs } from '../helpers/clients.ts';
 
-// Each test starts `node bin/sse2ws.js` (tsx compiles on the fly): generous budgets, no timing.
+// Each test starts `node bin/sse2ws.js` (the built dist/): generous budgets, no timing.
 const CLI_TIMEOUT_MS = 30_000;
 
 const HELLO = { history: [], current_text: 'hello', current_image_paths: [] };
@@ -43,6 +45,20 @@ async function healthz(url: string): Promise<{ status: number; body: unknown }> 
   const res = await fetch(`${url}/healthz`);
   return { status: res.status, body: await res.json() };
 }
+
+describe('sse2ws --version', () => {
+  it.each([['--version'], ['-v']])(
+    '%s prints the package version and exits 0, even under an invalid env var',
+    async (flag) => {
+      const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      const result = await runCli([flag], { SSE2WS_RATE_LIMIT: '-5' });
+      expect(result).toEqual({ code: 0, signal: null, stdout: `${version}\n`, stderr: '' });
+    },
+    CLI_TIMEOUT_MS,
+  );
+});
 
 describe('sse2ws --help', () => {
   it(

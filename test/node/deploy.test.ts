@@ -5,8 +5,8 @@
  * image's HEALTHCHECK command and the manifest's probes against a real bridge, and `nginx -t`
  * when nginx is installed.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,6 +77,9 @@ function toEnv(instructions: readonly Instruction[]): Record<string, string> {
 const only = (instructions: readonly Instruction[], name: string): Instruction[] =>
   instructions.filter((i) => i.name === name);
 
+/** A RUN's shell command without its BuildKit flags (`--mount=…`). */
+const toCommand = (args: string): string => args.replace(/^(--\S+\s+)+/, '');
+
 describe('Dockerfile', async () => {
   const stages = parseDockerfile(await read('Dockerfile'));
   const build = stages[0] ?? [];
@@ -95,13 +98,103 @@ describe('Dockerfile', async () => {
     expect(pkg.engines.node).toMatch(/^>=20\./);
   });
 
-  it('installs with npm ci from the lock file and builds the client when that script exists', () => {
+  it('builds from the lock file, then installs production dependencies only, with no scripts', () => {
     expect(only(build, 'COPY')[0]?.args).toBe('package.json package-lock.json ./');
-    const runs = only(build, 'RUN').map((i) => i.args);
-    expect(runs[0]).toMatch(/^npm ci\b/);
-    expect(runs[1]).toContain('npm run build:client --if-present');
-    expect(runs[1]).toContain('npm prune --omit=dev');
+    const buildRuns = only(build, 'RUN').map((i) => toCommand(i.args));
+    expect(buildRuns).toEqual([
+      expect.stringMatching(/^npm ci --ignore-scripts\b/),
+      'npm run build',
+    ]);
+    const runtimeRuns = only(runtime, 'RUN').map((i) => toCommand(i.args));
+    expect(runtimeRuns).toEqual([expect.stringMatching(/^npm ci --omit=dev --ignore-scripts\b/)]);
+    // The runtime stage holds the built output and the bin, not the sources.
+    const copies = only(runtime, 'COPY').map((i) => i.args);
+    expect(copies).toContain('--from=build /app/dist ./dist');
+    expect(copies.join(' ')).not.toMatch(/\bsrc\b|^\. /);
   });
+
+  // No container engine here: the runtime stage's steps run in a temporary directory, dist/ from
+  // `npm run build` standing in for the build stage's. Then its CMD runs as a user who can write
+  // neither the app nor TMPDIR (a read-only root filesystem) and serves /healthz.
+  it("runs the runtime stage's steps and its CMD from a production-only install, read-only", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sse2ws-image-'));
+    onCleanup(() => rm(root, { recursive: true, force: true }));
+    const app = join(root, 'app');
+    const readOnlyTmp = join(root, 'tmp');
+    await mkdir(app);
+    await mkdir(readOnlyTmp);
+    for (const { name, args } of runtime) {
+      if (name === 'COPY') {
+        const parts = args.split(/\s+/);
+        const from = parts[0]?.startsWith('--from=build') ? parts.shift() : undefined;
+        const target = join(app, parts.pop() ?? '.');
+        for (const source of parts) {
+          const path = from ? source.replace(/^\/app\//, '') : source;
+          const into = parts.length > 1 ? join(target, path) : target;
+          await cp(join(REPO_ROOT, path), into, { recursive: true });
+        }
+      } else if (name === 'RUN') {
+        await run('sh', ['-c', toCommand(args)], {
+          cwd: app,
+          env: { ...process.env, npm_config_update_notifier: 'false' },
+        });
+      }
+    }
+    const installed = await readdir(join(app, 'node_modules'));
+    for (const devTool of ['tsx', 'esbuild', 'typescript', 'vitest', 'pino-pretty']) {
+      expect(installed).not.toContain(devTool);
+    }
+    expect(await readdir(app)).toEqual(
+      expect.arrayContaining(['bin', 'dist', 'node_modules', 'package.json']),
+    );
+    expect(await readdir(app)).not.toContain('src');
+
+    let user: { uid: number; gid: number } | undefined;
+    if (process.getuid?.() === 0) {
+      user = { uid: 65_534, gid: 65_534 };
+      for (const path of [root, app, readOnlyTmp]) await chmod(path, 0o755);
+    } else {
+      await chmod(readOnlyTmp, 0o555);
+      await run('chmod', ['-R', 'a-w', app]);
+      onCleanup(async () => {
+        await run('chmod', ['-R', 'u+w', app]);
+      });
+    }
+    const [exe = '', ...args] = JSON.parse(only(runtime, 'CMD')[0]?.args ?? '[]') as string[];
+    const child = spawn(exe === 'node' ? process.execPath : exe, args, {
+      cwd: app,
+      // The image's env, on a free loopback port instead of 0.0.0.0:8080.
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...env,
+        SSE2WS_HOST: '127.0.0.1',
+        SSE2WS_PORT: '0',
+        TMPDIR: readOnlyTmp,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...user,
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    onCleanup(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+    let out = '';
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        const match = /"url":"(http:\/\/[^"]+)","socketio"/.exec(out);
+        if (match?.[1]) resolve(match[1]);
+      });
+      void exited.then((code) => reject(new Error(`exited ${code}: ${out} ${err}`)));
+    });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await readdir(readOnlyTmp)).toEqual([]);
+  }, 120_000);
 
   it('runs the package bin as a non-root user', () => {
     const cmd = JSON.parse(only(runtime, 'CMD')[0]?.args ?? '[]') as string[];
@@ -164,7 +257,8 @@ describe('.dockerignore', async () => {
   });
 
   it('keeps what the image needs in it', () => {
-    for (const path of ['bin', 'src', 'package.json', 'package-lock.json']) {
+    const built = ['scripts', 'tsconfig.json', 'tsconfig.build.json'];
+    for (const path of ['bin', 'src', 'package.json', 'package-lock.json', ...built]) {
       expect(ignored).not.toContain(path);
     }
   });
@@ -253,6 +347,11 @@ describe('deploy/kubernetes.yaml', async () => {
     const security = obj(sidecar.securityContext);
     expect(security.runAsNonRoot).toBe(true);
     expect(security.runAsUser).toBe(1000);
+  });
+
+  it('runs sse2ws on a read-only root filesystem, with no writable volume', () => {
+    expect(obj(sidecar.securityContext).readOnlyRootFilesystem).toBe(true);
+    expect(sidecar.volumeMounts).toBeUndefined();
   });
 
   it('selects the pod from the Deployment and the Service, and routes to sse2ws', () => {

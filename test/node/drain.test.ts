@@ -17,7 +17,7 @@ import {
 } from '../helpers/clients.ts';
 import { sleep, sseHead, startFakeUpstream } from '../helpers/fake-upstream.ts';
 
-// Each test starts `node bin/sse2ws.js` (tsx compiles on the fly): generous budgets, no timing.
+// Each test starts `node bin/sse2ws.js` (the built dist/): generous budgets, no timing.
 const CLI_TIMEOUT_MS = 40_000;
 
 const SHUTDOWN_NOTICE = {

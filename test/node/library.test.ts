@@ -29,7 +29,7 @@ async function answerUpstream(body = ANSWER) {
 
 /** A bridge for the test (silent, limits lifted like the other tests), closed after it. */
 function testBridge(options: CreateBridgeOptions) {
-  const bridge = createBridge({ logLevel: 'silent', rateLimit: 0, ...options });
+  const bridge = createBridge({ rateLimit: 0, ...options });
   onCleanup(() => bridge.close());
   return bridge;
 }

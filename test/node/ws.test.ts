@@ -117,7 +117,6 @@ describe('/ws upgrades from misbehaving clients (node)', () => {
     // A slow onConnect keeps the upgrade in admission while the client resets.
     const library = createBridge({
       upstreamUrl: 'http://127.0.0.1:9/chat',
-      logLevel: 'silent',
       hooks: { onConnect: () => new Promise((resolve) => setTimeout(() => resolve(true), 300)) },
     });
     onCleanup(() => library.close());
