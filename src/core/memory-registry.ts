@@ -107,7 +107,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
           record.head = 0;
         }
       }
-      const message: TopicMessage = { kind: 'frame', frame };
+      const message: TopicMessage = { kind: 'frame', frame, key: info.requestId };
       deliver(streamTopic(info.requestId), message);
       if (info.conversationId !== undefined) {
         deliver(conversationTopic(info.conversationId), message);

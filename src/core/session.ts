@@ -12,6 +12,14 @@ import { cancelTimer, type Timer } from './timers.ts';
 import { withTimestamp } from './timestamp.ts';
 import { TokenBucket } from './token-bucket.ts';
 import {
+  hashResumeToken,
+  newResumeToken,
+  ownerOfResumeToken,
+  toOptionalResumeToken,
+  toStreamKey,
+  toStreamOwner,
+} from './stream-ownership.ts';
+import {
   conversationTopic,
   type Presence,
   type Registry,
@@ -108,6 +116,8 @@ export class Session {
   readonly forwardedHeaders: Readonly<Record<string, string>>;
   /** The verified user id (JWT `sub`, the connect check's `userId`, or `onConnect`'s), if any. */
   readonly userId: string | undefined;
+  /** Who owns the streams this client starts (`stream-ownership.ts`). */
+  readonly owner: string;
   /** When the client connected (ms since the epoch). */
   readonly connectedAt = Date.now();
   /** When the client last sent a message (ms since the epoch); its connect time before that. */
@@ -117,7 +127,8 @@ export class Session {
   private readonly host: SessionHost;
   private readonly closeListeners: Array<(session: Session) => void> = [];
   // The collections below are made on first use (see `lazy`): most connections sit idle, and
-  // five empty Maps and Sets cost about 1 KB each connection.
+  // five empty Maps and Sets cost about 1 KB each connection. Streams are keyed by their registry
+  // key (the request id scoped to its owner), never by the bare request id.
   private lastSeqs: Map<string, number> | undefined;
   private replays: Map<string, ChatResponse[]> | undefined;
   private streamSubscriptions: Map<string, Promise<Unsubscribe>> | undefined;
@@ -144,6 +155,7 @@ export class Session {
     this.connection = connection;
     this.forwardedHeaders = forwardedHeaders;
     this.userId = userId;
+    this.owner = toStreamOwner(userId, this.id);
     this.bucket = new TokenBucket(host.options.rateLimit, host.options.rateLimitBurst);
   }
 
@@ -275,10 +287,13 @@ export class Session {
         return this.onChatMessage(toEventData(data, event), reply);
       case 'chat_resume': {
         const d = toEventData(data, event);
-        return this.onResume(toRequestId(d), toAfterSeq(d), reply);
+        const token = toOptionalResumeToken(d);
+        return this.onResume(toRequestId(d), toAfterSeq(d), reply, token);
       }
-      case 'chat_cancel':
-        return this.onCancel(toRequestId(toEventData(data, event)), reply);
+      case 'chat_cancel': {
+        const d = toEventData(data, event);
+        return this.onCancel(toRequestId(d), toOptionalResumeToken(d), reply);
+      }
       case 'join':
         return this.onJoin(toConversationId(toEventData(data, event)), reply);
       case 'leave':
@@ -294,44 +309,56 @@ export class Session {
 
   private async onChatMessage(data: Record<string, unknown>, reply?: Reply): Promise<void> {
     const requestId = toOptionalRequestId(data) ?? crypto.randomUUID();
+    // Another owner's stream under the same id is another stream: no attach, no pre-claim.
+    const key = toStreamKey(requestId, this.owner);
     const conversationId = toOptionalConversationId(data);
     if (conversationId !== undefined) await this.join(conversationId);
     const body = toUpstreamBody(data);
     if (this.host.draining?.()) {
       // Resumes and idempotent re-sends still work; a new upstream call would outlive the drain.
-      const existing = await this.host.registry.readFrames(requestId, Number.MAX_SAFE_INTEGER);
+      const existing = await this.host.registry.readFrames(key, Number.MAX_SAFE_INTEGER);
       if (existing.status === 'unknown') throw new BridgeError('server_shutdown');
     }
     if (this.started.size >= this.host.options.maxStreamsPerConnection) {
       // Attaching to an existing stream (an idempotent retry) costs no upstream call: allowed.
-      const existing = await this.host.registry.readFrames(requestId, Number.MAX_SAFE_INTEGER);
+      const existing = await this.host.registry.readFrames(key, Number.MAX_SAFE_INTEGER);
       if (existing.status === 'unknown') {
         const max = this.host.options.maxStreamsPerConnection;
         throw new BridgeError('too_many_streams', `at most ${max} running streams per connection`);
       }
     }
-    const info: StreamInfo = { requestId, conversationId };
+    const resume = await newResumeToken(this.owner);
+    const info: StreamInfo = {
+      requestId: key,
+      conversationId,
+      clientRequestId: requestId,
+      owner: this.owner,
+      resumeTokenHash: resume.hash,
+    };
     if (!(await this.host.registry.claimStream(info))) {
       // Idempotent retry: attach to the stream that already runs (or is retained), from its first
       // frame, minus what this socket already received of it.
-      return this.onResume(requestId, this.lastSeq.get(requestId) ?? -1, reply);
+      return this.onResume(requestId, this.lastSeq.get(key) ?? -1, reply);
     }
     // Members of the conversation receive the stream through it; others subscribe directly.
-    if (conversationId === undefined) await this.subscribeStream(requestId);
-    this.started.add(requestId);
+    if (conversationId === undefined) await this.subscribeStream(key);
+    this.started.add(key);
     // Ack first: with a remote host, frames can arrive before the start call returns.
-    reply?.({ data: { request_id: requestId } });
+    reply?.({ data: { request_id: requestId, resume_token: resume.token } });
     try {
       await this.host.startStream(info, body, { ...this.forwardedHeaders });
     } catch {
-      this.started.delete(requestId);
+      this.started.delete(key);
       // The stream was claimed but could not start: end it here so the client is not left hanging.
       const error = new BridgeError('internal_error', 'the stream could not be started');
       const timestamp = Date.now();
       const content = error.toPayload();
-      this.emitFrame({ type: 'error', content, request_id: requestId, seq: 0, timestamp });
+      this.emitFrame({ type: 'error', content, request_id: requestId, seq: 0, timestamp }, key);
       const stop = { reason: 'error' };
-      this.emitFrame({ type: 'stop', content: stop, request_id: requestId, seq: 1, timestamp });
+      this.emitFrame(
+        { type: 'stop', content: stop, request_id: requestId, seq: 1, timestamp },
+        key,
+      );
       return;
     }
     if (conversationId !== undefined) {
@@ -345,20 +372,46 @@ export class Session {
           timestamp: Date.now(),
         },
         exceptSession: this.id,
+        streamKey: key,
       });
     }
   }
 
-  private async onResume(requestId: string, afterSeq: number, reply?: Reply): Promise<void> {
+  /**
+   * The registry key of a stream this client may resume or cancel: its own under that request id,
+   * or the one whose resume token it presents. Undefined when the token proves nothing, which the
+   * caller answers exactly as an unknown id (no oracle).
+   */
+  private async streamKeyFor(requestId: string, token?: string): Promise<string | undefined> {
+    const ownKey = toStreamKey(requestId, this.owner);
+    const owner = token === undefined ? undefined : ownerOfResumeToken(token);
+    if (token === undefined || owner === undefined || owner === this.owner) return ownKey;
+    const key = toStreamKey(requestId, owner);
+    const found = await this.host.registry.readFrames(key, Number.MAX_SAFE_INTEGER);
+    if (found.status !== 'ok') return undefined;
+    const expected = found.info.resumeTokenHash;
+    return expected !== undefined && expected === (await hashResumeToken(token)) ? key : undefined;
+  }
+
+  private async onResume(
+    requestId: string,
+    afterSeq: number,
+    reply?: Reply,
+    token?: string,
+  ): Promise<void> {
     const { registry } = this.host;
+    const key = await this.streamKeyFor(requestId, token);
+    if (key === undefined) {
+      throw new BridgeError('resume_unavailable', `request "${requestId}" is unknown or expired`);
+    }
     // Live frames that arrive while the replay is read wait here, so order holds.
     const pending: ChatResponse[] = [];
-    this.replaying.set(requestId, pending);
+    this.replaying.set(key, pending);
     try {
-      await this.subscribeStream(requestId);
-      const replay = await registry.readFrames(requestId, afterSeq);
+      await this.subscribeStream(key);
+      const replay = await registry.readFrames(key, afterSeq);
       if (replay.status !== 'ok') {
-        await this.unsubscribeStream(requestId);
+        await this.unsubscribeStream(key);
         const details = replay.status === 'truncated' ? { first_seq: replay.firstSeq } : {};
         const message =
           replay.status === 'truncated'
@@ -366,25 +419,23 @@ export class Session {
             : `request "${requestId}" is unknown or expired`;
         throw new BridgeError('resume_unavailable', message, { details });
       }
-      this.lastSeq.delete(requestId);
-      this.lastSeq.set(requestId, afterSeq);
+      this.lastSeq.delete(key);
+      this.lastSeq.set(key, afterSeq);
       reply?.({ data: { request_id: requestId } });
       this.host.observer.resumed();
-      for (const frame of replay.frames) this.emitFrame(frame);
+      for (const frame of replay.frames) this.emitFrame(frame, key);
     } finally {
-      this.replaying.delete(requestId);
+      this.replaying.delete(key);
     }
-    for (const frame of pending) this.emitFrame(frame);
-    this.host.audienceChanged([requestId], []);
+    for (const frame of pending) this.emitFrame(frame, key);
+    this.host.audienceChanged([key], []);
   }
 
-  private async onCancel(requestId: string, reply?: Reply): Promise<void> {
-    const info = await this.host.findRunning(requestId);
-    const receiving =
-      this.lastSeq.has(requestId) ||
-      this.streamSubs.has(requestId) ||
-      (info?.conversationId !== undefined && this.conversations.has(info.conversationId));
-    if (!info || !receiving || !(await this.host.cancelStream(requestId))) {
+  /** Only the stream's owner, or whoever holds its resume token, may cancel it. */
+  private async onCancel(requestId: string, token?: string, reply?: Reply): Promise<void> {
+    const key = await this.streamKeyFor(requestId, token);
+    const info = key === undefined ? undefined : await this.host.findRunning(key);
+    if (key === undefined || !info || !(await this.host.cancelStream(key))) {
       throw new BridgeError('unknown_request', `no running request "${requestId}"`);
     }
     reply?.({ data: { request_id: requestId } });
@@ -464,10 +515,11 @@ export class Session {
       }
       return;
     }
-    if (message.frame.type === 'stop') this.startedStreams?.delete(message.frame.request_id);
-    const pending = this.replays?.get(message.frame.request_id);
+    const key = message.key ?? message.frame.request_id;
+    if (message.frame.type === 'stop') this.startedStreams?.delete(key);
+    const pending = this.replays?.get(key);
     if (pending) pending.push(message.frame);
-    else this.emitFrame(message.frame);
+    else this.emitFrame(message.frame, key);
   }
 
   private overHighWater(): boolean {
@@ -526,11 +578,11 @@ export class Session {
           this.dropSlowClient('fell behind further than the resume buffer');
           return;
         }
-        for (const frame of replay.frames) this.emitFrame(frame);
+        for (const frame of replay.frames) this.emitFrame(frame, requestId);
       } finally {
         this.replaying.delete(requestId);
       }
-      for (const frame of pending) this.emitFrame(frame);
+      for (const frame of pending) this.emitFrame(frame, requestId);
     }
   }
 
@@ -542,9 +594,8 @@ export class Session {
     this.close();
   }
 
-  /** Send a frame unless this client already has it. */
-  private emitFrame(frame: ChatResponse): void {
-    const id = frame.request_id;
+  /** Send a frame (of the stream under registry key `id`) unless this client already has it. */
+  private emitFrame(frame: ChatResponse, id: string): void {
     const last = this.lastSeq.get(id);
     if (last !== undefined && frame.seq <= last) return;
     if (this.congestion || this.overHighWater()) {

@@ -100,7 +100,9 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       const replay = await store.read(requestId, watch.lastSeq).catch(() => undefined);
       if (replay?.status !== 'ok') continue;
       for (const frame of replay.frames) {
-        for (const topic of watch.topics) topics.deliverLocal(topic, { kind: 'frame', frame });
+        for (const topic of watch.topics) {
+          topics.deliverLocal(topic, { kind: 'frame', frame, key: requestId });
+        }
       }
     }
   };
@@ -170,7 +172,7 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
 
     appendFrame(info: StreamInfo, frame) {
       // This instance's listeners get the frame now; other instances through the script's publish.
-      const message: TopicMessage = { kind: 'frame', frame };
+      const message: TopicMessage = { kind: 'frame', frame, key: info.requestId };
       topics.deliverLocal(streamTopic(info.requestId), message);
       if (info.conversationId !== undefined) {
         topics.deliverLocal(conversationTopic(info.conversationId), message);

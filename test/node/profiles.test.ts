@@ -127,12 +127,18 @@ describe('profile socket-module', () => {
     const upstream = await startCountingUpstream(6, 60);
     const bridge = await startBridge(upstream.url, { profile: 'socket-module' });
     const first = await connectSio(bridge.url);
-    const { request_id: requestId } = await first.request('chat_request', { current_text: 'hi' });
+    const started = await first.request('chat_request', { current_text: 'hi' });
+    const { request_id: requestId, resume_token: resumeToken } = started;
+    expect(resumeToken).toEqual(expect.any(String));
     await first.inbox.waitFor((m) => m.event === 'chat_stream' && m.args[0].index === 1);
     first.socket.close();
 
     const second = await connectSio(bridge.url);
-    const ack = await second.request('chat_resume', { request_id: requestId, after_seq: -1 });
+    const ack = await second.request('chat_resume', {
+      request_id: requestId,
+      after_seq: -1,
+      resume_token: resumeToken,
+    });
     expect(ack).toEqual({ request_id: requestId });
     const end = await second.inbox.waitFor((m) => m.event === 'chat_stream_end');
     expect(end.args[0]).toEqual({ messageId: requestId });
