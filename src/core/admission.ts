@@ -151,6 +151,8 @@ export function createAdmission(
         const outcome = await check(handshake);
         if (!outcome.ok) return refuse(request, 'unauthorized', outcome.reason, outcome.message);
         if (outcome.userId !== undefined) handshake.userId = outcome.userId;
+        if (outcome.expiresAt !== undefined) handshake.expiresAt = outcome.expiresAt;
+        if (outcome.conversations !== undefined) handshake.conversations = outcome.conversations;
       }
       const onConnect = deps.hooks?.onConnect;
       if (onConnect) {

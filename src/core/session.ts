@@ -2,6 +2,7 @@
  * One connected client, whatever its protocol: turns its events into stream and conversation
  * operations and delivers frames back to it, each (request_id, seq) at most once and in order.
  */
+import type { ConversationAccessCheck, ConversationGrant } from './conversation-access.ts';
 import { BridgeError, type ErrorPayload } from './errors.ts';
 import { newId } from './ids.ts';
 import type { BridgeHooks, ClientMessage } from './hooks.ts';
@@ -97,6 +98,8 @@ export interface SessionHost extends StreamHost {
   readonly draining?: () => boolean;
   /** The application's hooks (`onMessage` runs here). */
   readonly hooks?: BridgeHooks | undefined;
+  /** Who may join a conversation; anyone when absent. */
+  readonly conversationAccess?: ConversationAccessCheck | undefined;
 }
 
 /** A reply whose acks and errors carry `timestamp` like every other server message. */
@@ -124,6 +127,10 @@ export class Session {
   lastActiveAt = this.connectedAt;
   /** What the application's `onConnect` hook attached to this client, if anything. */
   data: Readonly<Record<string, unknown>> | undefined;
+  /** What the client's credentials say about conversations and their own lifetime. */
+  grant: ConversationGrant = {};
+  /** Join check answers of this connection (conversation id -> valid until, ms). */
+  private joinAnswers: Map<string, number> | undefined;
   private readonly host: SessionHost;
   private readonly closeListeners: Array<(session: Session) => void> = [];
   // The collections below are made on first use (see `lazy`): most connections sit idle, and
@@ -368,6 +375,8 @@ export class Session {
         data: {
           conversation_id: conversationId,
           request_id: requestId,
+          // Who sent it: members see the verified user, never another member's credentials.
+          ...(this.userId === undefined ? {} : { user_id: this.userId }),
           data,
           timestamp: Date.now(),
         },
@@ -452,11 +461,26 @@ export class Session {
     this.host.audienceChanged([], [conversationId]);
   }
 
-  /** Subscribe to a conversation (once) and tell its members when the count changed. */
+  /**
+   * Subscribe to a conversation (once) and tell its members when the count changed. Joining (and
+   * so sending into it) needs the access policy's yes, within the per-connection cap.
+   */
   private async join(conversationId: string): Promise<Presence> {
-    const { registry } = this.host;
+    const { registry, options } = this.host;
     const alreadyMember = this.conversations.has(conversationId);
     if (!alreadyMember) {
+      if (this.conversations.size >= options.maxConversationsPerConnection) {
+        const max = options.maxConversationsPerConnection;
+        throw new BridgeError(
+          'too_many_conversations',
+          `at most ${max} conversations per connection`,
+        );
+      }
+      const access = this.host.conversationAccess;
+      const request = { conversationId, grant: this.grant, headers: this.forwardedHeaders };
+      if (access && !(await access(request, (this.joinAnswers ??= new Map())))) {
+        throw new BridgeError('forbidden', `conversation "${conversationId}" is not yours to join`);
+      }
       const topic = conversationTopic(conversationId);
       this.conversations.set(
         conversationId,

@@ -30,7 +30,7 @@ import { createClientBundle } from './client-bundle.ts';
 import { loadConfigFile } from './config.ts';
 import { createBridge } from './library.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
-import { mountPlayground } from './playground.ts';
+import { mountPlayground, servesPlayground } from './playground.ts';
 import { toLoggedRedisUrl } from './redis-connection.ts';
 import { createRedisRegistry } from './redis-registry.ts';
 
@@ -85,6 +85,8 @@ export interface NodeServerDeps {
    * given registry stays open when the server closes: it is the caller's to close.
    */
   registry?: Registry;
+  /** The upstream is the embedded demo backend (the playground is served by default then). */
+  demo?: boolean;
 }
 
 /** Resolves true if `p` settles within `ms`, false otherwise. */
@@ -173,7 +175,8 @@ export async function startNodeServer(
   app.get('/metrics', async (c) =>
     c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
   );
-  if (options.playground) mountPlayground(app, { clientBundle: createClientBundle(), logger });
+  if (servesPlayground(options, deps.demo === true))
+    mountPlayground(app, { clientBundle: createClientBundle(), logger });
   const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
   const { io } = library.attach(server);
   // Clients live in the profile's namespace; io.sockets is only the root one.

@@ -1,0 +1,46 @@
+/**
+ * Host names and addresses: which bind is loopback, and which `Host` header names a loopback
+ * server. Against DNS rebinding, a loopback bridge only answers to loopback names.
+ */
+
+/** The names a loopback server is reached by. */
+export const LOOPBACK_HOST_NAMES: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Whether a listen address is loopback-only (`127.0.0.0/8`, `::1`, `localhost`). */
+export function isLoopbackBind(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** The name of a `Host` header value, lower case, without its port (`[::1]` keeps its brackets). */
+export function hostNameOf(hostHeader: string): string | undefined {
+  try {
+    return new URL(`http://${hostHeader.trim()}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a request's `Host` is acceptable: one of `allowedHosts` when that is set (a listed name
+ * with a port matches only that port), else on a loopback bind only a loopback name; anything on
+ * another bind. A request without Host (HTTP/1.0, some tests) is judged by its URL's host.
+ */
+export function isHostAllowed(
+  hostHeader: string | undefined,
+  bindHost: string,
+  allowedHosts: readonly string[] | undefined,
+): boolean {
+  if (hostHeader === undefined || hostHeader === '') return true;
+  const name = hostNameOf(hostHeader);
+  if (name === undefined) return false;
+  if (allowedHosts !== undefined) {
+    const withPort = hostHeader.trim().toLowerCase();
+    return allowedHosts.some((allowed) => allowed === name || allowed === withPort);
+  }
+  if (!isLoopbackBind(bindHost)) return true;
+  return LOOPBACK_HOST_NAMES.includes(name) || /^127(\.\d{1,3}){3}$/.test(name);
+}
