@@ -4,6 +4,7 @@
  */
 import { createClientTopics } from './client-topics.ts';
 import { createConversationAccess } from './conversation-access.ts';
+import { createJwtCheck } from './credentials.ts';
 import { runEventStream } from './event-stream.ts';
 import { type Handshake, toForwardedHeaders } from './handshake.ts';
 import type { BridgeHooks } from './hooks.ts';
@@ -178,6 +179,7 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
     observer,
     hooks,
     draining: () => draining,
+    refreshCheck: createJwtCheck(options, (i, init) => (deps.fetch ?? fetch)(i, init)),
     conversationAccess: createConversationAccess(
       options,
       deps.fetch ?? ((i, init) => fetch(i, init)),

@@ -3,7 +3,9 @@
  * operations and delivers frames back to it, each (request_id, seq) at most once and in order.
  */
 import type { ConversationAccessCheck, ConversationGrant } from './conversation-access.ts';
+import type { CredentialCheck } from './credentials.ts';
 import { BridgeError, type ErrorPayload } from './errors.ts';
+import { TokenLifetime, verifyRefresh } from './token-lifetime.ts';
 import { newId } from './ids.ts';
 import type { BridgeHooks, ClientMessage } from './hooks.ts';
 import { type ChatResponse, LocalFrame } from './frame.ts';
@@ -100,6 +102,8 @@ export interface SessionHost extends StreamHost {
   readonly hooks?: BridgeHooks | undefined;
   /** Who may join a conversation; anyone when absent. */
   readonly conversationAccess?: ConversationAccessCheck | undefined;
+  /** Verifies a `refresh` token (the JWT check); refresh is refused when absent. */
+  readonly refreshCheck?: CredentialCheck | undefined;
 }
 
 /** A reply whose acks and errors carry `timestamp` like every other server message. */
@@ -115,8 +119,8 @@ function toStampedReply(reply: Reply): Reply {
 export class Session {
   readonly id: string;
   readonly connection: ClientConnection;
-  /** Headers forwarded upstream for this client's requests. */
-  readonly forwardedHeaders: Readonly<Record<string, string>>;
+  /** Headers forwarded upstream for this client's requests (a `refresh` renews its bearer). */
+  forwardedHeaders: Readonly<Record<string, string>>;
   /** The verified user id (JWT `sub`, the connect check's `userId`, or `onConnect`'s), if any. */
   readonly userId: string | undefined;
   /** Who owns the streams this client starts (`stream-ownership.ts`). */
@@ -128,7 +132,9 @@ export class Session {
   /** What the application's `onConnect` hook attached to this client, if anything. */
   data: Readonly<Record<string, unknown>> | undefined;
   /** What the client's credentials say about conversations and their own lifetime. */
-  grant: ConversationGrant = {};
+  private grantValue: ConversationGrant = {};
+  /** The token's end, while it has one. */
+  private lifetime: TokenLifetime | undefined;
   /** Join check answers of this connection (conversation id -> valid until, ms). */
   private joinAnswers: Map<string, number> | undefined;
   private readonly host: SessionHost;
@@ -182,6 +188,39 @@ export class Session {
     return (this.startedStreams ??= new Set());
   }
 
+  /** What the client's credentials say about conversations and their lifetime. */
+  get grant(): ConversationGrant {
+    return this.grantValue;
+  }
+
+  /** Set the client's credentials (at connect, and on `refresh`); watches their end. */
+  set grant(grant: ConversationGrant) {
+    this.grantValue = grant;
+    if (this.lifetime) this.lifetime.extend(grant.expiresAt);
+    else if (grant.expiresAt !== undefined && !this.closed) {
+      this.lifetime = new TokenLifetime(
+        {
+          notify: (expiresAt) => {
+            if (!this.closed) {
+              this.connection.send('token_expiring', withTimestamp({ expires_at: expiresAt }));
+            }
+          },
+          expire: () => this.expire(),
+        },
+        grant.expiresAt,
+      );
+    }
+  }
+
+  /** The token ran out without a refresh: the connection ends (its streams stay resumable). */
+  private expire(): void {
+    if (this.closed) return;
+    const error = new BridgeError('token_expired');
+    this.connection.send('error', withTimestamp(error.toPayload()));
+    this.connection.close?.(CLOSE_POLICY, 'token_expired');
+    this.close();
+  }
+
   /** Called once when the session closes. */
   onClose(listener: (session: Session) => void): void {
     if (this.closed) listener(this);
@@ -211,6 +250,8 @@ export class Session {
   /** Handle one client event. Events are handled one after another, in arrival order. */
   receive(event: string, data: unknown, reply?: Reply): void {
     if (this.closed) return;
+    // Rights end at exp, whether or not the timer has fired yet.
+    if (this.lifetime?.expired) return this.expire();
     this.lastActiveAt = Date.now();
     if (!this.bucket.take()) {
       // Past a burst of refusals the client is not listening to them: cut it off.
@@ -253,6 +294,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.lifetime?.stop();
     this.endCongestion();
     for (const listener of this.closeListeners.splice(0)) listener(this);
     const requestIds = [...(this.streamSubscriptions?.keys() ?? [])];
@@ -305,6 +347,8 @@ export class Session {
         return this.onJoin(toConversationId(toEventData(data, event)), reply);
       case 'leave':
         return this.onLeave(toConversationId(toEventData(data, event)), reply);
+      case 'refresh':
+        return this.onRefresh(toEventData(data, event).token, reply);
       case 'ping':
         if (reply) reply({ event: 'pong' });
         else this.connection.send('pong', withTimestamp(undefined));
@@ -448,6 +492,16 @@ export class Session {
       throw new BridgeError('unknown_request', `no running request "${requestId}"`);
     }
     reply?.({ data: { request_id: requestId } });
+  }
+
+  /** A new token for the same user: new conversations claim, new end, new upstream bearer. */
+  private async onRefresh(token: unknown, reply?: Reply): Promise<void> {
+    const refreshed = await verifyRefresh(this.host.refreshCheck, token, this.userId);
+    if (this.forwardedHeaders.authorization?.startsWith('Bearer ')) {
+      this.forwardedHeaders = { ...this.forwardedHeaders, authorization: `Bearer ${token}` };
+    }
+    this.grant = refreshed;
+    reply?.({ data: { expires_at: refreshed.expiresAt ?? null } });
   }
 
   private async onJoin(conversationId: string, reply?: Reply): Promise<void> {

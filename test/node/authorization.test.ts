@@ -1,5 +1,6 @@
 import { conversationAccessContractTests } from '../contract/conversation-access-contract.ts';
 import { ownershipContractTests, type StartPair } from '../contract/ownership-contract.ts';
+import { tokenLifetimeContractTests } from '../contract/token-lifetime-contract.ts';
 import { startBridge } from '../helpers/bridge.ts';
 import { describeRedis, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';
 
@@ -18,6 +19,7 @@ const twoInstances: StartPair = async (upstreamUrl, overrides) => {
 
 ownershipContractTests('node', oneInstance);
 conversationAccessContractTests('node', oneInstance);
+tokenLifetimeContractTests('node', oneInstance);
 
 describeRedis('authorization across two instances on Redis', () => {
   ownershipContractTests('node+redis, two instances', twoInstances);

@@ -1,5 +1,6 @@
 import { conversationAccessContractTests } from '../contract/conversation-access-contract.ts';
 import { ownershipContractTests, type StartPair } from '../contract/ownership-contract.ts';
+import { tokenLifetimeContractTests } from '../contract/token-lifetime-contract.ts';
 import { startWorkerBridge } from '../helpers/workers.ts';
 
 const start: StartPair = async (upstreamUrl, overrides) => {
@@ -9,3 +10,4 @@ const start: StartPair = async (upstreamUrl, overrides) => {
 
 ownershipContractTests('workers', start);
 conversationAccessContractTests('workers', start);
+tokenLifetimeContractTests('workers', start);
