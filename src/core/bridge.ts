@@ -179,6 +179,7 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
     observer,
     hooks,
     draining: () => draining,
+    runningStreams: () => streams.runningStreams,
     refreshCheck: createJwtCheck(options, (i, init) => (deps.fetch ?? fetch)(i, init)),
     conversationAccess: createConversationAccess(
       options,

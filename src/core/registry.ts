@@ -113,6 +113,11 @@ export interface Registry {
   onAudienceChange?(
     listener: (requestIds: readonly string[], conversationIds: readonly string[]) => void,
   ): void;
+  /**
+   * Streams of `owner` still running (orphaned ones in their resume grace included), across every
+   * instance sharing the registry. Absent where the registry cannot count them (Workers).
+   */
+  runningStreamsOf?(owner: string): Promise<number>;
   /** Release timers and connections, after the writes already made are stored. */
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type { BridgeOptions } from './options.ts';
 import { cancelTimer, type Timer } from './timers.ts';
 import { withTimestamp } from './timestamp.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { assertStreamCaps } from './stream-caps.ts';
 import {
   hashResumeToken,
   newResumeToken,
@@ -102,6 +103,8 @@ export interface SessionHost extends StreamHost {
   readonly hooks?: BridgeHooks | undefined;
   /** Who may join a conversation; anyone when absent. */
   readonly conversationAccess?: ConversationAccessCheck | undefined;
+  /** Streams running on this instance, orphaned ones included (`--max-streams`). */
+  readonly runningStreams?: (() => number) | undefined;
   /** Verifies a `refresh` token (the JWT check); refresh is refused when absent. */
   readonly refreshCheck?: CredentialCheck | undefined;
 }
@@ -370,14 +373,19 @@ export class Session {
       const existing = await this.host.registry.readFrames(key, Number.MAX_SAFE_INTEGER);
       if (existing.status === 'unknown') throw new BridgeError('server_shutdown');
     }
-    if (this.started.size >= this.host.options.maxStreamsPerConnection) {
-      // Attaching to an existing stream (an idempotent retry) costs no upstream call: allowed.
-      const existing = await this.host.registry.readFrames(key, Number.MAX_SAFE_INTEGER);
-      if (existing.status === 'unknown') {
-        const max = this.host.options.maxStreamsPerConnection;
-        throw new BridgeError('too_many_streams', `at most ${max} running streams per connection`);
-      }
-    }
+    const { options, registry } = this.host;
+    const caps = {
+      options,
+      registry,
+      connectionStreams: this.started.size,
+      instanceStreams: this.host.runningStreams?.(),
+      owner: this.owner,
+    };
+    // Attaching to an existing stream (an idempotent retry) costs no upstream call: allowed.
+    await assertStreamCaps(caps, async () => {
+      const existing = await registry.readFrames(key, Number.MAX_SAFE_INTEGER);
+      return existing.status === 'unknown';
+    });
     const resume = await newResumeToken(this.owner);
     const info: StreamInfo = {
       requestId: key,

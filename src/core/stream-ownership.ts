@@ -29,6 +29,12 @@ export function toStreamKey(requestId: string, owner: string): string {
   return `${requestId} ${owner}`;
 }
 
+/** The owner part of a registry key made by {@link toStreamKey}. */
+export function ownerOfStreamKey(key: string): string | undefined {
+  const space = key.indexOf(' ');
+  return space === -1 ? undefined : key.slice(space + 1);
+}
+
 /** The request id the client chose, as frames, acks and the upstream carry it. */
 export function clientRequestIdOf(info: StreamInfo): string {
   return info.clientRequestId ?? info.requestId;
