@@ -27,11 +27,11 @@ export function hostNameOf(hostHeader: string): string | undefined {
 /**
  * Whether a request's `Host` is acceptable: one of `allowedHosts` when that is set (a listed name
  * with a port matches only that port), else on a loopback bind only a loopback name; anything on
- * another bind. A request without Host (HTTP/1.0, some tests) is judged by its URL's host.
+ * another bind or where there is none (Workers). A request without Host passes (HTTP/1.0).
  */
 export function isHostAllowed(
   hostHeader: string | undefined,
-  bindHost: string,
+  bindHost: string | undefined,
   allowedHosts: readonly string[] | undefined,
 ): boolean {
   if (hostHeader === undefined || hostHeader === '') return true;
@@ -41,6 +41,6 @@ export function isHostAllowed(
     const withPort = hostHeader.trim().toLowerCase();
     return allowedHosts.some((allowed) => allowed === name || allowed === withPort);
   }
-  if (!isLoopbackBind(bindHost)) return true;
+  if (bindHost === undefined || !isLoopbackBind(bindHost)) return true;
   return LOOPBACK_HOST_NAMES.includes(name) || /^127(\.\d{1,3}){3}$/.test(name);
 }

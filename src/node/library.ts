@@ -59,6 +59,11 @@ export interface CreateBridgeOptions extends Partial<Omit<BridgeOptions, 'upstre
   wsPath?: string;
   /** Socket.IO's path when `attach` creates the Socket.IO server. @default "/socket.io/" */
   socketIoPath?: string;
+  /**
+   * The address the server listens on, when known: a loopback bind answers only loopback Host
+   * names (against DNS rebinding). @default undefined (any Host, unless `allowedHosts`)
+   */
+  bindHost?: string;
 }
 
 /** What `attach` set up on a server. */
@@ -134,7 +139,7 @@ export function createBridge(input: CreateBridgeOptions): SseBridge {
     ...(registry ? { registry } : {}),
     ...(observer ? { observer } : {}),
   });
-  const admission = createAdmission(core, { fetch, hooks });
+  const admission = createAdmission(core, { fetch, hooks, bindHost: input.bindHost });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxMessageBytes,

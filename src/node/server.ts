@@ -5,6 +5,7 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Server as SocketIoServer } from 'socket.io';
 import { createAdaptorServer } from '@hono/node-server';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Admission } from '../core/admission.ts';
@@ -49,6 +50,8 @@ export interface NodeBridgeServer {
   /** Admission of new clients; `startDraining()` refuses new ones (503 / server_shutdown). */
   admission: Admission;
   server: HttpServer;
+  /** The Socket.IO server (its `engine` holds the Engine.IO sessions). */
+  io: SocketIoServer;
   /** `http://host:port` the bridge listens on. */
   url: string;
   port: number;
@@ -141,6 +144,7 @@ export async function startNodeServer(
     library = createBridge({
       ...options,
       upstreamUrl: deps.upstreamUrl,
+      bindHost: options.host,
       bridgeConfig: config,
       logger,
       observer: deps.observer
@@ -281,6 +285,7 @@ export async function startNodeServer(
     bridge,
     admission,
     server,
+    io,
     url: `http://${hostForUrl}:${port}`,
     port,
     metrics,
