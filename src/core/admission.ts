@@ -11,7 +11,7 @@ import {
   type CredentialCheck,
   toPresentedToken,
 } from './credentials.ts';
-import { isHostAllowed } from './hosts.ts';
+import { assertOriginPolicy, isHostAllowed } from './hosts.ts';
 import { BridgeError, type ErrorCode } from './errors.ts';
 import type { Handshake } from './handshake.ts';
 import type { BridgeHooks } from './hooks.ts';
@@ -137,6 +137,7 @@ export function createAdmission(
   },
 ): Admission {
   const { options, sessions, logger, observer } = host;
+  assertOriginPolicy(options);
   const fetcher = deps.fetch;
   // Workers' fetch throws "Illegal invocation" when called as a method of another object.
   const callFetch: typeof fetch = (input, init) => fetcher(input, init);

@@ -11,6 +11,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { Admission } from '../core/admission.ts';
 import type { Bridge } from '../core/bridge.ts';
 import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
+import { toExposureWarning } from '../core/hosts.ts';
 import type { BridgeHooks } from '../core/hooks.ts';
 import type { Registry } from '../core/registry.ts';
 import { withTimestamp } from '../core/timestamp.ts';
@@ -159,6 +160,8 @@ export async function startNodeServer(
     throw error;
   }
   const { core: bridge, admission, app } = library;
+  const exposure = toExposureWarning(options);
+  if (exposure !== undefined) logger.warn({ host: options.host }, exposure);
   // Its own small pool: readiness probes must not queue behind (or hold) streaming requests.
   const probeAgent = new Agent({
     connect: { timeout: Math.min(options.connectTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS) },

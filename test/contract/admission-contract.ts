@@ -229,7 +229,10 @@ export function admissionContractTests(runtime: string, startBridge: StartBridge
     });
 
     it('* admits any origin', async () => {
-      const { url } = await startRig({ allowedOrigins: ['*'] });
+      const { url } = await startRig({
+        allowedOrigins: ['*'],
+        allowAnyOriginWithCredentials: true,
+      });
       expect(await wsOutcome(url, { headers: { origin: OTHER_ORIGIN } })).toBe('open');
       expect(await sioOutcome(url, { extraHeaders: { origin: OTHER_ORIGIN } })).toBe('connected');
     });
