@@ -5,6 +5,7 @@
  * `--auth-url` at connect and Centrifugo's subscribe proxy. `open`: anyone admitted.
  */
 import { DEFAULT_AUTH_TIMEOUT_MS } from './credentials.ts';
+import { BridgeError } from './errors.ts';
 import { type BridgeOptions, type ConversationAccess, OptionError } from './options.ts';
 
 /** How long a join check's answer is reused by the same connection. */
@@ -53,6 +54,28 @@ export function matchesConversation(conversationId: string, patterns: readonly s
       ? conversationId.startsWith(pattern.slice(0, -1))
       : conversationId === pattern,
   );
+}
+
+/**
+ * Refuse a new membership past the per-connection cap (`too_many_conversations`) or one the
+ * access policy does not allow (`forbidden`).
+ */
+export async function assertMayJoin(input: {
+  options: BridgeOptions;
+  access: ConversationAccessCheck | undefined;
+  /** Conversations the connection is a member of now. */
+  memberships: number;
+  request: JoinRequest;
+  cache: Map<string, number>;
+}): Promise<void> {
+  const max = input.options.maxConversationsPerConnection;
+  if (input.memberships >= max) {
+    throw new BridgeError('too_many_conversations', `at most ${max} conversations per connection`);
+  }
+  if (input.access && !(await input.access(input.request, input.cache))) {
+    const id = input.request.conversationId;
+    throw new BridgeError('forbidden', `conversation "${id}" is not yours to join`);
+  }
 }
 
 /** Build the join check of a bridge's options. */

@@ -2,7 +2,11 @@
  * One connected client, whatever its protocol: turns its events into stream and conversation
  * operations and delivers frames back to it, each (request_id, seq) at most once and in order.
  */
-import type { ConversationAccessCheck, ConversationGrant } from './conversation-access.ts';
+import {
+  assertMayJoin,
+  type ConversationAccessCheck,
+  type ConversationGrant,
+} from './conversation-access.ts';
 import type { CredentialCheck } from './credentials.ts';
 import { BridgeError, type ErrorPayload } from './errors.ts';
 import { TokenLifetime, verifyRefresh } from './token-lifetime.ts';
@@ -16,9 +20,8 @@ import { withTimestamp } from './timestamp.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { assertStreamCaps } from './stream-caps.ts';
 import {
-  hashResumeToken,
   newResumeToken,
-  ownerOfResumeToken,
+  resolveStreamKey,
   toOptionalResumeToken,
   toStreamKey,
   toStreamOwner,
@@ -438,22 +441,6 @@ export class Session {
     }
   }
 
-  /**
-   * The registry key of a stream this client may resume or cancel: its own under that request id,
-   * or the one whose resume token it presents. Undefined when the token proves nothing, which the
-   * caller answers exactly as an unknown id (no oracle).
-   */
-  private async streamKeyFor(requestId: string, token?: string): Promise<string | undefined> {
-    const ownKey = toStreamKey(requestId, this.owner);
-    const owner = token === undefined ? undefined : ownerOfResumeToken(token);
-    if (token === undefined || owner === undefined || owner === this.owner) return ownKey;
-    const key = toStreamKey(requestId, owner);
-    const found = await this.host.registry.readFrames(key, Number.MAX_SAFE_INTEGER);
-    if (found.status !== 'ok') return undefined;
-    const expected = found.info.resumeTokenHash;
-    return expected !== undefined && expected === (await hashResumeToken(token)) ? key : undefined;
-  }
-
   private async onResume(
     requestId: string,
     afterSeq: number,
@@ -461,7 +448,7 @@ export class Session {
     token?: string,
   ): Promise<void> {
     const { registry } = this.host;
-    const key = await this.streamKeyFor(requestId, token);
+    const key = await resolveStreamKey(registry, requestId, this.owner, token);
     if (key === undefined) {
       throw new BridgeError('resume_unavailable', `request "${requestId}" is unknown or expired`);
     }
@@ -494,7 +481,7 @@ export class Session {
 
   /** Only the stream's owner, or whoever holds its resume token, may cancel it. */
   private async onCancel(requestId: string, token?: string, reply?: Reply): Promise<void> {
-    const key = await this.streamKeyFor(requestId, token);
+    const key = await resolveStreamKey(this.host.registry, requestId, this.owner, token);
     const info = key === undefined ? undefined : await this.host.findRunning(key);
     if (key === undefined || !info || !(await this.host.cancelStream(key))) {
       throw new BridgeError('unknown_request', `no running request "${requestId}"`);
@@ -531,18 +518,13 @@ export class Session {
     const { registry, options } = this.host;
     const alreadyMember = this.conversations.has(conversationId);
     if (!alreadyMember) {
-      if (this.conversations.size >= options.maxConversationsPerConnection) {
-        const max = options.maxConversationsPerConnection;
-        throw new BridgeError(
-          'too_many_conversations',
-          `at most ${max} conversations per connection`,
-        );
-      }
-      const access = this.host.conversationAccess;
-      const request = { conversationId, grant: this.grant, headers: this.forwardedHeaders };
-      if (access && !(await access(request, (this.joinAnswers ??= new Map())))) {
-        throw new BridgeError('forbidden', `conversation "${conversationId}" is not yours to join`);
-      }
+      await assertMayJoin({
+        options,
+        access: this.host.conversationAccess,
+        memberships: this.conversations.size,
+        request: { conversationId, grant: this.grant, headers: this.forwardedHeaders },
+        cache: (this.joinAnswers ??= new Map()),
+      });
       const topic = conversationTopic(conversationId);
       this.conversations.set(
         conversationId,

@@ -8,7 +8,7 @@
  * (128 random bits, kept only as its SHA-256) proves the right to it.
  */
 import { BridgeError } from './errors.ts';
-import type { StreamInfo } from './registry.ts';
+import type { Registry, StreamInfo } from './registry.ts';
 
 /** Random bytes in a resume token's secret (128 bits). */
 export const RESUME_SECRET_BYTES = 16;
@@ -78,6 +78,27 @@ export function ownerOfResumeToken(token: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The registry key of a stream a client (owner `owner`) may resume or cancel: its own under that
+ * request id, or the one whose resume token it presents. Undefined when the token proves nothing,
+ * which the caller answers exactly as an unknown id (no oracle).
+ */
+export async function resolveStreamKey(
+  registry: Registry,
+  requestId: string,
+  owner: string,
+  token?: string,
+): Promise<string | undefined> {
+  const ownKey = toStreamKey(requestId, owner);
+  const tokenOwner = token === undefined ? undefined : ownerOfResumeToken(token);
+  if (token === undefined || tokenOwner === undefined || tokenOwner === owner) return ownKey;
+  const key = toStreamKey(requestId, tokenOwner);
+  const found = await registry.readFrames(key, Number.MAX_SAFE_INTEGER);
+  if (found.status !== 'ok') return undefined;
+  const expected = found.info.resumeTokenHash;
+  return expected !== undefined && expected === (await hashResumeToken(token)) ? key : undefined;
 }
 
 /** The `resume_token` of a chat_resume / chat_cancel, validated at the boundary. */
