@@ -20,13 +20,11 @@ export type StartPair = (
 
 export const OWNERSHIP_SECRET = 'an-ownership-test-secret-of-32-bytes!';
 
-/** A JWT for `sub`, signed with the test secret. */
+/** A JWT for `sub`, signed with the test secret; it expires in an hour unless `claims.exp` says. */
 export function tokenFor(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(OWNERSHIP_SECRET));
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub);
+  if (claims.exp === undefined) jwt.setExpirationTime('1h');
+  return jwt.sign(new TextEncoder().encode(OWNERSHIP_SECRET));
 }
 
 /**

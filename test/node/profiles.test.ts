@@ -10,6 +10,7 @@ import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { startNodeServer } from '../../src/node/server.ts';
 import { startCountingUpstream } from '../contract/counting-upstream.ts';
+import { OWNERSHIP_SECRET, tokenFor } from '../contract/ownership-contract.ts';
 import { onCleanup, startBridge, testOptions } from '../helpers/bridge.ts';
 import { connectSio, connectWs, type SioClient } from '../helpers/clients.ts';
 import {
@@ -211,6 +212,21 @@ describe('profile consultation', () => {
     );
     expect(error.data?.code).toBe('bad_request');
     expect(error.message).toContain('/chat');
+  });
+
+  it('warns of token expiry as tokenExpiring and takes refreshToken (issue 16)', async () => {
+    const upstream = await startAnswerUpstream();
+    const bridge = await startBridge(upstream.url, {
+      profile: 'consultation',
+      jwtSecret: OWNERSHIP_SECRET,
+    });
+    const soon = Math.floor(Date.now() / 1000) + 2;
+    const token = await tokenFor('alice', { exp: soon });
+    const client = await connectSio(`${bridge.url}/chat`, { auth: { token } });
+    const warning = await client.inbox.waitFor((m) => m.event === 'tokenExpiring');
+    expect(warning.args[0]).toEqual({ expiresAt: soon * 1000 });
+    const refreshed = await client.request('refreshToken', { token: await tokenFor('alice') });
+    expect(refreshed.expires_at).toBeGreaterThan(soon * 1000);
   });
 
   it('sends errors as error {message}', async () => {

@@ -56,6 +56,7 @@ export const CONSULTATION_PROFILE: Profile = {
     joinConsultation: { event: 'join' },
     leaveConsultation: { event: 'leave' },
     sendMessage: { event: 'chat_message' },
+    refreshToken: { event: 'refresh' },
   },
   outbound: {
     start: [{ event: 'aiThinking', data: { status: 'processing' } }],
@@ -75,6 +76,7 @@ export const CONSULTATION_PROFILE: Profile = {
         },
       ],
       error: [{ event: 'error', data: { message: '$data.message' } }],
+      token_expiring: [{ event: 'tokenExpiring', data: { expiresAt: '$data.expires_at' } }],
     },
   },
 };
