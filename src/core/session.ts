@@ -9,7 +9,7 @@ import {
 } from './conversation-access.ts';
 import type { CredentialCheck } from './credentials.ts';
 import { BridgeError, type ErrorPayload } from './errors.ts';
-import { TokenLifetime, verifyRefresh } from './token-lifetime.ts';
+import { SessionCredentials, verifyRefresh } from './token-lifetime.ts';
 import { newId } from './ids.ts';
 import type { BridgeHooks, ClientMessage } from './hooks.ts';
 import { type ChatResponse, LocalFrame } from './frame.ts';
@@ -137,10 +137,8 @@ export class Session {
   lastActiveAt = this.connectedAt;
   /** What the application's `onConnect` hook attached to this client, if anything. */
   data: Readonly<Record<string, unknown>> | undefined;
-  /** What the client's credentials say about conversations and their own lifetime. */
-  private grantValue: ConversationGrant = {};
-  /** The token's end, while it has one. */
-  private lifetime: TokenLifetime | undefined;
+  /** What the client's credentials allow, and until when; made only for credentials that say so. */
+  private credentials: SessionCredentials | undefined;
   /** Join check answers of this connection (conversation id -> valid until, ms). */
   private joinAnswers: Map<string, number> | undefined;
   private readonly host: SessionHost;
@@ -196,26 +194,24 @@ export class Session {
 
   /** What the client's credentials say about conversations and their lifetime. */
   get grant(): ConversationGrant {
-    return this.grantValue;
+    return this.credentials?.grant ?? {};
   }
 
   /** Set the client's credentials (at connect, and on `refresh`); watches their end. */
   set grant(grant: ConversationGrant) {
-    this.grantValue = grant;
-    if (this.lifetime) this.lifetime.extend(grant.expiresAt);
-    else if (grant.expiresAt !== undefined && !this.closed) {
-      this.lifetime = new TokenLifetime(
-        {
-          notify: (expiresAt) => {
-            if (!this.closed) {
-              this.connection.send('token_expiring', withTimestamp({ expires_at: expiresAt }));
-            }
-          },
-          expire: () => this.expire(),
-        },
-        grant.expiresAt,
-      );
+    if (this.closed) return;
+    if (!this.credentials && grant.expiresAt === undefined && grant.conversations === undefined) {
+      return;
     }
+    this.credentials ??= new SessionCredentials({
+      notify: (expiresAt) => {
+        if (!this.closed) {
+          this.connection.send('token_expiring', withTimestamp({ expires_at: expiresAt }));
+        }
+      },
+      expire: () => this.expire(),
+    });
+    this.credentials.grant = grant;
   }
 
   /** The token ran out without a refresh: the connection ends (its streams stay resumable). */
@@ -257,7 +253,7 @@ export class Session {
   receive(event: string, data: unknown, reply?: Reply): void {
     if (this.closed) return;
     // Rights end at exp, whether or not the timer has fired yet.
-    if (this.lifetime?.expired) return this.expire();
+    if (this.credentials?.expired) return this.expire();
     this.lastActiveAt = Date.now();
     if (!this.bucket.take()) {
       // Past a burst of refusals the client is not listening to them: cut it off.
@@ -300,7 +296,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.lifetime?.stop();
+    this.credentials?.stop();
     this.endCongestion();
     for (const listener of this.closeListeners.splice(0)) listener(this);
     const requestIds = [...(this.streamSubscriptions?.keys() ?? [])];

@@ -4,6 +4,7 @@
  * (1008 `token_expired`; Socket.IO: an `error` with that code, then a disconnect). Streams the
  * client owns keep running into their resume grace, resumable by their owner.
  */
+import type { ConversationGrant } from './conversation-access.ts';
 import type { CredentialCheck } from './credentials.ts';
 import { BridgeError } from './errors.ts';
 import { cancelTimer, type Timer } from './timers.ts';
@@ -68,6 +69,37 @@ export class TokenLifetime {
       () => (this.expired ? this.host.expire() : this.arm()),
       Math.min(Math.max(0, left), MAX_TIMER_MS),
     );
+  }
+}
+
+/** A connection's credentials: what they allow (its grant), and the watch on their end. */
+export class SessionCredentials {
+  private grantValue: ConversationGrant = {};
+  private lifetime: TokenLifetime | undefined;
+
+  constructor(private readonly host: TokenLifetimeHost) {}
+
+  get grant(): ConversationGrant {
+    return this.grantValue;
+  }
+
+  /** New credentials (at connect, on `refresh`): their `expiresAt` is the connection's end. */
+  set grant(grant: ConversationGrant) {
+    this.grantValue = grant;
+    if (this.lifetime) this.lifetime.extend(grant.expiresAt);
+    else if (grant.expiresAt !== undefined) {
+      this.lifetime = new TokenLifetime(this.host, grant.expiresAt);
+    }
+  }
+
+  /** Whether the rights have ended. */
+  get expired(): boolean {
+    return this.lifetime?.expired === true;
+  }
+
+  /** The connection closed: no more timers. */
+  stop(): void {
+    this.lifetime?.stop();
   }
 }
 
