@@ -85,6 +85,17 @@ export function tokenLifetimeContractTests(runtime: string, startPair: StartPair
       expect(error?.args[0]).toMatchObject({ code: 'token_expired' });
     });
 
+    it('never acks a message on a connection whose token already expired', async () => {
+      const { upstream } = await startGatedUpstream(1, 1);
+      const [url] = await startPair(upstream.url, { jwtSecret: OWNERSHIP_SECRET });
+      // Expired 3 s ago: within the 5 s clock tolerance of the connect check, past its exp.
+      const client = await connectWs(url, { query: `token=${await expiringToken('alice', -3)}` });
+      client.send({ event: 'chat_message', id: 'late', data: { current_text: 'x' } });
+      expect(await client.closed).toEqual({ code: 1008, reason: 'token_expired' });
+      expect(client.inbox.items.filter((m) => m.id === 'late' && m.event === 'ack')).toEqual([]);
+      expect(upstream.requests).toEqual([]);
+    });
+
     it('--jwt-require-exp refuses tokens without exp; without it they are admitted', async () => {
       const noExp = await new SignJWT({})
         .setProtectedHeader({ alg: 'HS256' })
