@@ -14,6 +14,8 @@ COPY . .
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
+# Listening on every interface: the playground page at / is served only with the demo backend (no
+# upstream) or SSE2WS_PLAYGROUND=true, and the log warns until SSE2WS_ALLOWED_HOSTS is set.
 ENV NODE_ENV=production \
     SSE2WS_HOST=0.0.0.0 \
     SSE2WS_PORT=8080

@@ -16,6 +16,8 @@ const server = await startNodeServer(
     rateLimit: 0,
     maxConnections: UNLIMITED,
     maxStreamsPerConnection: UNLIMITED,
+    maxStreams: UNLIMITED,
+    maxStreamsPerUser: UNLIMITED,
   },
   { upstreamUrl: upstreamUrlFromEnv() },
 );

@@ -41,7 +41,13 @@ const upstream: UpstreamClient = async () => ({
 
 async function round(): Promise<number> {
   const bridge = createLocalBridge({
-    options: { ...defaultOptions(), rateLimit: 0, maxStreamsPerConnection: 1_000_000 },
+    options: {
+      ...defaultOptions(),
+      rateLimit: 0,
+      maxStreamsPerConnection: 1_000_000,
+      maxStreams: 1_000_000,
+      maxStreamsPerUser: 1_000_000,
+    },
     upstreamUrl: 'http://upstream.invalid/chat',
     upstream,
     observer: createNodeMetrics().observer,

@@ -221,6 +221,7 @@ async function main(): Promise<number> {
       logLevel: 'silent',
       resumeRetentionMs: RETENTION_MS,
       maxConnections: Math.max(CLIENTS * 2, 5_000),
+      maxStreams: Math.max(CLIENTS * 2, 10_000),
     },
     { upstreamUrl: upstream.url },
   );

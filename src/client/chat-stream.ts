@@ -14,6 +14,12 @@ export type PushOutcome = 'accepted' | 'duplicate' | 'gap';
 export class ChatStream implements AsyncIterable<ChatResponse> {
   /** The request id: the one in the chat data, or a generated UUID. */
   readonly requestId: string;
+  /**
+   * The token the bridge acked the chat_message with: it proves the right to resume or cancel the
+   * stream from another connection (sent with every chat_resume and chat_cancel of it). Keep it
+   * to resume after a page reload.
+   */
+  resumeToken: string | undefined = undefined;
   private last: number;
   private readonly buffer: ChatResponse[] = [];
   private ended = false;

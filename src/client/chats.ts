@@ -42,6 +42,11 @@ interface ChatRecord {
   dispose: () => void;
 }
 
+/** `resume_token` for a chat_resume / chat_cancel, when the bridge gave one. */
+function withResumeToken(stream: ChatStream): { resume_token?: string } {
+  return stream.resumeToken === undefined ? {} : { resume_token: stream.resumeToken };
+}
+
 /** The code of a {@link ClientError}, if it is one. */
 export function codeOf(error: unknown): string | undefined {
   return error instanceof ClientError ? error.code : undefined;
@@ -60,6 +65,7 @@ export class Chats {
     afterSeq: number,
     message: Record<string, unknown> | undefined,
     signal: AbortSignal | undefined,
+    resumeToken?: string,
   ): ChatStream {
     if (this.records.has(requestId)) {
       throw new TypeError(`request "${requestId}" is already running on this client`);
@@ -67,6 +73,7 @@ export class Chats {
     const stream = new ChatStream(requestId, afterSeq, () =>
       this.cancel(record, new DOMException('the chat loop was left', 'AbortError')),
     );
+    stream.resumeToken = resumeToken;
     const record: ChatRecord = {
       stream,
       message,
@@ -130,12 +137,15 @@ export class Chats {
         ? transport.request('chat_resume', {
             request_id: stream.requestId,
             after_seq: stream.lastSeq,
+            ...withResumeToken(stream),
           })
         : transport.request('chat_message', record.message);
     record.sent = true;
     record.syncingOn = transport;
     request.then(
-      () => {
+      (ack) => {
+        const token = (ack as { resume_token?: unknown } | undefined)?.resume_token;
+        if (typeof token === 'string') stream.resumeToken = token;
         if (record.syncingOn === transport) record.syncingOn = undefined;
         record.accepted = true;
         if (record.conversationId !== undefined) this.host.joinedBy(record.conversationId);
@@ -177,7 +187,9 @@ export class Chats {
   private sendCancel(record: ChatRecord, transport: Transport): void {
     // unknown_request: it already stopped, and that stop is on its way. connection_lost: the next
     // connection resumes and cancels again.
-    transport.request('chat_cancel', { request_id: record.stream.requestId }).catch((error) => {
+    const { stream } = record;
+    const data = { request_id: stream.requestId, ...withResumeToken(stream) };
+    transport.request('chat_cancel', data).catch((error) => {
       if (codeOf(error) === 'rate_limited') {
         this.host.retryLater(transport, (t) => this.sendCancel(record, t));
       }

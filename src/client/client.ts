@@ -41,6 +41,11 @@ export interface ChatOptions {
 export interface ResumeOptions extends ChatOptions {
   /** The last seq already seen. @default -1 (every frame) */
   afterSeq?: number;
+  /**
+   * The stream's `resume_token` ({@link ChatStream.resumeToken} where it started): needed to
+   * resume a stream of another connection when the bridge knows no user id for either.
+   */
+  resumeToken?: string;
 }
 
 /** The ack of `join` / `leave`. */
@@ -137,7 +142,8 @@ export class BridgeClient {
   /** Follow a stream started elsewhere (another tab, a `user_message`), from `afterSeq` on. */
   resume(requestId: string, options: ResumeOptions = {}): ChatStream {
     this.assertOpen();
-    return this.chats.track(requestId, options.afterSeq ?? -1, undefined, options.signal);
+    const { afterSeq = -1, signal, resumeToken } = options;
+    return this.chats.track(requestId, afterSeq, undefined, signal, resumeToken);
   }
 
   /** Join a conversation (rejoined after every reconnect until left); resolves with the ack. */

@@ -5,7 +5,13 @@
  * with its HTTP status (`/ws`) or a Socket.IO `connect_error` carrying its code.
  */
 import type { SessionOpener } from './bridge.ts';
-import { createAuthUrlCheck, createJwtCheck, type CredentialCheck } from './credentials.ts';
+import {
+  createAuthUrlCheck,
+  createJwtCheck,
+  type CredentialCheck,
+  toPresentedToken,
+} from './credentials.ts';
+import { assertOriginPolicy, isHostAllowed } from './hosts.ts';
 import { BridgeError, type ErrorCode } from './errors.ts';
 import type { Handshake } from './handshake.ts';
 import type { BridgeHooks } from './hooks.ts';
@@ -37,6 +43,14 @@ export interface AdmissionRequest {
   token?: string | undefined;
   /** The request URL: its host stands in for a missing Host header. */
   url?: string | undefined;
+  /**
+   * `handshake`: a transport handshake before any session exists (Socket.IO's Engine.IO
+   * handshake): origin, host and capacity are checked, credentials only when it carries a token,
+   * the `onConnect` hook not yet. `connect` (default): the full check.
+   */
+  stage?: 'handshake' | 'connect';
+  /** The connection already holds a slot (an Engine.IO session admitted at its handshake). */
+  holdsSlot?: boolean;
 }
 
 /** The answer: the handshake to open the session with, or a refusal. */
@@ -54,6 +68,11 @@ export interface Admission {
   startDraining(): void;
   /** True once {@link startDraining} was called. */
   readonly draining: boolean;
+  /**
+   * Count more connections against `maxConnections` than the sessions: e.g. Engine.IO sessions
+   * not yet connected to a namespace.
+   */
+  countPending(counter: () => number): void;
 }
 
 /** What admission reads from the bridge: its options, connected sessions, logger and observer. */
@@ -62,11 +81,12 @@ export type AdmissionHost = Pick<SessionOpener, 'options' | 'sessions' | 'logger
 /**
  * Whether a browser page from `origin` may connect. No Origin (non-browser clients) is always
  * allowed; `*` allows any; a list allows exactly its origins; with no list (`undefined`) only an
- * Origin whose host (with port) is the request's own Host.
+ * Origin whose host (with port) is the bridge's own: one of `--allowed-hosts` when set (not the
+ * request's Host, which a DNS-rebinding page controls), else the request's Host.
  */
 export function isOriginAllowed(
   origin: string | undefined,
-  host: string | undefined,
+  host: string | readonly string[] | undefined,
   allowed: readonly string[] | undefined,
 ): boolean {
   if (origin === undefined) return true;
@@ -79,16 +99,19 @@ export function isOriginAllowed(
   }
   if (url.origin === 'null') return false;
   if (allowed !== undefined) return allowed.includes(url.origin);
-  if (host === undefined || host === '') return false;
-  try {
-    // Read Host under the Origin's scheme, so "example.com:443" equals "https://example.com".
-    return new URL(`${url.protocol}//${host}`).host === url.host;
-  } catch {
-    return false;
-  }
+  const hosts = typeof host === 'string' ? [host] : (host ?? []);
+  return hosts.some((own) => {
+    if (own === '') return false;
+    try {
+      // Read Host under the Origin's scheme, so "example.com:443" equals "https://example.com".
+      return new URL(`${url.protocol}//${own}`).host === url.host;
+    } catch {
+      return false;
+    }
+  });
 }
 
-/** The Host a request was sent to: its Host header, else its URL's host. */
+/** The request was sent to a URL whose host is not given: the Host header, else the URL's. */
 function hostOf(request: AdmissionRequest): string | undefined {
   const header = request.headers.host;
   if (header !== undefined && header !== '') return header;
@@ -106,9 +129,15 @@ function hostOf(request: AdmissionRequest): string | undefined {
  */
 export function createAdmission(
   host: AdmissionHost,
-  deps: { fetch: typeof fetch; hooks?: BridgeHooks | undefined },
+  deps: {
+    fetch: typeof fetch;
+    hooks?: BridgeHooks | undefined;
+    /** The address the server listens on (Node): a loopback bind answers loopback names only. */
+    bindHost?: string | undefined;
+  },
 ): Admission {
   const { options, sessions, logger, observer } = host;
+  assertOriginPolicy(options);
   const fetcher = deps.fetch;
   // Workers' fetch throws "Illegal invocation" when called as a method of another object.
   const callFetch: typeof fetch = (input, init) => fetcher(input, init);
@@ -119,6 +148,12 @@ export function createAdmission(
   let draining = false;
   /** Connects whose credentials are being checked hold a slot: slow checks cannot overshoot. */
   let checking = 0;
+  const pendingCounters: Array<() => number> = [];
+  const connections = (): number => {
+    let n = sessions.size + checking;
+    for (const counter of pendingCounters) n += counter();
+    return n;
+  };
 
   const refuse = (
     request: AdmissionRequest,
@@ -137,22 +172,36 @@ export function createAdmission(
   };
 
   const admit = async (request: AdmissionRequest): Promise<AdmissionResult> => {
-    if (draining) return refuse(request, 'server_shutdown', 'draining');
-    if (!isOriginAllowed(request.headers.origin, hostOf(request), options.allowedOrigins)) {
+    // A draining bridge answers at the namespace CONNECT, where the client can read the code.
+    if (draining && request.stage !== 'handshake') {
+      return refuse(request, 'server_shutdown', 'draining');
+    }
+    const host = hostOf(request);
+    if (!isHostAllowed(request.headers.host, deps.bindHost, options.allowedHosts)) {
+      return refuse(request, 'forbidden_origin', 'host_not_allowed');
+    }
+    const ownHosts = options.allowedHosts ?? host;
+    if (!isOriginAllowed(request.headers.origin, ownHosts, options.allowedOrigins)) {
       return refuse(request, 'forbidden_origin', 'origin_not_allowed');
     }
-    if (sessions.size + checking >= options.maxConnections) {
+    if (connections() - (request.holdsSlot ? 1 : 0) >= options.maxConnections) {
       return refuse(request, 'server_busy', 'max_connections');
     }
     const handshake: Handshake = { headers: request.headers, token: request.token };
+    // At a transport handshake the token usually comes later (Socket.IO `auth`): checked if here.
+    if (request.stage === 'handshake' && toPresentedToken(handshake) === undefined) {
+      return { ok: true, handshake };
+    }
     checking++;
     try {
       for (const check of checks) {
         const outcome = await check(handshake);
         if (!outcome.ok) return refuse(request, 'unauthorized', outcome.reason, outcome.message);
         if (outcome.userId !== undefined) handshake.userId = outcome.userId;
+        if (outcome.expiresAt !== undefined) handshake.expiresAt = outcome.expiresAt;
+        if (outcome.conversations !== undefined) handshake.conversations = outcome.conversations;
       }
-      const onConnect = deps.hooks?.onConnect;
+      const onConnect = request.stage === 'handshake' ? undefined : deps.hooks?.onConnect;
       if (onConnect) {
         let decision: Awaited<ReturnType<typeof onConnect>>;
         try {
@@ -189,6 +238,9 @@ export function createAdmission(
     },
     get draining() {
       return draining;
+    },
+    countPending(counter) {
+      pendingCounters.push(counter);
     },
   };
 }

@@ -3,6 +3,8 @@
  * Runtime pieces (upstream client, logger, registry) are injected by the adapters.
  */
 import { createClientTopics } from './client-topics.ts';
+import { createConversationAccess } from './conversation-access.ts';
+import { createJwtCheck } from './credentials.ts';
 import { runEventStream } from './event-stream.ts';
 import { type Handshake, toForwardedHeaders } from './handshake.ts';
 import type { BridgeHooks } from './hooks.ts';
@@ -78,6 +80,7 @@ export function createSessionOpener(
         ? new Session(host, connection, forwarded, handshake.userId)
         : createProfiledSession(host, connection, profile, forwarded, handshake.userId);
       session.data = handshake.data;
+      session.grant = { conversations: handshake.conversations, expiresAt: handshake.expiresAt };
       sessions.add(session);
       observer.connectionOpened(connection.protocol);
       session.onClose(() => {
@@ -129,6 +132,8 @@ export interface BridgeDeps {
   observer?: BridgeObserver;
   /** The application's hooks; none unless given. */
   hooks?: BridgeHooks | undefined;
+  /** Serves the join check (`--join-auth-url`); the global fetch unless given. */
+  fetch?: typeof fetch;
 }
 
 /** A bridge that runs its streams in this process. */
@@ -174,6 +179,12 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
     observer,
     hooks,
     draining: () => draining,
+    runningStreams: () => streams.runningStreams,
+    refreshCheck: createJwtCheck(options, (i, init) => (deps.fetch ?? fetch)(i, init)),
+    conversationAccess: createConversationAccess(
+      options,
+      deps.fetch ?? ((i, init) => fetch(i, init)),
+    ),
   };
   const opener = createSessionOpener(host, logger, profile, {
     clientTopics: true,

@@ -28,7 +28,22 @@ const JWKS_ALGORITHMS = [
 
 /** What a check found: the user it admits, or why it refuses (`reason` is for logs only). */
 export type CredentialOutcome =
-  { ok: true; userId?: string | undefined } | { ok: false; reason: string; message: string };
+  | {
+      ok: true;
+      userId?: string | undefined;
+      /** When the credentials stop being valid (a JWT's `exp`, ms since the epoch). */
+      expiresAt?: number | undefined;
+      /** A JWT's conversations claim (ids and `prefix*` patterns). */
+      conversations?: string[] | undefined;
+    }
+  | { ok: false; reason: string; message: string };
+
+/** The ids and patterns of a JWT's conversations claim (a list, or one space-separated string). */
+export function toConversationPatterns(claim: unknown): string[] | undefined {
+  if (typeof claim === 'string') return claim.split(/\s+/).filter((s) => s !== '');
+  if (!Array.isArray(claim)) return undefined;
+  return claim.filter((item): item is string => typeof item === 'string' && item !== '');
+}
 
 /** Checks one handshake's credentials. */
 export type CredentialCheck = (handshake: Handshake) => Promise<CredentialOutcome>;
@@ -82,8 +97,14 @@ export function createJwtCheck(
         clockTolerance: DEFAULT_JWT_CLOCK_TOLERANCE_S,
         ...(options.jwtAudience !== undefined ? { audience: options.jwtAudience } : {}),
         ...(options.jwtIssuer !== undefined ? { issuer: options.jwtIssuer } : {}),
+        ...(options.jwtRequireExp ? { requiredClaims: ['exp'] } : {}),
       });
-      return { ok: true, userId: typeof payload.sub === 'string' ? payload.sub : undefined };
+      return {
+        ok: true,
+        userId: typeof payload.sub === 'string' ? payload.sub : undefined,
+        expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+        conversations: toConversationPatterns(payload[options.conversationsClaim]),
+      };
     } catch (error) {
       // jose's codes (ERR_JWT_EXPIRED, ERR_JWS_SIGNATURE_VERIFICATION_FAILED, …) name the cause.
       const code = (error as { code?: unknown }).code;

@@ -10,9 +10,12 @@ export type ErrorCode =
   | 'unknown_client'
   | 'resume_unavailable'
   | 'unauthorized'
+  | 'forbidden'
+  | 'token_expired'
   | 'forbidden_origin'
   | 'server_busy'
   | 'too_many_streams'
+  | 'too_many_conversations'
   | 'rate_limited'
   | 'slow_consumer'
   | 'server_shutdown'
@@ -49,9 +52,12 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = {
     closeCode: 1008,
   },
   unauthorized: { message: 'missing, invalid or expired credentials', closeCode: 1008 },
+  forbidden: { message: 'not allowed for these credentials', closeCode: 1008 },
+  token_expired: { message: 'the token expired and was not refreshed', closeCode: 1008 },
   forbidden_origin: { message: 'this origin may not connect', closeCode: 1008 },
   server_busy: { message: 'too many connections; try again later', closeCode: 1013 },
-  too_many_streams: { message: 'too many running streams on this connection', closeCode: 1008 },
+  too_many_streams: { message: 'too many running streams', closeCode: 1008 },
+  too_many_conversations: { message: 'too many conversations on this connection', closeCode: 1008 },
   rate_limited: { message: 'too many messages; slow down', closeCode: 1008 },
   slow_consumer: { message: 'the client did not read its frames in time', closeCode: 1013 },
   server_shutdown: { message: 'the server is shutting down; reconnect', closeCode: 1001 },

@@ -8,6 +8,10 @@ export interface Handshake {
   token?: string | undefined;
   /** The verified user (a JWT's `sub`, the connect check's `userId`), once admission checked it. */
   userId?: string | undefined;
+  /** When the credentials expire (a JWT's `exp`, ms since the epoch), once admission checked them. */
+  expiresAt?: number | undefined;
+  /** The JWT's conversations claim (ids and `prefix*` patterns), once admission checked it. */
+  conversations?: string[] | undefined;
   /** What the application's `onConnect` hook attached to the client. */
   data?: Record<string, unknown> | undefined;
 }

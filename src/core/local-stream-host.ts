@@ -13,6 +13,7 @@ import type { Registry, StreamInfo } from './registry.ts';
 import { type BridgeConfig, type ShapedRequest, toUpstreamRequest } from './request-shape.ts';
 import type { StreamHost } from './session.ts';
 import { Stream } from './stream.ts';
+import { clientRequestIdOf } from './stream-ownership.ts';
 import type { UpstreamClient } from './upstream.ts';
 import type { Detection } from './dialects/index.ts';
 import { type RelayReport, relayUpstream } from './upstream-relay.ts';
@@ -61,7 +62,8 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
     const plain: Frame = { type: frame.type, content: frame.content };
     let changed: Frame | null | void | undefined;
     try {
-      changed = onFrame(plain, { requestId: info.requestId, conversationId: info.conversationId });
+      const requestId = clientRequestIdOf(info);
+      changed = onFrame(plain, { requestId, conversationId: info.conversationId });
     } catch (error) {
       logHookError('onFrame', info.requestId)(error);
       return frame;
@@ -127,7 +129,8 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
 
   const host: LocalStreamHost = {
     async startStream(info, body, headers) {
-      const { requestId } = info;
+      // What the application, the upstream and the logs see: the client's id, not the registry key.
+      const requestId = clientRequestIdOf(info);
       const startedAt = performance.now();
       let errorCode: string | undefined;
       let stopReason = 'complete';

@@ -57,6 +57,14 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
   const streams = new Map<string, StreamRecord>();
   const topics = new Map<string, Topic>();
   const conversations = new Map<string, Map<string, string | undefined>>();
+  /** Running streams by owner, for the per-user stream cap. */
+  const byOwner = new Map<string, Set<string>>();
+  const release = (record: StreamRecord): void => {
+    const { owner, requestId } = record.info;
+    const running = owner === undefined ? undefined : byOwner.get(owner);
+    running?.delete(requestId);
+    if (running?.size === 0) byOwner.delete(owner as string);
+  };
   const presenceOf = (members: Map<string, string | undefined> | undefined): Presence => {
     if (!members) return { clients: 0, users: [] };
     const users = new Set<string>();
@@ -84,6 +92,11 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
         bytes: 0,
         done: false,
       });
+      if (info.owner !== undefined) {
+        let running = byOwner.get(info.owner);
+        if (!running) byOwner.set(info.owner, (running = new Set()));
+        running.add(info.requestId);
+      }
       return true;
     },
 
@@ -107,7 +120,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
           record.head = 0;
         }
       }
-      const message: TopicMessage = { kind: 'frame', frame };
+      const message: TopicMessage = { kind: 'frame', frame, key: info.requestId };
       deliver(streamTopic(info.requestId), message);
       if (info.conversationId !== undefined) {
         deliver(conversationTopic(info.conversationId), message);
@@ -118,6 +131,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
       const record = streams.get(requestId);
       if (!record || record.done) return;
       record.done = true;
+      release(record);
       record.expiry = setTimeout(() => streams.delete(requestId), options.resumeRetentionMs);
     },
 
@@ -178,9 +192,14 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
       return direct + members;
     },
 
+    async runningStreamsOf(owner) {
+      return byOwner.get(owner)?.size ?? 0;
+    },
+
     async close() {
       for (const record of streams.values()) cancelTimer(record.expiry);
       streams.clear();
+      byOwner.clear();
       topics.clear();
       conversations.clear();
     },

@@ -51,8 +51,22 @@ export const DEFAULT_REDIS_PREFIX = 'sse2ws:';
  * a long GC pause stays under it, and a user waits at most about this long for `upstream_lost`.
  */
 export const DEFAULT_REDIS_LEASE_TTL_MS = 10_000;
-/** On, so a first run shows something in the browser; production sidecars turn it off. */
-export const DEFAULT_PLAYGROUND = true;
+/** Running streams per instance, orphaned ones included: each is an open (paid) upstream call. */
+export const DEFAULT_MAX_STREAMS = 10_000;
+/** A user rarely has more than a few answers in flight across all their tabs and devices. */
+export const DEFAULT_MAX_STREAMS_PER_USER = 16;
+/** A chat UI follows a handful of rooms; this bounds what one socket makes the registry hold. */
+export const DEFAULT_MAX_CONVERSATIONS_PER_CONNECTION = 100;
+/** The JWT claim listing the conversations a user may join (`token` conversation access). */
+export const DEFAULT_CONVERSATIONS_CLAIM = 'conversations';
+/**
+ * How long a Socket.IO client may take from its Engine.IO handshake to its namespace CONNECT:
+ * a real client sends it at once; a flood of bare handshakes is let go after this.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/** Conversation access policies (see {@link BridgeOptions.conversationAccess}). */
+export type ConversationAccess = 'token' | 'check' | 'open';
 
 /** Log verbosity. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -81,8 +95,11 @@ export interface BridgeOptions {
   port: number;
   /** Listen address. @default "127.0.0.1" */
   host: string;
-  /** Serve the browser playground at `/` (Node only). @default true */
-  playground: boolean;
+  /**
+   * Serve the browser playground at `/` (Node only); undefined serves it only on a loopback bind
+   * or with the demo backend. @default undefined
+   */
+  playground: boolean | undefined;
   /** SSE upstream URL; undefined starts the embedded demo backend (Node only). @default undefined */
   upstreamUrl: string | undefined;
   /** @default 10000 */
@@ -130,6 +147,24 @@ export interface BridgeOptions {
   /** The legacy API's own connect check: 2xx admits. @default undefined */
   authUrl: string | undefined;
   /**
+   * Who may join a conversation (and send into it): `token` (a JWT claim lists them), `check`
+   * (`joinAuthUrl` decides) or `open` (anyone admitted). Undefined: `open` without
+   * authentication; with it, `check` when `joinAuthUrl` is set, else `token`. @default undefined
+   */
+  conversationAccess: ConversationAccess | undefined;
+  /** The JWT claim of conversation ids or `prefix*` patterns (`token` access). @default "conversations" */
+  conversationsClaim: string;
+  /** The legacy API's join check: GET with the forwarded headers and `conversation_id`; 2xx admits. @default undefined */
+  joinAuthUrl: string | undefined;
+  /** Refuse JWTs without `exp`. @default false */
+  jwtRequireExp: boolean;
+  /** Names this bridge is reached by (Host header); the default Origin rule compares against them. @default undefined */
+  allowedHosts: string[] | undefined;
+  /** Allow `*` in `allowedOrigins` although cookies are forwarded (never reflected with credentials). @default false */
+  allowAnyOriginWithCredentials: boolean;
+  /** Engine.IO handshake to namespace CONNECT at most (Socket.IO). @default 5000 */
+  handshakeTimeoutMs: number;
+  /**
    * The backend's notification stream: one `GET` SSE request per connected client, relayed to it
    * (Node only). @default undefined
    */
@@ -140,6 +175,12 @@ export interface BridgeOptions {
   maxConnections: number;
   /** @default 4 */
   maxStreamsPerConnection: number;
+  /** Running streams on this instance, orphaned ones included. @default 10000 */
+  maxStreams: number;
+  /** Running streams per verified user (else per connection), orphaned ones included. @default 16 */
+  maxStreamsPerUser: number;
+  /** Conversations one connection may be a member of. @default 100 */
+  maxConversationsPerConnection: number;
   /** Client messages per second per connection (0 turns the limit off). @default 10 */
   rateLimit: number;
   /** @default 30 */
@@ -298,6 +339,32 @@ const parseSwitch: Parser<boolean> = (raw, name) => {
   if (text === 'false' || text === '0') return false;
   return fail(name, `"${raw}" is not one of true, false, 1, 0`);
 };
+const CONVERSATION_ACCESS: readonly ConversationAccess[] = ['token', 'check', 'open'];
+const parseConversationAccess: Parser<ConversationAccess | undefined> = (raw, name) =>
+  (CONVERSATION_ACCESS as readonly string[]).includes(raw)
+    ? (raw as ConversationAccess)
+    : fail(name, `"${raw}" is not one of ${CONVERSATION_ACCESS.join(', ')}`);
+const parseClaimName: Parser<string> = (raw, name) =>
+  /^[\w.:-]{1,64}$/.test(raw) ? raw : fail(name, `"${raw}" is not a claim name`);
+const parseHosts: Parser<string[] | undefined> = (raw, name) => {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  for (const item of items) {
+    let host: string | undefined;
+    try {
+      host = new URL(`http://${item}`).host;
+    } catch {
+      host = undefined;
+    }
+    // Host names without scheme or path; a port may be given (then only it matches).
+    if (host === undefined || host !== item.replace(/:80$/, '')) {
+      fail(name, `"${item}" is not a host name like app.example.com`);
+    }
+  }
+  return items;
+};
 const UPSTREAM_FORMATS: readonly UpstreamFormat[] = ['auto', ...DIALECT_NAMES];
 const parseUpstreamFormat: Parser<UpstreamFormat> = (raw, name) =>
   (UPSTREAM_FORMATS as readonly string[]).includes(raw)
@@ -343,9 +410,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'playground',
     flag: '--playground',
     env: ['SSE2WS_PLAYGROUND'],
-    defaultValue: DEFAULT_PLAYGROUND,
+    defaultValue: undefined,
     parse: parseSwitch,
-    help: 'do not serve the browser playground page at /',
+    help: 'serve the browser playground page at / (--no-playground: never)',
+    defaultText: 'on a loopback bind or with the demo backend only',
     group: 'Server',
   }),
   spec({
@@ -498,7 +566,27 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: parseOrigins,
     help: 'origins allowed to connect (comma list, * for any)',
     valueName: 'list',
-    defaultText: 'own host and no-Origin clients',
+    defaultText: 'an allowed host (or own host) and no-Origin clients',
+    group: 'Security',
+  }),
+  spec({
+    key: 'allowedHosts',
+    flag: '--allowed-hosts',
+    env: ['SSE2WS_ALLOWED_HOSTS'],
+    defaultValue: undefined,
+    parse: parseHosts,
+    help: 'public names of this bridge (Host header; against DNS rebinding)',
+    valueName: 'list',
+    defaultText: 'loopback names on a loopback bind, else any',
+    group: 'Security',
+  }),
+  spec({
+    key: 'allowAnyOriginWithCredentials',
+    flag: '--allow-any-origin-with-credentials',
+    env: ['SSE2WS_ALLOW_ANY_ORIGIN_WITH_CREDENTIALS'],
+    defaultValue: false,
+    parse: parseSwitch,
+    help: 'accept --allowed-origins * although cookies are forwarded',
     group: 'Security',
   }),
   spec({
@@ -552,6 +640,56 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     group: 'Security',
   }),
   spec({
+    key: 'jwtRequireExp',
+    flag: '--jwt-require-exp',
+    env: ['SSE2WS_JWT_REQUIRE_EXP'],
+    defaultValue: false,
+    parse: parseSwitch,
+    help: 'refuse JWTs without an exp claim',
+    group: 'Security',
+  }),
+  spec({
+    key: 'conversationAccess',
+    flag: '--conversation-access',
+    env: ['SSE2WS_CONVERSATION_ACCESS'],
+    defaultValue: undefined,
+    parse: parseConversationAccess,
+    help: 'who may join a conversation: token (JWT claim), check (--join-auth-url) or open',
+    valueName: 'mode',
+    defaultText: 'open without authentication; with it check if --join-auth-url, else token',
+    group: 'Security',
+  }),
+  spec({
+    key: 'conversationsClaim',
+    flag: '--conversations-claim',
+    env: ['SSE2WS_CONVERSATIONS_CLAIM'],
+    defaultValue: DEFAULT_CONVERSATIONS_CLAIM,
+    parse: parseClaimName,
+    help: 'JWT claim listing joinable conversation ids or prefix* patterns (token access)',
+    valueName: 'name',
+    group: 'Security',
+  }),
+  spec({
+    key: 'joinAuthUrl',
+    flag: '--join-auth-url',
+    env: ['SSE2WS_JOIN_AUTH_URL'],
+    defaultValue: undefined,
+    parse: parseUrl,
+    help: 'legacy API join check: GET ?conversation_id= with the forwarded headers; 2xx admits',
+    valueName: 'url',
+    group: 'Security',
+  }),
+  spec({
+    key: 'handshakeTimeoutMs',
+    flag: '--handshake-timeout',
+    env: ['SSE2WS_HANDSHAKE_TIMEOUT'],
+    defaultValue: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    parse: (raw, name) => parseInteger(raw, name, 100, 60_000),
+    help: 'ms from a Socket.IO handshake to its namespace CONNECT at most',
+    valueName: 'ms',
+    group: 'Security',
+  }),
+  spec({
     key: 'adminToken',
     flag: '--admin-token',
     env: ['SSE2WS_ADMIN_TOKEN'],
@@ -589,6 +727,36 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultValue: DEFAULT_MAX_STREAMS_PER_CONNECTION,
     parse: parseCount,
     help: 'running streams per client at most (over: too_many_streams)',
+    valueName: 'n',
+    group: 'Limits',
+  }),
+  spec({
+    key: 'maxStreams',
+    flag: '--max-streams',
+    env: ['SSE2WS_MAX_STREAMS'],
+    defaultValue: DEFAULT_MAX_STREAMS,
+    parse: parseCount,
+    help: 'running streams on this instance at most, orphaned ones included (over: too_many_streams)',
+    valueName: 'n',
+    group: 'Limits',
+  }),
+  spec({
+    key: 'maxStreamsPerUser',
+    flag: '--max-streams-per-user',
+    env: ['SSE2WS_MAX_STREAMS_PER_USER'],
+    defaultValue: DEFAULT_MAX_STREAMS_PER_USER,
+    parse: parseCount,
+    help: 'running streams per user (else per connection), orphaned ones included (over: too_many_streams)',
+    valueName: 'n',
+    group: 'Limits',
+  }),
+  spec({
+    key: 'maxConversationsPerConnection',
+    flag: '--max-conversations-per-connection',
+    env: ['SSE2WS_MAX_CONVERSATIONS_PER_CONNECTION'],
+    defaultValue: DEFAULT_MAX_CONVERSATIONS_PER_CONNECTION,
+    parse: parseCount,
+    help: 'conversations one client may join at most (over: too_many_conversations)',
     valueName: 'n',
     group: 'Limits',
   }),

@@ -7,8 +7,18 @@ import type { ChatResponse } from './frame.ts';
 
 /** What the registry knows of a stream besides its frames. */
 export interface StreamInfo {
+  /**
+   * The registry key: the client's request id scoped to the stream's owner (see
+   * `stream-ownership.ts`). Frames carry {@link StreamInfo.clientRequestId} instead.
+   */
   requestId: string;
   conversationId?: string | undefined;
+  /** The request id the client chose (frames, acks, the upstream); `requestId` when absent. */
+  clientRequestId?: string | undefined;
+  /** Who started the stream: `u:<user id>` or `c:<session id>`. */
+  owner?: string | undefined;
+  /** SHA-256 (hex) of the stream's resume token. */
+  resumeTokenHash?: string | undefined;
 }
 
 /** The answer to a resume: the frames still held after `afterSeq`, or why there are none. */
@@ -21,7 +31,8 @@ export type ReplayResult =
 
 /** What travels on a topic. */
 export type TopicMessage =
-  | { kind: 'frame'; frame: ChatResponse }
+  /** `key`: the stream's registry key (frames carry only the client's request id). */
+  | { kind: 'frame'; frame: ChatResponse; key?: string }
   | {
       kind: 'event';
       event: string;
@@ -30,6 +41,8 @@ export type TopicMessage =
       exceptSession?: string;
       /** Only this session ({@link CLIENTS_TOPIC}). */
       toSession?: string;
+      /** `user_message`: the registry key of the stream the message started. */
+      streamKey?: string;
     };
 
 /** Who is in a conversation: socket count and the distinct verified user ids among them. */
@@ -100,6 +113,11 @@ export interface Registry {
   onAudienceChange?(
     listener: (requestIds: readonly string[], conversationIds: readonly string[]) => void,
   ): void;
+  /**
+   * Streams of `owner` still running (orphaned ones in their resume grace included), across every
+   * instance sharing the registry. Absent where the registry cannot count them (Workers).
+   */
+  runningStreamsOf?(owner: string): Promise<number>;
   /** Release timers and connections, after the writes already made are stored. */
   close(): Promise<void>;
 }

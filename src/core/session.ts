@@ -2,7 +2,14 @@
  * One connected client, whatever its protocol: turns its events into stream and conversation
  * operations and delivers frames back to it, each (request_id, seq) at most once and in order.
  */
+import {
+  assertMayJoin,
+  type ConversationAccessCheck,
+  type ConversationGrant,
+} from './conversation-access.ts';
+import type { CredentialCheck } from './credentials.ts';
 import { BridgeError, type ErrorPayload } from './errors.ts';
+import { SessionCredentials, verifyRefresh } from './token-lifetime.ts';
 import { newId } from './ids.ts';
 import type { BridgeHooks, ClientMessage } from './hooks.ts';
 import { type ChatResponse, LocalFrame } from './frame.ts';
@@ -11,6 +18,14 @@ import type { BridgeOptions } from './options.ts';
 import { cancelTimer, type Timer } from './timers.ts';
 import { withTimestamp } from './timestamp.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { assertStreamCaps } from './stream-caps.ts';
+import {
+  newResumeToken,
+  resolveStreamKey,
+  toOptionalResumeToken,
+  toStreamKey,
+  toStreamOwner,
+} from './stream-ownership.ts';
 import {
   conversationTopic,
   type Presence,
@@ -89,6 +104,12 @@ export interface SessionHost extends StreamHost {
   readonly draining?: () => boolean;
   /** The application's hooks (`onMessage` runs here). */
   readonly hooks?: BridgeHooks | undefined;
+  /** Who may join a conversation; anyone when absent. */
+  readonly conversationAccess?: ConversationAccessCheck | undefined;
+  /** Streams running on this instance, orphaned ones included (`--max-streams`). */
+  readonly runningStreams?: (() => number) | undefined;
+  /** Verifies a `refresh` token (the JWT check); refresh is refused when absent. */
+  readonly refreshCheck?: CredentialCheck | undefined;
 }
 
 /** A reply whose acks and errors carry `timestamp` like every other server message. */
@@ -104,20 +125,27 @@ function toStampedReply(reply: Reply): Reply {
 export class Session {
   readonly id: string;
   readonly connection: ClientConnection;
-  /** Headers forwarded upstream for this client's requests. */
-  readonly forwardedHeaders: Readonly<Record<string, string>>;
+  /** Headers forwarded upstream for this client's requests (a `refresh` renews its bearer). */
+  forwardedHeaders: Readonly<Record<string, string>>;
   /** The verified user id (JWT `sub`, the connect check's `userId`, or `onConnect`'s), if any. */
   readonly userId: string | undefined;
+  /** Who owns the streams this client starts (`stream-ownership.ts`). */
+  readonly owner: string;
   /** When the client connected (ms since the epoch). */
   readonly connectedAt = Date.now();
   /** When the client last sent a message (ms since the epoch); its connect time before that. */
   lastActiveAt = this.connectedAt;
   /** What the application's `onConnect` hook attached to this client, if anything. */
   data: Readonly<Record<string, unknown>> | undefined;
+  /** What the client's credentials allow, and until when; made only for credentials that say so. */
+  private credentials: SessionCredentials | undefined;
+  /** Join check answers of this connection (conversation id -> valid until, ms). */
+  private joinAnswers: Map<string, number> | undefined;
   private readonly host: SessionHost;
   private readonly closeListeners: Array<(session: Session) => void> = [];
   // The collections below are made on first use (see `lazy`): most connections sit idle, and
-  // five empty Maps and Sets cost about 1 KB each connection.
+  // five empty Maps and Sets cost about 1 KB each connection. Streams are keyed by their registry
+  // key (the request id scoped to its owner), never by the bare request id.
   private lastSeqs: Map<string, number> | undefined;
   private replays: Map<string, ChatResponse[]> | undefined;
   private streamSubscriptions: Map<string, Promise<Unsubscribe>> | undefined;
@@ -144,6 +172,7 @@ export class Session {
     this.connection = connection;
     this.forwardedHeaders = forwardedHeaders;
     this.userId = userId;
+    this.owner = toStreamOwner(userId, this.id);
     this.bucket = new TokenBucket(host.options.rateLimit, host.options.rateLimitBurst);
   }
 
@@ -161,6 +190,37 @@ export class Session {
   }
   private get started(): Set<string> {
     return (this.startedStreams ??= new Set());
+  }
+
+  /** What the client's credentials say about conversations and their lifetime. */
+  get grant(): ConversationGrant {
+    return this.credentials?.grant ?? {};
+  }
+
+  /** Set the client's credentials (at connect, and on `refresh`); watches their end. */
+  set grant(grant: ConversationGrant) {
+    if (this.closed) return;
+    if (!this.credentials && grant.expiresAt === undefined && grant.conversations === undefined) {
+      return;
+    }
+    this.credentials ??= new SessionCredentials({
+      notify: (expiresAt) => {
+        if (!this.closed) {
+          this.connection.send('token_expiring', withTimestamp({ expires_at: expiresAt }));
+        }
+      },
+      expire: () => this.expire(),
+    });
+    this.credentials.grant = grant;
+  }
+
+  /** The token ran out without a refresh: the connection ends (its streams stay resumable). */
+  private expire(): void {
+    if (this.closed) return;
+    const error = new BridgeError('token_expired');
+    this.connection.send('error', withTimestamp(error.toPayload()));
+    this.connection.close?.(CLOSE_POLICY, 'token_expired');
+    this.close();
   }
 
   /** Called once when the session closes. */
@@ -192,6 +252,8 @@ export class Session {
   /** Handle one client event. Events are handled one after another, in arrival order. */
   receive(event: string, data: unknown, reply?: Reply): void {
     if (this.closed) return;
+    // Rights end at exp, whether or not the timer has fired yet.
+    if (this.credentials?.expired) return this.expire();
     this.lastActiveAt = Date.now();
     if (!this.bucket.take()) {
       // Past a burst of refusals the client is not listening to them: cut it off.
@@ -234,6 +296,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.credentials?.stop();
     this.endCongestion();
     for (const listener of this.closeListeners.splice(0)) listener(this);
     const requestIds = [...(this.streamSubscriptions?.keys() ?? [])];
@@ -275,14 +338,19 @@ export class Session {
         return this.onChatMessage(toEventData(data, event), reply);
       case 'chat_resume': {
         const d = toEventData(data, event);
-        return this.onResume(toRequestId(d), toAfterSeq(d), reply);
+        const token = toOptionalResumeToken(d);
+        return this.onResume(toRequestId(d), toAfterSeq(d), reply, token);
       }
-      case 'chat_cancel':
-        return this.onCancel(toRequestId(toEventData(data, event)), reply);
+      case 'chat_cancel': {
+        const d = toEventData(data, event);
+        return this.onCancel(toRequestId(d), toOptionalResumeToken(d), reply);
+      }
       case 'join':
         return this.onJoin(toConversationId(toEventData(data, event)), reply);
       case 'leave':
         return this.onLeave(toConversationId(toEventData(data, event)), reply);
+      case 'refresh':
+        return this.onRefresh(toEventData(data, event).token, reply);
       case 'ping':
         if (reply) reply({ event: 'pong' });
         else this.connection.send('pong', withTimestamp(undefined));
@@ -294,44 +362,61 @@ export class Session {
 
   private async onChatMessage(data: Record<string, unknown>, reply?: Reply): Promise<void> {
     const requestId = toOptionalRequestId(data) ?? crypto.randomUUID();
+    // Another owner's stream under the same id is another stream: no attach, no pre-claim.
+    const key = toStreamKey(requestId, this.owner);
     const conversationId = toOptionalConversationId(data);
     if (conversationId !== undefined) await this.join(conversationId);
     const body = toUpstreamBody(data);
     if (this.host.draining?.()) {
       // Resumes and idempotent re-sends still work; a new upstream call would outlive the drain.
-      const existing = await this.host.registry.readFrames(requestId, Number.MAX_SAFE_INTEGER);
+      const existing = await this.host.registry.readFrames(key, Number.MAX_SAFE_INTEGER);
       if (existing.status === 'unknown') throw new BridgeError('server_shutdown');
     }
-    if (this.started.size >= this.host.options.maxStreamsPerConnection) {
-      // Attaching to an existing stream (an idempotent retry) costs no upstream call: allowed.
-      const existing = await this.host.registry.readFrames(requestId, Number.MAX_SAFE_INTEGER);
-      if (existing.status === 'unknown') {
-        const max = this.host.options.maxStreamsPerConnection;
-        throw new BridgeError('too_many_streams', `at most ${max} running streams per connection`);
-      }
-    }
-    const info: StreamInfo = { requestId, conversationId };
+    const { options, registry } = this.host;
+    const caps = {
+      options,
+      registry,
+      connectionStreams: this.started.size,
+      instanceStreams: this.host.runningStreams?.(),
+      owner: this.owner,
+    };
+    // Attaching to an existing stream (an idempotent retry) costs no upstream call: allowed.
+    await assertStreamCaps(caps, async () => {
+      const existing = await registry.readFrames(key, Number.MAX_SAFE_INTEGER);
+      return existing.status === 'unknown';
+    });
+    const resume = await newResumeToken(this.owner);
+    const info: StreamInfo = {
+      requestId: key,
+      conversationId,
+      clientRequestId: requestId,
+      owner: this.owner,
+      resumeTokenHash: resume.hash,
+    };
     if (!(await this.host.registry.claimStream(info))) {
       // Idempotent retry: attach to the stream that already runs (or is retained), from its first
       // frame, minus what this socket already received of it.
-      return this.onResume(requestId, this.lastSeq.get(requestId) ?? -1, reply);
+      return this.onResume(requestId, this.lastSeq.get(key) ?? -1, reply);
     }
     // Members of the conversation receive the stream through it; others subscribe directly.
-    if (conversationId === undefined) await this.subscribeStream(requestId);
-    this.started.add(requestId);
+    if (conversationId === undefined) await this.subscribeStream(key);
+    this.started.add(key);
     // Ack first: with a remote host, frames can arrive before the start call returns.
-    reply?.({ data: { request_id: requestId } });
+    reply?.({ data: { request_id: requestId, resume_token: resume.token } });
     try {
       await this.host.startStream(info, body, { ...this.forwardedHeaders });
     } catch {
-      this.started.delete(requestId);
+      this.started.delete(key);
       // The stream was claimed but could not start: end it here so the client is not left hanging.
       const error = new BridgeError('internal_error', 'the stream could not be started');
       const timestamp = Date.now();
       const content = error.toPayload();
-      this.emitFrame({ type: 'error', content, request_id: requestId, seq: 0, timestamp });
+      this.emitFrame({ type: 'error', content, request_id: requestId, seq: 0, timestamp }, key);
       const stop = { reason: 'error' };
-      this.emitFrame({ type: 'stop', content: stop, request_id: requestId, seq: 1, timestamp });
+      this.emitFrame(
+        { type: 'stop', content: stop, request_id: requestId, seq: 1, timestamp },
+        key,
+      );
       return;
     }
     if (conversationId !== undefined) {
@@ -341,24 +426,36 @@ export class Session {
         data: {
           conversation_id: conversationId,
           request_id: requestId,
+          // Who sent it: members see the verified user, never another member's credentials.
+          ...(this.userId === undefined ? {} : { user_id: this.userId }),
           data,
           timestamp: Date.now(),
         },
         exceptSession: this.id,
+        streamKey: key,
       });
     }
   }
 
-  private async onResume(requestId: string, afterSeq: number, reply?: Reply): Promise<void> {
+  private async onResume(
+    requestId: string,
+    afterSeq: number,
+    reply?: Reply,
+    token?: string,
+  ): Promise<void> {
     const { registry } = this.host;
+    const key = await resolveStreamKey(registry, requestId, this.owner, token);
+    if (key === undefined) {
+      throw new BridgeError('resume_unavailable', `request "${requestId}" is unknown or expired`);
+    }
     // Live frames that arrive while the replay is read wait here, so order holds.
     const pending: ChatResponse[] = [];
-    this.replaying.set(requestId, pending);
+    this.replaying.set(key, pending);
     try {
-      await this.subscribeStream(requestId);
-      const replay = await registry.readFrames(requestId, afterSeq);
+      await this.subscribeStream(key);
+      const replay = await registry.readFrames(key, afterSeq);
       if (replay.status !== 'ok') {
-        await this.unsubscribeStream(requestId);
+        await this.unsubscribeStream(key);
         const details = replay.status === 'truncated' ? { first_seq: replay.firstSeq } : {};
         const message =
           replay.status === 'truncated'
@@ -366,28 +463,36 @@ export class Session {
             : `request "${requestId}" is unknown or expired`;
         throw new BridgeError('resume_unavailable', message, { details });
       }
-      this.lastSeq.delete(requestId);
-      this.lastSeq.set(requestId, afterSeq);
+      this.lastSeq.delete(key);
+      this.lastSeq.set(key, afterSeq);
       reply?.({ data: { request_id: requestId } });
       this.host.observer.resumed();
-      for (const frame of replay.frames) this.emitFrame(frame);
+      for (const frame of replay.frames) this.emitFrame(frame, key);
     } finally {
-      this.replaying.delete(requestId);
+      this.replaying.delete(key);
     }
-    for (const frame of pending) this.emitFrame(frame);
-    this.host.audienceChanged([requestId], []);
+    for (const frame of pending) this.emitFrame(frame, key);
+    this.host.audienceChanged([key], []);
   }
 
-  private async onCancel(requestId: string, reply?: Reply): Promise<void> {
-    const info = await this.host.findRunning(requestId);
-    const receiving =
-      this.lastSeq.has(requestId) ||
-      this.streamSubs.has(requestId) ||
-      (info?.conversationId !== undefined && this.conversations.has(info.conversationId));
-    if (!info || !receiving || !(await this.host.cancelStream(requestId))) {
+  /** Only the stream's owner, or whoever holds its resume token, may cancel it. */
+  private async onCancel(requestId: string, token?: string, reply?: Reply): Promise<void> {
+    const key = await resolveStreamKey(this.host.registry, requestId, this.owner, token);
+    const info = key === undefined ? undefined : await this.host.findRunning(key);
+    if (key === undefined || !info || !(await this.host.cancelStream(key))) {
       throw new BridgeError('unknown_request', `no running request "${requestId}"`);
     }
     reply?.({ data: { request_id: requestId } });
+  }
+
+  /** A new token for the same user: new conversations claim, new end, new upstream bearer. */
+  private async onRefresh(token: unknown, reply?: Reply): Promise<void> {
+    const refreshed = await verifyRefresh(this.host.refreshCheck, token, this.userId);
+    if (this.forwardedHeaders.authorization?.startsWith('Bearer ')) {
+      this.forwardedHeaders = { ...this.forwardedHeaders, authorization: `Bearer ${token}` };
+    }
+    this.grant = refreshed;
+    reply?.({ data: { expires_at: refreshed.expiresAt ?? null } });
   }
 
   private async onJoin(conversationId: string, reply?: Reply): Promise<void> {
@@ -401,11 +506,21 @@ export class Session {
     this.host.audienceChanged([], [conversationId]);
   }
 
-  /** Subscribe to a conversation (once) and tell its members when the count changed. */
+  /**
+   * Subscribe to a conversation (once) and tell its members when the count changed. Joining (and
+   * so sending into it) needs the access policy's yes, within the per-connection cap.
+   */
   private async join(conversationId: string): Promise<Presence> {
-    const { registry } = this.host;
+    const { registry, options } = this.host;
     const alreadyMember = this.conversations.has(conversationId);
     if (!alreadyMember) {
+      await assertMayJoin({
+        options,
+        access: this.host.conversationAccess,
+        memberships: this.conversations.size,
+        request: { conversationId, grant: this.grant, headers: this.forwardedHeaders },
+        cache: (this.joinAnswers ??= new Map()),
+      });
       const topic = conversationTopic(conversationId);
       this.conversations.set(
         conversationId,
@@ -464,10 +579,11 @@ export class Session {
       }
       return;
     }
-    if (message.frame.type === 'stop') this.startedStreams?.delete(message.frame.request_id);
-    const pending = this.replays?.get(message.frame.request_id);
+    const key = message.key ?? message.frame.request_id;
+    if (message.frame.type === 'stop') this.startedStreams?.delete(key);
+    const pending = this.replays?.get(key);
     if (pending) pending.push(message.frame);
-    else this.emitFrame(message.frame);
+    else this.emitFrame(message.frame, key);
   }
 
   private overHighWater(): boolean {
@@ -526,11 +642,11 @@ export class Session {
           this.dropSlowClient('fell behind further than the resume buffer');
           return;
         }
-        for (const frame of replay.frames) this.emitFrame(frame);
+        for (const frame of replay.frames) this.emitFrame(frame, requestId);
       } finally {
         this.replaying.delete(requestId);
       }
-      for (const frame of pending) this.emitFrame(frame);
+      for (const frame of pending) this.emitFrame(frame, requestId);
     }
   }
 
@@ -542,9 +658,8 @@ export class Session {
     this.close();
   }
 
-  /** Send a frame unless this client already has it. */
-  private emitFrame(frame: ChatResponse): void {
-    const id = frame.request_id;
+  /** Send a frame (of the stream under registry key `id`) unless this client already has it. */
+  private emitFrame(frame: ChatResponse, id: string): void {
     const last = this.lastSeq.get(id);
     if (last !== undefined && frame.seq <= last) return;
     if (this.congestion || this.overHighWater()) {

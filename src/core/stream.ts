@@ -32,11 +32,14 @@ export class Stream {
   private paused: { promise: Promise<void>; resolve: () => void } | undefined;
   /** `,"request_id":"…","seq":` — appended to passed-through upstream JSON, before the seq. */
   private readonly membersHead: string;
+  /** The request id frames carry (the client's; `info.requestId` is the registry key). */
+  private readonly clientRequestId: string;
 
   constructor(info: StreamInfo, sink: FrameSink) {
     this.info = info;
     this.sink = sink;
-    this.membersHead = `,"request_id":${JSON.stringify(info.requestId)},"seq":`;
+    this.clientRequestId = info.clientRequestId ?? info.requestId;
+    this.membersHead = `,"request_id":${JSON.stringify(this.clientRequestId)},"seq":`;
   }
 
   get requestId(): string {
@@ -84,7 +87,7 @@ export class Stream {
       new LocalFrame(
         frame.type,
         frame.content,
-        this.info.requestId,
+        this.clientRequestId,
         seq,
         timestamp,
         this.passThrough(frame, seq, timestamp),

@@ -9,6 +9,7 @@ import { toBanner } from './banner.ts';
 import { loadConfigFile } from './config.ts';
 import { startDemoBackend } from './demo-backend.ts';
 import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
+import { servesPlayground } from './playground.ts';
 import { type NodeBridgeServer, startNodeServer } from './server.ts';
 
 /** After the drain, time for pending log writes before the exit is forced (they take milliseconds). */
@@ -89,7 +90,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   let bridge: NodeBridgeServer;
   try {
-    bridge = await startNodeServer(options, { upstreamUrl, config, logger });
+    bridge = await startNodeServer(options, {
+      upstreamUrl,
+      config,
+      logger,
+      demo: demo !== undefined,
+    });
   } catch (error) {
     await demo?.close();
     // An unknown --profile or a bad custom profile surfaces here: one line, like a bad option.
@@ -119,7 +125,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stderr.write(
       toBanner({
         url: bridge.url,
-        playground: options.playground,
+        playground: servesPlayground(options, demo !== undefined),
         upstream: toLoggedUrl(upstreamUrl),
         demo: demo !== undefined,
         ...(version === undefined ? {} : { version }),

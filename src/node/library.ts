@@ -71,6 +71,7 @@ const CREATE_BRIDGE_KEYS = [
   'bridgeConfig',
   'wsPath',
   'socketIoPath',
+  'bindHost',
 ] as const;
 
 /**
@@ -99,6 +100,11 @@ export interface CreateBridgeOptions extends Partial<
   wsPath?: string;
   /** Socket.IO's path when `attach` creates the Socket.IO server. @default "/socket.io/" */
   socketIoPath?: string;
+  /**
+   * The address the server listens on, when known: a loopback bind answers only loopback Host
+   * names (against DNS rebinding). @default undefined (any Host, unless `allowedHosts`)
+   */
+  bindHost?: string;
 }
 
 /** What `attach` set up on a server. */
@@ -179,7 +185,7 @@ export function createBridge(input: CreateBridgeOptions): SseBridge {
   }
   checkPath('wsPath', input.wsPath);
   checkPath('socketIoPath', input.socketIoPath);
-  const { hooks, logger, registry, observer, bridgeConfig, wsPath, socketIoPath } = input;
+  const { hooks, logger, registry, observer, bridgeConfig, wsPath, socketIoPath, bindHost } = input;
   return createBridgeFrom(options, {
     ...(hooks ? { hooks } : {}),
     ...(logger ? { logger } : {}),
@@ -188,6 +194,7 @@ export function createBridge(input: CreateBridgeOptions): SseBridge {
     ...(bridgeConfig ? { bridgeConfig } : {}),
     ...(wsPath === undefined ? {} : { wsPath }),
     ...(socketIoPath === undefined ? {} : { socketIoPath }),
+    ...(bindHost === undefined ? {} : { bindHost }),
   });
 }
 
@@ -213,7 +220,7 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
     ...(registry ? { registry } : {}),
     ...(observer ? { observer } : {}),
   });
-  const admission = createAdmission(core, { fetch, hooks });
+  const admission = createAdmission(core, { fetch, hooks, bindHost: deps.bindHost });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxMessageBytes,

@@ -4,7 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
+import { isLoopbackBind } from '../core/hosts.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
+import type { BridgeOptions } from '../core/options.ts';
 import {
   CLIENT_BUNDLE_PATH,
   PLAYGROUND_SCRIPT,
@@ -17,6 +19,14 @@ import {
  * never leave a tab running an old SDK against a new server (the ETag makes the check a 304).
  */
 export const PLAYGROUND_CACHE_CONTROL = 'no-cache';
+
+/**
+ * Whether `/` serves the playground: as `--playground` says, else only on a loopback bind or with
+ * the demo backend (a page on a public bridge is an open door to its upstream).
+ */
+export function servesPlayground(options: BridgeOptions, demo: boolean): boolean {
+  return options.playground ?? (demo || isLoopbackBind(options.host));
+}
 
 /** Answers the browser SDK's JavaScript (`createClientBundle()` of ./client-bundle.ts). */
 export type ClientBundle = () => Promise<string>;

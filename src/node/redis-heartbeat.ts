@@ -21,6 +21,8 @@ export interface RedisHeartbeatDeps {
   topics: RedisTopics;
   /** Streams this instance runs. */
   owned: ReadonlySet<string>;
+  /** Renew the per-owner entries of the streams this instance runs. */
+  renewOwners(streamKeys: readonly string[]): Promise<void>;
   /** Whether Redis can be reached now (a beat is skipped otherwise). */
   available(): boolean;
   /** Re-check the grace periods of these streams. */
@@ -39,6 +41,7 @@ export function startRedisHeartbeat(deps: RedisHeartbeatDeps): { stop(): void } 
     const [changes] = await Promise.all([
       presence.refresh(streamIds),
       ...[...owned].map((id) => store.renew(id)),
+      deps.renewOwners([...owned]),
     ]);
     for (const { conversationId, presence: p } of changes) {
       await topics.publish(conversationTopic(conversationId), {

@@ -18,6 +18,7 @@ import {
 import { createRedisConnections } from './redis-connection.ts';
 import { startRedisHeartbeat } from './redis-heartbeat.ts';
 import { createRedisKeys } from './redis-keys.ts';
+import { createRedisOwnerStreams } from './redis-owner-streams.ts';
 import { createRedisPresence } from './redis-presence.ts';
 import { createRedisStreamStore } from './redis-stream-store.ts';
 import { createRedisTopics } from './redis-topics.ts';
@@ -56,6 +57,8 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
   /** Owned streams that stored a frame (a claimed stream without one may not have started). */
   const appended = new Set<string>();
   const store = createRedisStreamStore({ ...options, redis: command, keys, instanceId });
+  // Owner entries outlive a crashed instance by the lease, as its stream records do.
+  const ownerStreams = createRedisOwnerStreams(command, keys, leaseTtlMs);
   const presence = createRedisPresence({ redis: command, keys, instanceId, ttlMs: leaseTtlMs });
   const topics = createRedisTopics({
     subscriber,
@@ -100,7 +103,9 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       const replay = await store.read(requestId, watch.lastSeq).catch(() => undefined);
       if (replay?.status !== 'ok') continue;
       for (const frame of replay.frames) {
-        for (const topic of watch.topics) topics.deliverLocal(topic, { kind: 'frame', frame });
+        for (const topic of watch.topics) {
+          topics.deliverLocal(topic, { kind: 'frame', frame, key: requestId });
+        }
       }
     }
   };
@@ -111,6 +116,7 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     presence,
     topics,
     owned,
+    renewOwners: (ids) => ownerStreams.running(ids),
     available: () => connections.available,
     audienceChanged: (ids) => {
       for (const listener of audienceListeners) listener(ids, []);
@@ -164,13 +170,16 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       // subscription would leave a stream claimed that never starts.
       if (!connections.available) throw new BridgeError('store_unavailable');
       const claimed = await store.claim(info);
-      if (claimed) owned.add(info.requestId);
+      if (claimed) {
+        owned.add(info.requestId);
+        await ownerStreams.running([info.requestId]).catch(() => {});
+      }
       return claimed;
     },
 
     appendFrame(info: StreamInfo, frame) {
       // This instance's listeners get the frame now; other instances through the script's publish.
-      const message: TopicMessage = { kind: 'frame', frame };
+      const message: TopicMessage = { kind: 'frame', frame, key: info.requestId };
       topics.deliverLocal(streamTopic(info.requestId), message);
       if (info.conversationId !== undefined) {
         topics.deliverLocal(conversationTopic(info.conversationId), message);
@@ -182,10 +191,14 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     async finishStream(requestId) {
       owned.delete(requestId);
       appended.delete(requestId);
-      await tracked(store.release(requestId));
+      await Promise.all([
+        tracked(store.release(requestId)),
+        ownerStreams.finished(requestId).catch(() => {}),
+      ]);
     },
 
     readFrames: (requestId, afterSeq) => store.read(requestId, afterSeq),
+    runningStreamsOf: (owner) => ownerStreams.count(owner),
     subscribe: topicSubscribe,
     publish: (topic, message) => topics.publish(topic, message),
 

@@ -34,7 +34,9 @@ local function lose(meta, lease, frames, id, errorContent, retention, streamChan
   if force ~= '1' and redis.call('EXISTS', lease) == 1 then return 0 end
   local seq = tonumber(redis.call('HGET', meta, 'next'))
   local conv = redis.call('HGET', meta, 'conv')
-  local idJson = cjson.encode(id)
+  -- Frames carry the client's request id; the payload names the registry key besides.
+  local idJson = cjson.encode(redis.call('HGET', meta, 'cid') or id)
+  local keyJson = cjson.encode(id)
   -- Every message carries a timestamp (ms since the epoch): Redis's clock, the one all agree on.
   local now = redis.call('TIME')
   local ts = ',"timestamp":' .. string.format('%d', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
@@ -44,7 +46,7 @@ local function lose(meta, lease, frames, id, errorContent, retention, streamChan
   }
   for i, text in ipairs(texts) do
     redis.call('XADD', frames, '0-' .. (seq + i), 'f', text, 'n', #text)
-    local payload = 'redis {"kind":"frame","frame":' .. text .. '}'
+    local payload = 'redis {"kind":"frame","key":' .. keyJson .. ',"frame":' .. text .. '}'
     redis.call('PUBLISH', streamChannel, payload)
     if conv then redis.call('PUBLISH', convPrefix .. conv, payload) end
   end
@@ -58,13 +60,15 @@ end
 
 /**
  * KEYS meta, lease, the conversation's stream set (or the none key); ARGV owner, conversation
- * ('' for none), record TTL, lease TTL, request id.
+ * ('' for none), record TTL, lease TTL, request id (the registry key), the client's request id,
+ * the stream's owner, its resume token hash.
  */
 export const CLAIM = script(
   'claim',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'running', 'next', 0, 'bytes', 0, 'owner', ARGV[1])
+redis.call('HSET', KEYS[1], 'cid', ARGV[6], 'own', ARGV[7], 'rth', ARGV[8])
 if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[1], 'conv', ARGV[2])
   -- Members that join later learn of the running streams here, to watch them for a lost owner.
@@ -120,7 +124,8 @@ return 1
 /**
  * KEYS meta, lease, frames; ARGV after seq, request id, error content JSON, retention, stream
  * channel, conversation channel prefix. Ends the stream first if its owner is lost, then answers
- * {'unknown'} | {'truncated', firstSeq} | {'ok', state, conversation, frame JSON...}.
+ * {'unknown'} | {'truncated', firstSeq} | {'ok', state, conversation, client request id, stream
+ * owner, resume token hash, frame JSON...}.
  */
 export const READ = script(
   'read',
@@ -134,7 +139,8 @@ if #head > 0 then
   local first = tonumber(string.match(head[1][1], '%-(%d+)$')) - 1
   if first > after + 1 then return {'truncated', first} end
 end
-local out = {'ok', state, redis.call('HGET', KEYS[1], 'conv') or ''}
+local m = redis.call('HMGET', KEYS[1], 'conv', 'cid', 'own', 'rth')
+local out = {'ok', state, m[1] or '', m[2] or '', m[3] or '', m[4] or ''}
 for _, entry in ipairs(redis.call('XRANGE', KEYS[3], '0-' .. (after + 2), '+')) do
   out[#out + 1] = entry[2][2]
 end

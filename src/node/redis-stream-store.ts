@@ -100,7 +100,16 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
         info.conversationId === undefined
           ? keys.none
           : keys.conversation(info.conversationId).streams;
-      const args = [instanceId, info.conversationId ?? '', recordTtlMs, leaseTtlMs, info.requestId];
+      const args = [
+        instanceId,
+        info.conversationId ?? '',
+        recordTtlMs,
+        leaseTtlMs,
+        info.requestId,
+        info.clientRequestId ?? info.requestId,
+        info.owner ?? '',
+        info.resumeTokenHash ?? '',
+      ];
       return (await call(CLAIM, [k.meta, k.lease, streams], args)) === 1;
     },
 
@@ -110,7 +119,8 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
         info.conversationId === undefined
           ? ''
           : keys.channel(conversationTopic(info.conversationId));
-      const payload = toPayload(instanceId, `{"kind":"frame","frame":${json}}`);
+      const key = JSON.stringify(info.requestId);
+      const payload = toPayload(instanceId, `{"kind":"frame","key":${key},"frame":${json}}`);
       const result = await call(
         APPEND,
         [k.meta, k.frames, k.lease],
@@ -149,11 +159,15 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
       )) as Array<string | number>;
       if (reply[0] === 'unknown') return { status: 'unknown' };
       if (reply[0] === 'truncated') return { status: 'truncated', firstSeq: Number(reply[1]) };
-      const [, state, conversation, ...texts] = reply;
+      const [, state, conversation, clientRequestId, owner, tokenHash, ...texts] = reply;
       const frames = texts.map((text) => JSON.parse(String(text)) as ChatResponse);
+      const orUndefined = (value: unknown) => (value === '' ? undefined : String(value));
       const info: StreamInfo = {
         requestId,
-        conversationId: conversation === '' ? undefined : String(conversation),
+        conversationId: orUndefined(conversation),
+        clientRequestId: orUndefined(clientRequestId),
+        owner: orUndefined(owner),
+        resumeTokenHash: orUndefined(tokenHash),
       };
       return { status: 'ok', frames, done: state === 'done', info };
     },

@@ -81,9 +81,10 @@ export function createRedisTopics(deps: RedisTopicsDeps): RedisTopics {
   const deliverLocal = (topic: string, message: TopicMessage): void => {
     if (message.kind === 'frame') {
       const { frame } = message;
-      watch(topic, frame.request_id, frame.seq, frame.type === 'stop');
+      watch(topic, message.key ?? frame.request_id, frame.seq, frame.type === 'stop');
     } else if (message.event === 'user_message') {
-      const requestId = (message.data as { request_id?: unknown } | undefined)?.request_id;
+      const requestId =
+        message.streamKey ?? (message.data as { request_id?: unknown } | undefined)?.request_id;
       if (typeof requestId === 'string') watch(topic, requestId, -1, false);
     }
     const set = listeners.get(topic);

@@ -5,11 +5,13 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Server as SocketIoServer } from 'socket.io';
 import { createAdaptorServer } from '@hono/node-server';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Admission } from '../core/admission.ts';
 import type { Bridge } from '../core/bridge.ts';
 import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
+import { toExposureWarning } from '../core/hosts.ts';
 import type { BridgeHooks } from '../core/hooks.ts';
 import type { Registry } from '../core/registry.ts';
 import { withTimestamp } from '../core/timestamp.ts';
@@ -31,7 +33,7 @@ import { loadConfigFile } from './config.ts';
 import { createBridgeFrom } from './library.ts';
 import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
-import { mountPlayground } from './playground.ts';
+import { mountPlayground, servesPlayground } from './playground.ts';
 import { toLoggedRedisUrl } from './redis-connection.ts';
 import { createRedisRegistry } from './redis-registry.ts';
 
@@ -50,6 +52,8 @@ export interface NodeBridgeServer {
   /** Admission of new clients; `startDraining()` refuses new ones (503 / server_shutdown). */
   admission: Admission;
   server: HttpServer;
+  /** The Socket.IO server (its `engine` holds the Engine.IO sessions). */
+  io: SocketIoServer;
   /** `http://host:port` the bridge listens on. */
   url: string;
   port: number;
@@ -88,6 +92,8 @@ export interface NodeServerDeps {
    * given registry stays open when the server closes: it is the caller's to close.
    */
   registry?: Registry;
+  /** The upstream is the embedded demo backend (the playground is served by default then). */
+  demo?: boolean;
 }
 
 /** Resolves true if `p` settles within `ms`, false otherwise. */
@@ -164,6 +170,7 @@ export async function startNodeServer(
   try {
     library = createBridgeFrom(options, {
       ...(config ? { bridgeConfig: config } : {}),
+      bindHost: options.host,
       logger,
       observer: deps.observer
         ? toFanOutObserver(metrics.observer, deps.observer)
@@ -177,6 +184,8 @@ export async function startNodeServer(
     throw error;
   }
   const { core: bridge, admission, app } = library;
+  const exposure = toExposureWarning(options);
+  if (exposure !== undefined) logger.warn({ host: options.host }, exposure);
   // Its own small pool: readiness probes must not queue behind (or hold) streaming requests.
   const probeAgent = new Agent({
     connect: { timeout: Math.min(options.connectTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS) },
@@ -197,7 +206,8 @@ export async function startNodeServer(
   app.get('/metrics', async (c) =>
     c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
   );
-  if (options.playground) mountPlayground(app, { clientBundle: createClientBundle(), logger });
+  if (servesPlayground(options, deps.demo === true))
+    mountPlayground(app, { clientBundle: createClientBundle(), logger });
   const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
   const { io } = library.attach(server);
   // Clients live in the profile's namespace; io.sockets is only the root one.
@@ -302,6 +312,7 @@ export async function startNodeServer(
     bridge,
     admission,
     server,
+    io,
     url: `http://${hostForUrl}:${port}`,
     port,
     metrics,

@@ -2,7 +2,7 @@
  * Socket.IO v4 on the bridge's HTTP server: chat events in, chat_response out, acks both ways.
  * Socket.IO's own ping/pong carries the heartbeat.
  */
-import type { Server as HttpServer, IncomingHttpHeaders } from 'node:http';
+import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { type Namespace, Server as SocketIoServer, type Socket } from 'socket.io';
 import type { Admission } from '../core/admission.ts';
 import type { Bridge } from '../core/bridge.ts';
@@ -51,11 +51,80 @@ function watchSendSide(conn: EngineConnection): () => number {
   };
 }
 
+/** How long an allowed Engine.IO handshake may take to become a session before its slot is freed. */
+const RESERVATION_MS = 10_000;
+
+/**
+ * Engine.IO sessions count against `maxConnections` from their handshake on, whether or not they
+ * connected to a namespace yet: `allowRequest` admits each handshake (origin, host, capacity, a
+ * token if it carries one) before a session exists, and a session that does not CONNECT to the
+ * namespace within `handshakeTimeoutMs` is closed (socket.io's `connectTimeout`).
+ */
+function gateEngineHandshakes(admission: Admission, handshakeTimeoutMs: number) {
+  /** Engine.IO sessions not (yet) connected to the namespace. */
+  const pending = new Set<object>();
+  /** Handshakes allowed whose session is being made. */
+  const reserved = new Map<object, ReturnType<typeof setTimeout>>();
+  const release = (req: object): void => {
+    const timer = reserved.get(req);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    reserved.delete(req);
+  };
+  admission.countPending(() => pending.size + reserved.size);
+  const allowRequest = (
+    req: IncomingMessage,
+    callback: (err: string | null, ok: boolean) => void,
+  ) => {
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    admission
+      .admit({
+        protocol: 'socketio',
+        stage: 'handshake',
+        headers: toHeaderRecord(req.headers),
+        token: query.get('token') ?? undefined,
+      })
+      .then(
+        (result) => {
+          if (!result.ok) return callback(`${result.error.code}: ${result.error.message}`, false);
+          reserved.set(
+            req,
+            setTimeout(() => reserved.delete(req), RESERVATION_MS),
+          );
+          callback(null, true);
+        },
+        () => callback('internal_error', false),
+      );
+  };
+  return {
+    allowRequest,
+    /** A new Engine.IO session: pending until its namespace CONNECT. */
+    opened(conn: EngineConnection & { request?: object; close(discard?: boolean): void }): void {
+      if (conn.request) release(conn.request);
+      pending.add(conn);
+      // socket.io's own connectTimeout closes gracefully, which on long-polling waits for a next
+      // poll (up to 30 s) that a flood never sends: discard the transport instead.
+      const timer = setTimeout(() => {
+        if (pending.has(conn)) conn.close(true);
+      }, handshakeTimeoutMs);
+      conn.once('close', () => {
+        clearTimeout(timer);
+        pending.delete(conn);
+      });
+    },
+    /** Its namespace CONNECT was admitted: the session counts as a session now. */
+    connected(conn: object): void {
+      pending.delete(conn);
+    },
+  };
+}
+
 /**
  * Attach a Socket.IO server for the bridge to `server`. Clients connect to the namespace of the
- * bridge's profile (`/` unless the profile says otherwise; only that one is served). Every connect
- * (long-polling or WebSocket) goes through `admission`; a refusal reaches the client as
- * `connect_error` with `data: {code, message}`.
+ * bridge's profile (`/` unless the profile says otherwise; only that one is served). Every
+ * Engine.IO handshake (long-polling or WebSocket) goes through `admission` (refusals answer 403 /
+ * 400 with the code in the message), and so does every namespace CONNECT (a refusal reaches the
+ * client as `connect_error` with `data: {code, message}`).
  */
 export function attachSocketIo(
   server: HttpServer,
@@ -65,19 +134,28 @@ export function attachSocketIo(
 ): SocketIoServer {
   const { options } = bridge;
   const allowed = options.allowedOrigins;
+  const gate = gateEngineHandshakes(admission, options.handshakeTimeoutMs);
   const io = new SocketIoServer(server, {
     path,
+    allowRequest: gate.allowRequest,
+    // The gate's own timer (a discarding close) must come first: a graceful close started by this
+    // one would make the discarding close a no-op.
+    connectTimeout: options.handshakeTimeoutMs * 2,
     pingInterval: options.heartbeatIntervalMs,
     pingTimeout: options.heartbeatTimeoutMs,
     maxHttpBufferSize: options.maxMessageBytes,
     // ~16x memory per connection for little gain on short JSON frames.
     perMessageDeflate: false,
     // Long-polling from an allowed other origin needs CORS (with cookies); the default policy is
-    // same-origin only, which needs none.
+    // same-origin only, which needs none. `*` never reflects an Origin with credentials: any site
+    // could then act as the logged-in user.
     ...(allowed !== undefined
-      ? { cors: { origin: allowed.includes('*') ? true : allowed, credentials: true } }
+      ? allowed.includes('*')
+        ? { cors: { origin: '*', credentials: false } }
+        : { cors: { origin: allowed, credentials: true } }
       : {}),
   });
+  io.engine.on('connection', (conn: Parameters<typeof gate.opened>[0]) => gate.opened(conn));
   const { namespace } = bridge.profile;
   const nsp = io.of(namespace);
   if (nsp !== io.sockets) {
@@ -88,7 +166,7 @@ export function attachSocketIo(
       next(Object.assign(new Error(payload.message), { data: payload }));
     });
   }
-  serveNamespace(nsp, bridge, admission);
+  serveNamespace(nsp, bridge, admission, gate);
   return io;
 }
 
@@ -96,7 +174,12 @@ export function attachSocketIo(
  * Serve the bridge on a Socket.IO namespace (of this server or of an application's own): every
  * connect goes through `admission`, then its events go to a session.
  */
-export function serveNamespace(nsp: Namespace, bridge: Bridge, admission: Admission): void {
+export function serveNamespace(
+  nsp: Namespace,
+  bridge: Bridge,
+  admission: Admission,
+  gate?: { connected(conn: object): void },
+): void {
   const admitted = new WeakMap<Socket, Handshake>();
   nsp.use(async (socket, next) => {
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
@@ -104,6 +187,8 @@ export function serveNamespace(nsp: Namespace, bridge: Bridge, admission: Admiss
       protocol: 'socketio',
       headers: toHeaderRecord(socket.handshake.headers),
       token: typeof auth?.token === 'string' ? auth.token : undefined,
+      // Its Engine.IO session was admitted and counted at the handshake.
+      holdsSlot: gate !== undefined,
     });
     if (!result.ok) {
       const payload = result.error.toPayload();
@@ -117,6 +202,7 @@ export function serveNamespace(nsp: Namespace, bridge: Bridge, admission: Admiss
     const handshake = admitted.get(socket);
     // Unreachable: io.use above admitted every socket that connects.
     if (!handshake) return void socket.disconnect(true);
+    gate?.connected(socket.conn);
     const bufferedBytes = watchSendSide(socket.conn as unknown as EngineConnection);
     const session = bridge.openSession(
       {

@@ -69,7 +69,7 @@ export class ConversationObject implements DurableObject {
         this.running.add(requestId);
         socket.addEventListener('message', (event) => {
           const frame = JSON.parse(String(event.data));
-          void this.registry.publish(topic, { kind: 'frame', frame });
+          void this.registry.publish(topic, { kind: 'frame', frame, key: requestId });
         });
         socket.addEventListener('close', () => this.running.delete(requestId));
         return response;

@@ -6,6 +6,8 @@
 import { upgradeWebSocket } from 'hono/cloudflare-workers';
 import { createAdmission } from '../core/admission.ts';
 import { createSessionOpener } from '../core/bridge.ts';
+import { createConversationAccess } from '../core/conversation-access.ts';
+import { createJwtCheck } from '../core/credentials.ts';
 import { createHttpApp } from '../core/http-app.ts';
 import { silentObserver } from '../core/observer.ts';
 import { OptionError } from '../core/options.ts';
@@ -32,6 +34,9 @@ function appFor(env: Env): App {
     options,
     registry: createObjectRegistry(env),
     observer: silentObserver,
+    // Workers' fetch throws "Illegal invocation" when called as a method of another object.
+    conversationAccess: createConversationAccess(options, (input, init) => fetch(input, init)),
+    refreshCheck: createJwtCheck(options, (input, init) => fetch(input, init)),
   };
   const profile = resolveProfile(options.profile, loadConfig(env)?.profiles);
   const opener = createSessionOpener(host, createWorkersLogger(options.logLevel), profile);

@@ -196,6 +196,12 @@ export function acceptSocketIo(
         if (socket.early) socket.early.push(out);
         else sendPacket(out);
       },
+      // As Node's socket.disconnect(true): a DISCONNECT packet (the client sees "io server
+      // disconnect"), then the transport closes with the code.
+      close(code, reason) {
+        if (socket.active && !socket.early) sendPacket({ type: PacketType.DISCONNECT, nsp });
+        shutdown(code, reason);
+      },
     };
     socket.connection = connection;
     const fail = (error: unknown): void => {

@@ -47,6 +47,7 @@ export function mountSocketIo(app: Hono, opener: SessionOpener, admission: Admis
         pingTimeoutMs: options.heartbeatTimeoutMs,
         maxPayloadBytes: options.maxMessageBytes,
         namespace: opener.profile.namespace,
+        connectTimeoutMs: options.handshakeTimeoutMs,
       },
       async (auth, connection) => {
         const result = await admission.admit({

@@ -118,7 +118,12 @@ describe.each(PROTOCOLS)('client.chat over %s', (protocol) => {
     const { client: second } = connectClient(bridge.url, { protocol });
 
     const stream = first.chat({ current_text: 'hi' });
-    const followed = await collect(second.resume(stream.requestId, { afterSeq: 3 }));
+    // The ack's resume token lets a client with no verified user follow another's stream.
+    await waitUntil(() => stream.resumeToken !== undefined, 'the ack');
+    const { resumeToken } = stream;
+    const followed = await collect(
+      second.resume(stream.requestId, { afterSeq: 3, ...(resumeToken ? { resumeToken } : {}) }),
+    );
     const all = await collect(stream);
 
     expect(all).toEqual(expectedFrames(20, stream.requestId));

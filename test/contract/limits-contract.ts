@@ -30,7 +30,10 @@ export function limitsContractTests(runtime: string, startBridge: StartBridge): 
       expect(upstream.requests).toHaveLength(3);
       // Another connection has its own budget.
       const other = await connectSio(bridge.url, { transports: ['websocket'] });
-      expect(await other.request('chat_message', { request_id: 'd' })).toEqual({ request_id: 'd' });
+      expect(await other.request('chat_message', { request_id: 'd' })).toEqual({
+        request_id: 'd',
+        resume_token: expect.any(String),
+      });
     });
 
     it('answers messages over --rate-limit with rate_limited, and closes 1008 when the flood goes on', async () => {

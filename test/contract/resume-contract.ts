@@ -30,15 +30,44 @@ interface AnyClient {
 
 let nextId = 1;
 
+/**
+ * The resume tokens chat_message acks gave, by request id: as the client SDK does, every later
+ * chat_resume / chat_cancel of that id presents it (streams of anonymous clients belong to the
+ * connection that started them; the token is what lets another connection follow them).
+ */
+const resumeTokens = new Map<string, string>();
+
+/** Send through `send`, keeping and presenting resume tokens; acks come back without them. */
+async function withResumeTokens(
+  event: string,
+  data: any,
+  send: (event: string, data: unknown) => Promise<any>,
+): Promise<any> {
+  const token = resumeTokens.get(data?.request_id);
+  const sent =
+    (event === 'chat_resume' || event === 'chat_cancel') && token !== undefined
+      ? { resume_token: token, ...data }
+      : data;
+  const answer = await send(event, sent);
+  if (event !== 'chat_message' || answer?.error !== undefined) return answer;
+  const { resume_token: given, ...ack } = answer;
+  // An attach to a running stream (an idempotent re-send) is acked without a new token.
+  if (typeof given === 'string') resumeTokens.set(ack.request_id, given);
+  return ack;
+}
+
 function fromWs(client: WsClient): AnyClient {
   return {
     kind: 'ws',
-    async request(event, data) {
-      const id = nextId++;
-      client.send({ event, data, id });
-      const answer = await client.inbox.waitFor((m) => m.id === id && m.event !== 'chat_response');
-      return answer.event === 'error' ? { error: answer.data } : answer.data;
-    },
+    request: (event, data) =>
+      withResumeTokens(event, data, async (event, data) => {
+        const id = nextId++;
+        client.send({ event, data, id });
+        const answer = await client.inbox.waitFor(
+          (m) => m.id === id && m.event !== 'chat_response',
+        );
+        return answer.event === 'error' ? { error: answer.data } : answer.data;
+      }),
     received: (requestId) =>
       client.inbox.items
         .filter((m) => m.event === 'chat_response' && m.data.request_id === requestId)
@@ -60,7 +89,7 @@ function fromWs(client: WsClient): AnyClient {
 function fromSio(client: SioClient): AnyClient {
   return {
     kind: 'socketio',
-    request: (event, data) => client.request(event, data),
+    request: (event, data) => withResumeTokens(event, data, client.request),
     received: (requestId) =>
       client.inbox.items
         .filter((m) => m.event === 'chat_response' && m.args[0].request_id === requestId)
@@ -213,17 +242,24 @@ export function resumeContractTests(runtime: string, startBridge: StartBridge): 
       expect(expired.error.code).toBe('resume_unavailable');
     });
 
-    it('calls the upstream once for a repeated request_id, also after a reconnect', async () => {
+    it('calls the upstream once for a repeated request_id; after a reconnect its token attaches', async () => {
       const upstream = await startCountingUpstream(10, 10);
       const bridge = await startBridge(upstream.url);
       const client = await connect(bridge.url);
       const data = { request_id: 'same', current_text: 'costly' };
-      expect(await client.request('chat_message', data)).toEqual({ request_id: 'same' });
-      expect(await client.request('chat_message', data)).toEqual({ request_id: 'same' });
+      expect(await client.request('chat_message', data)).toEqual({
+        request_id: 'same',
+      });
+      expect(await client.request('chat_message', data)).toEqual({
+        request_id: 'same',
+      });
       await client.waitFrame('same', 3);
       client.drop();
+      // Another connection of an anonymous client is another owner: it follows with the token.
       const again = await connect(bridge.url);
-      expect(await again.request('chat_message', data)).toEqual({ request_id: 'same' });
+      expect(await again.request('chat_resume', { request_id: 'same' })).toEqual({
+        request_id: 'same',
+      });
       // Attached from the first frame, as a resume with after_seq -1.
       expect(await again.frames('same')).toEqual(expectedFrames(10, 'same'));
       expect(upstream.requests).toHaveLength(1);
@@ -267,7 +303,9 @@ export function resumeContractTests(runtime: string, startBridge: StartBridge): 
       });
       // Sending with a conversation id (alias consultationId) joins the sender.
       const data = { request_id: 'c1', consultationId: 'room-1', current_text: 'question' };
-      expect(await sio.request('chat_message', data)).toEqual({ request_id: 'c1' });
+      expect(await sio.request('chat_message', data)).toEqual({
+        request_id: 'c1',
+      });
       expect(await sio.frames('c1')).toEqual(expectedFrames(6, 'c1'));
       expect(await ws.frames('c1')).toEqual(expectedFrames(6, 'c1'));
       expect(ws.events('user_message')).toEqual([

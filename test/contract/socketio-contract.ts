@@ -94,7 +94,11 @@ export function socketIoContractTests(
       const before = Date.now();
       const client = await connectSio(bridge.url, { transports: ['websocket'] });
       const ack = await client.socket.timeout(10_000).emitWithAck('chat_message', { q: 1 });
-      expect(ack).toEqual({ request_id: expect.any(String), timestamp: expect.any(Number) });
+      expect(ack).toEqual({
+        request_id: expect.any(String),
+        resume_token: expect.any(String),
+        timestamp: expect.any(Number),
+      });
       await client.frames(ack.request_id);
       const pong = await client.socket.timeout(10_000).emitWithAck('ping');
       expect(pong).toEqual({ timestamp: expect.any(Number) });

@@ -54,7 +54,8 @@ export function wsContractTests(runtime: string, startBridge: StartBridge): void
       // A resume replays the frames with the times they were numbered at.
       const live = client.inbox.raw.filter((m) => m.event === 'chat_response').map((m) => m.data);
       const again = await connectWs(bridge.url);
-      again.send({ event: 'chat_resume', id: 9, data: { request_id: requestId, after_seq: -1 } });
+      const resume = { request_id: requestId, after_seq: -1, resume_token: ack.data.resume_token };
+      again.send({ event: 'chat_resume', id: 9, data: resume });
       await again.frames(requestId);
       const replayed = again.inbox.raw
         .filter((m) => m.event === 'chat_response')

@@ -118,7 +118,12 @@ describe('createAdmission', () => {
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(secret));
     const result = await admission.admit({ protocol: 'ws', headers: {}, token });
-    expect(result.ok && result.handshake).toEqual({ headers: {}, token, userId: 'user-42' });
+    expect(result.ok && result.handshake).toEqual({
+      headers: {},
+      token,
+      userId: 'user-42',
+      expiresAt: expect.any(Number),
+    });
   });
 
   it('counts connections whose credentials are still being checked against maxConnections', async () => {

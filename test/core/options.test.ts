@@ -9,7 +9,6 @@ import {
   DEFAULT_HOST,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_PLAYGROUND,
   DEFAULT_PORT,
   DEFAULT_RESUME_BUFFER_BYTES,
   DEFAULT_RESUME_GRACE_MS,
@@ -25,7 +24,7 @@ import {
 } from '../../src/core/options.ts';
 
 /** Options without a value (`--name` / `--no-name`); tested on their own below. */
-const SWITCHES: ReadonlyArray<keyof BridgeOptions> = ['playground'];
+const SWITCHES = ['playground', 'allowAnyOriginWithCredentials', 'jwtRequireExp'] as const;
 
 /** One settable value per option: the raw text and what it resolves to. */
 const SAMPLES: ReadonlyArray<{
@@ -250,12 +249,70 @@ const SAMPLES: ReadonlyArray<{
     raw: '1200',
     value: 1200,
   },
+  {
+    key: 'allowedHosts',
+    flag: '--allowed-hosts',
+    env: 'SSE2WS_ALLOWED_HOSTS',
+    raw: 'Chat.Example.com, other.example:8443',
+    value: ['chat.example.com', 'other.example:8443'],
+  },
+  {
+    key: 'conversationAccess',
+    flag: '--conversation-access',
+    env: 'SSE2WS_CONVERSATION_ACCESS',
+    raw: 'check',
+    value: 'check',
+  },
+  {
+    key: 'conversationsClaim',
+    flag: '--conversations-claim',
+    env: 'SSE2WS_CONVERSATIONS_CLAIM',
+    raw: 'rooms',
+    value: 'rooms',
+  },
+  {
+    key: 'joinAuthUrl',
+    flag: '--join-auth-url',
+    env: 'SSE2WS_JOIN_AUTH_URL',
+    raw: 'https://api.example.com/can-join',
+    value: 'https://api.example.com/can-join',
+  },
+  {
+    key: 'handshakeTimeoutMs',
+    flag: '--handshake-timeout',
+    env: 'SSE2WS_HANDSHAKE_TIMEOUT',
+    raw: '2000',
+    value: 2000,
+  },
+  { key: 'maxStreams', flag: '--max-streams', env: 'SSE2WS_MAX_STREAMS', raw: '50', value: 50 },
+  {
+    key: 'maxStreamsPerUser',
+    flag: '--max-streams-per-user',
+    env: 'SSE2WS_MAX_STREAMS_PER_USER',
+    raw: '3',
+    value: 3,
+  },
+  {
+    key: 'maxConversationsPerConnection',
+    flag: '--max-conversations-per-connection',
+    env: 'SSE2WS_MAX_CONVERSATIONS_PER_CONNECTION',
+    raw: '7',
+    value: 7,
+  },
   { key: 'logLevel', flag: '--log-level', env: 'SSE2WS_LOG_LEVEL', raw: 'debug', value: 'debug' },
   { key: 'logFormat', flag: '--log-format', env: 'SSE2WS_LOG_FORMAT', raw: 'json', value: 'json' },
 ];
 
 /** A second valid value per option, to tell a flag's value from an env var's. */
-const OTHER_RAW: Record<Exclude<keyof BridgeOptions, 'playground'>, string> = {
+const OTHER_RAW: Record<Exclude<keyof BridgeOptions, (typeof SWITCHES)[number]>, string> = {
+  allowedHosts: 'third.example',
+  conversationAccess: 'open',
+  conversationsClaim: 'other_claim',
+  joinAuthUrl: 'http://other.example/join',
+  handshakeTimeoutMs: '3000',
+  maxStreams: '30',
+  maxStreamsPerUser: '31',
+  maxConversationsPerConnection: '32',
   port: '9100',
   host: '::1',
   upstreamUrl: 'http://other.example/sse',
@@ -314,7 +371,7 @@ describe('parseOptions defaults', () => {
     expect(options).toEqual({
       port: DEFAULT_PORT,
       host: DEFAULT_HOST,
-      playground: true,
+      playground: undefined,
       upstreamUrl: undefined,
       connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
       firstFrameTimeoutMs: DEFAULT_FIRST_FRAME_TIMEOUT_MS,
@@ -335,8 +392,18 @@ describe('parseOptions defaults', () => {
       jwtAudience: undefined,
       jwtIssuer: undefined,
       authUrl: undefined,
+      allowedHosts: undefined,
+      allowAnyOriginWithCredentials: false,
+      jwtRequireExp: false,
+      conversationAccess: undefined,
+      conversationsClaim: 'conversations',
+      joinAuthUrl: undefined,
+      handshakeTimeoutMs: 5000,
       maxConnections: 5000,
       maxStreamsPerConnection: 4,
+      maxStreams: 10_000,
+      maxStreamsPerUser: 16,
+      maxConversationsPerConnection: 100,
       rateLimit: 10,
       rateLimitBurst: 30,
       sendHighWaterBytes: 1_048_576,
@@ -354,7 +421,6 @@ describe('parseOptions defaults', () => {
   it('documents the defaults it applies', () => {
     expect(DEFAULT_PORT).toBe(8080);
     expect(DEFAULT_HOST).toBe('127.0.0.1');
-    expect(DEFAULT_PLAYGROUND).toBe(true);
     expect([...DEFAULT_FORWARD_HEADERS]).toEqual(['authorization', 'cookie', 'accept-language']);
   });
 
@@ -380,7 +446,7 @@ describe('parseOptions defaults', () => {
     expect([...SAMPLES.map((s) => s.key), ...SWITCHES].sort()).toEqual(
       OPTION_SPECS.map((s) => s.key).sort(),
     );
-    expect(OPTION_SPECS.filter(isSwitch).map((s) => s.key)).toEqual(SWITCHES);
+    expect(OPTION_SPECS.filter(isSwitch).map((s) => s.key)).toEqual([...SWITCHES]);
     for (const s of SAMPLES) {
       const spec = OPTION_SPECS.find((o) => o.key === s.key);
       expect(spec?.flag).toBe(s.flag);
@@ -509,8 +575,8 @@ describe('the playground switch', () => {
   const playground = (argv: string[], env: Record<string, string> = {}) =>
     parseOptions(argv, env).options.playground;
 
-  it('is on by default', () => {
-    expect(playground([])).toBe(true);
+  it('is left to the bind by default (served on loopback or with the demo backend only)', () => {
+    expect(playground([])).toBeUndefined();
   });
 
   it('is turned off by --no-playground and on by --playground', () => {
@@ -778,8 +844,10 @@ describe('helpText', () => {
     expect(help).toContain('default 127.0.0.1');
     expect(help).toContain('default none');
     expect(help).toContain('default none (embedded demo backend)');
-    expect(help).toContain('--no-playground');
-    expect(help).toContain('env SSE2WS_PLAYGROUND=true|false; default true');
+    expect(help).toContain('--playground');
+    expect(help).toContain(
+      'env SSE2WS_PLAYGROUND=true|false; default on a loopback bind or with the demo backend only',
+    );
     expect(help).toContain('default authorization,cookie,accept-language');
     expect(help).toContain('env SSE2WS_PORT or PORT');
     expect(help).toContain('-h, --help');
@@ -803,11 +871,11 @@ describe('helpText', () => {
     }
   });
 
-  it('shows a switch on by default as its --no- form, without a value', () => {
+  it('shows a switch without a value', () => {
     const playground = OPTION_SPECS.find((s) => s.key === 'playground');
-    expect(playground && toFlagUsage(playground)).toBe('--no-playground');
-    expect(help).not.toContain('--no-playground <');
-    expect(help).toMatch(/\n {2}--no-playground +do not serve the browser playground/);
+    expect(playground && toFlagUsage(playground)).toBe('--playground');
+    expect(help).not.toContain('--playground <');
+    expect(help).toMatch(/\n {2}--playground +serve the browser playground/);
   });
 
   it('states the precedence rule', () => {

@@ -6,10 +6,10 @@ export const ADMIN = 'admin-token-for-tests';
 /** The HS256 secret the tests' user tokens are signed with. */
 export const SECRET = 'jwt-secret-for-publish-tests';
 
-/** An HS256 token for `sub`. */
+/** An HS256 token for `sub`, allowed to join every conversation (`*`). */
 export function tokenFor(sub: string, secret = SECRET): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sub, iat: now, exp: now + 300 })
+  return new SignJWT({ sub, iat: now, exp: now + 300, conversations: ['*'] })
     .setProtectedHeader({ alg: 'HS256' })
     .sign(new TextEncoder().encode(secret));
 }

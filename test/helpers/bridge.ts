@@ -29,6 +29,7 @@ export function testOptions(overrides: Partial<BridgeOptions> = {}): BridgeOptio
     logLevel: 'silent',
     rateLimit: 0,
     maxStreamsPerConnection: 10_000,
+    maxStreamsPerUser: 10_000,
     ...overrides,
   };
 }

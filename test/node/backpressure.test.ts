@@ -61,7 +61,8 @@ describe('backpressure (node)', () => {
       resumeGraceMs: 60_000,
     });
     const client = await connectWs(bridge.url);
-    client.send({ event: 'chat_message', data: { request_id: 'stuck' } });
+    client.send({ event: 'chat_message', id: 'm', data: { request_id: 'stuck' } });
+    const started = await client.inbox.waitFor((m) => m.id === 'm');
     await client.inbox.waitFor((m) => m.event === 'chat_response');
     pauseReading(client.ws);
     const stalledAt = await settle(upstream, written);
@@ -78,7 +79,7 @@ describe('backpressure (node)', () => {
     again.send({
       event: 'chat_resume',
       id: 'r',
-      data: { request_id: 'stuck', after_seq: 1_000_000 },
+      data: { request_id: 'stuck', after_seq: 1_000_000, resume_token: started.data.resume_token },
     });
     expect(await again.inbox.waitFor((m) => m.id === 'r')).toMatchObject({
       event: 'ack',

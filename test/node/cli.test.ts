@@ -406,7 +406,7 @@ describe('sse2ws with no upstream (embedded demo backend)', () => {
       const url = await cli.listeningUrl();
       const client = await connectSio(url, { transports: ['websocket'], reconnection: false });
       const ack = await client.request('chat_message', HELLO);
-      expect(Object.keys(ack)).toEqual(['request_id']);
+      expect(Object.keys(ack)).toEqual(['request_id', 'resume_token']);
       expect(typeof ack.request_id).toBe('string');
       const frames = await client.frames(ack.request_id, 20_000);
       checkDemoFrames(frames, ack.request_id);

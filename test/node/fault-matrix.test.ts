@@ -99,6 +99,8 @@ async function startRig(
 }
 
 let nextRequest = 0;
+/** The resume token of each stream started here (another connection resumes with it). */
+const resumeTokens = new Map<string, string>();
 
 /** Send a chat_message for `scenario` on `/ws` and wait for its ack; the request id. */
 async function startChat(client: WsClient, scenario: string): Promise<string> {
@@ -106,6 +108,7 @@ async function startChat(client: WsClient, scenario: string): Promise<string> {
   client.send({ event: 'chat_message', id: requestId, data: { request_id: requestId, scenario } });
   const ack = await client.inbox.waitFor((m) => m.id === requestId, STOP_BOUND_MS, 'ack');
   expect(ack).toMatchObject({ event: 'ack', data: { request_id: requestId } });
+  resumeTokens.set(requestId, ack.data.resume_token);
   return requestId;
 }
 
@@ -135,6 +138,7 @@ async function startNeighbours(rig: Rig, ws: WsClient) {
   const sioRequest = `sio-healthy-${nextRequest++}`;
   expect(await sio.request('chat_message', { request_id: sioRequest })).toEqual({
     request_id: sioRequest,
+    resume_token: expect.any(String),
   });
   return {
     sio,
@@ -458,6 +462,7 @@ describe('fault matrix: the upstream', () => {
     client.start('flood-neighbour', 'healthy');
     expect(await sio.request('chat_message', { request_id: 'sio-neighbour' })).toEqual({
       request_id: 'sio-neighbour',
+      resume_token: expect.any(String),
     });
     const frames = await client.frames('flood', 30_000);
     expect(rss.stop()).toBeLessThan(MAX_RSS_GROWTH_BYTES);
@@ -489,7 +494,9 @@ describe('fault matrix: a client', () => {
     leaving.ws.close();
     await within(upstreamRequest.closed, STOP_BOUND_MS, 'upstream request closed');
     // The stream ended with exactly one stop, `abandoned`: a resume (while retained) shows it.
-    ws.send({ event: 'chat_resume', id: 'resume', data: { request_id: requestId, after_seq: -1 } });
+    const resume_token = resumeTokens.get(requestId);
+    const data = { request_id: requestId, after_seq: -1, resume_token };
+    ws.send({ event: 'chat_resume', id: 'resume', data });
     expect(await ws.inbox.waitFor((m) => m.id === 'resume')).toMatchObject({ event: 'ack' });
     const frames = await ws.frames(requestId, STOP_BOUND_MS);
     assertWellFormed(frames);
@@ -631,6 +638,7 @@ describe('fault matrix: the process', () => {
     const healthy = await startChat(ws, 'healthy');
     expect(await sio.request('chat_message', { request_id: 'sio-healthy' })).toEqual({
       request_id: 'sio-healthy',
+      resume_token: expect.any(String),
     });
 
     cli.child.kill('SIGTERM');

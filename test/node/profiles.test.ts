@@ -10,6 +10,7 @@ import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { startNodeServer } from '../../src/node/server.ts';
 import { startCountingUpstream } from '../contract/counting-upstream.ts';
+import { OWNERSHIP_SECRET, tokenFor } from '../contract/ownership-contract.ts';
 import { onCleanup, startBridge, testOptions } from '../helpers/bridge.ts';
 import { connectSio, connectWs, type SioClient } from '../helpers/clients.ts';
 import {
@@ -191,12 +192,18 @@ describe('profile socket-module', () => {
     const upstream = await startCountingUpstream(6, 60);
     const bridge = await startBridge(upstream.url, { profile: 'socket-module' });
     const first = await connectSio(bridge.url);
-    const { request_id: requestId } = await first.request('chat_request', { current_text: 'hi' });
+    const started = await first.request('chat_request', { current_text: 'hi' });
+    const { request_id: requestId, resume_token: resumeToken } = started;
+    expect(resumeToken).toEqual(expect.any(String));
     await first.inbox.waitFor((m) => m.event === 'chat_stream' && m.args[0].index === 1);
     first.socket.close();
 
     const second = await connectSio(bridge.url);
-    const ack = await second.request('chat_resume', { request_id: requestId, after_seq: -1 });
+    const ack = await second.request('chat_resume', {
+      request_id: requestId,
+      after_seq: -1,
+      resume_token: resumeToken,
+    });
     expect(ack).toEqual({ request_id: requestId });
     const end = await second.inbox.waitFor((m) => m.event === 'chat_stream_end');
     expect(end.args[0]).toEqual({ messageId: requestId });
@@ -269,6 +276,21 @@ describe('profile consultation', () => {
     );
     expect(error.data?.code).toBe('bad_request');
     expect(error.message).toContain('/chat');
+  });
+
+  it('warns of token expiry as tokenExpiring and takes refreshToken (issue 16)', async () => {
+    const upstream = await startAnswerUpstream();
+    const bridge = await startBridge(upstream.url, {
+      profile: 'consultation',
+      jwtSecret: OWNERSHIP_SECRET,
+    });
+    const soon = Math.floor(Date.now() / 1000) + 2;
+    const token = await tokenFor('alice', { exp: soon });
+    const client = await connectSio(`${bridge.url}/chat`, { auth: { token } });
+    const warning = await client.inbox.waitFor((m) => m.event === 'tokenExpiring');
+    expect(warning.args[0]).toEqual({ expiresAt: soon * 1000 });
+    const refreshed = await client.request('refreshToken', { token: await tokenFor('alice') });
+    expect(refreshed.expires_at).toBeGreaterThan(soon * 1000);
   });
 
   it('sends errors as error {message}', async () => {

@@ -31,13 +31,17 @@ describeRedis(
       const a = await startBridge(upstream.url, redis);
       const b = await startBridge(upstream.url, redis);
       const onA = await connectWs(a.url);
-      await wsRequest(onA, 'chat_message', { request_id: 'kept' });
+      const keptAck = await wsRequest(onA, 'chat_message', { request_id: 'kept' });
       await waitSeq(onA, 'kept', 2);
       // A's only receiver leaves: the grace period starts there; B's resume must reach A to end it.
       onA.ws.terminate();
       await sleep(300);
       const onB = await connectWs(b.url);
-      await wsRequest(onB, 'chat_resume', { request_id: 'kept', after_seq: 2 });
+      await wsRequest(onB, 'chat_resume', {
+        request_id: 'kept',
+        after_seq: 2,
+        resume_token: keptAck.resume_token,
+      });
       // Well past the grace period: only B's receiver, announced through Redis, kept it running.
       await sleep(4_000);
       const recorded = await upstream.request(0);
@@ -52,9 +56,13 @@ describeRedis(
       const c = await startBridge(second.upstream.url, redis);
       const d = await startBridge(second.upstream.url, redis);
       const onC = await connectWs(c.url);
-      await wsRequest(onC, 'chat_message', { request_id: 'left' });
+      const leftAck = await wsRequest(onC, 'chat_message', { request_id: 'left' });
       const onD = await connectWs(d.url);
-      await wsRequest(onD, 'chat_resume', { request_id: 'left', after_seq: -1 });
+      await wsRequest(onD, 'chat_resume', {
+        request_id: 'left',
+        after_seq: -1,
+        resume_token: leftAck.resume_token,
+      });
       await waitSeq(onD, 'left', 0);
       onC.ws.terminate();
       await sleep(200);
@@ -63,7 +71,11 @@ describeRedis(
         await second.upstream.request(0)
       ).closed;
       const late = await connectWs(d.url);
-      await wsRequest(late, 'chat_resume', { request_id: 'left', after_seq: -1 });
+      await wsRequest(late, 'chat_resume', {
+        request_id: 'left',
+        after_seq: -1,
+        resume_token: leftAck.resume_token,
+      });
       const ended = await late.frames('left');
       assertWellFormed(ended);
       expect(ended.at(-1)?.content).toEqual({ reason: 'abandoned' });
@@ -76,9 +88,13 @@ describeRedis(
       const a = await startBridge(upstream.url, redis);
       const b = await startBridge(upstream.url, redis);
       const onA = await connectWs(a.url);
-      await wsRequest(onA, 'chat_message', { request_id: 'cut' });
+      const cutAck = await wsRequest(onA, 'chat_message', { request_id: 'cut' });
       const onB = await connectWs(b.url);
-      await wsRequest(onB, 'chat_resume', { request_id: 'cut', after_seq: -1 });
+      await wsRequest(onB, 'chat_resume', {
+        request_id: 'cut',
+        after_seq: -1,
+        resume_token: cutAck.resume_token,
+      });
       await waitSeq(onB, 'cut', 1);
       const admin = new Redis(server.url);
       onCleanup(() => {

@@ -3,6 +3,7 @@
  * balancer: resume on another instance, conversation members spread over instances, one upstream
  * call for a request id sent to two instances, and the owner killed with SIGKILL mid-stream.
  */
+import { SignJWT } from 'jose';
 import { expect, it, vi } from 'vitest';
 import {
   type ChatResponse,
@@ -72,16 +73,15 @@ describeRedis('several instances sharing Redis', () => {
     const [a, b] = (await startInstances(upstream, 2)) as [Instance, Instance];
     const requestId = uniqueId('resume');
     const onA = await connectWs(a.url);
-    expect(await wsRequest(onA, 'chat_message', { request_id: requestId })).toEqual({
-      request_id: requestId,
-    });
+    const ack = await wsRequest(onA, 'chat_message', { request_id: requestId });
+    expect(ack).toEqual({ request_id: requestId, resume_token: expect.any(String) });
     await waitSeq(onA, requestId, 4);
     onA.ws.terminate();
 
+    // Another connection of an anonymous client: the resume token proves the stream is its own.
     const onB = await connectWs(b.url);
-    expect(await wsRequest(onB, 'chat_resume', { request_id: requestId, after_seq: 2 })).toEqual({
-      request_id: requestId,
-    });
+    const resume = { request_id: requestId, after_seq: 2, resume_token: ack.resume_token };
+    expect(await wsRequest(onB, 'chat_resume', resume)).toEqual({ request_id: requestId });
     await waitSeq(onB, requestId, 4);
     release();
     const tail = await onB.frames(requestId);
@@ -140,16 +140,27 @@ describeRedis('several instances sharing Redis', () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
-  it('the same request_id sent to two instances at once calls the upstream once', async () => {
+  it("the same user's request_id sent to two instances at once calls the upstream once", async () => {
     const { upstream, release } = await startGatedUpstream(2, 2);
-    const [a, b] = (await startInstances(upstream, 2)) as [Instance, Instance];
+    const secret = 'a-redis-instances-secret-of-32-bytes';
+    const [a, b] = (await startInstances(upstream, 2, ['--jwt-secret', secret])) as [
+      Instance,
+      Instance,
+    ];
     const requestId = uniqueId('twice');
-    const onA = await connectWs(a.url);
-    const onB = await connectWs(b.url);
+    // Request ids are scoped to their owner: the same user on both instances.
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .sign(new TextEncoder().encode(secret));
+    const onA = await connectWs(a.url, { query: `token=${token}` });
+    const onB = await connectWs(b.url, { query: `token=${token}` });
     const acks = await Promise.all(
       [onA, onB].map((client) => wsRequest(client, 'chat_message', { request_id: requestId })),
     );
-    expect(acks).toEqual([{ request_id: requestId }, { request_id: requestId }]);
+    // One claims it (and gets the resume token); the other attaches.
+    expect(acks.map((ack) => ack.request_id)).toEqual([requestId, requestId]);
+    expect(acks.filter((ack) => typeof ack.resume_token === 'string')).toHaveLength(1);
     await Promise.all([onA, onB].map((client) => waitSeq(client, requestId, 1)));
     release();
     for (const client of [onA, onB]) {
@@ -174,7 +185,7 @@ describeRedis('several instances sharing Redis', () => {
     const onA = await connectWs(a.url);
     const onB = await connectWs(b.url);
     await wsRequest(onB, 'join', { conversation_id: conversationId });
-    await wsRequest(onA, 'chat_message', {
+    const ack = await wsRequest(onA, 'chat_message', {
       request_id: requestId,
       conversation_id: conversationId,
     });
@@ -202,7 +213,8 @@ describeRedis('several instances sharing Redis', () => {
 
     // The end is stored: a resume anywhere later gets the same sequence.
     const late = await connectWs(b.url);
-    await wsRequest(late, 'chat_resume', { request_id: requestId, after_seq: -1 });
+    const resume = { request_id: requestId, after_seq: -1, resume_token: ack.resume_token };
+    await wsRequest(late, 'chat_resume', resume);
     expect(await late.frames(requestId)).toEqual(frames);
   });
 
@@ -236,9 +248,10 @@ describeRedis('several instances sharing Redis', () => {
     ];
     const requestId = uniqueId('drain');
     const onA = await connectWs(a.url);
-    await wsRequest(onA, 'chat_message', { request_id: requestId });
+    const ack = await wsRequest(onA, 'chat_message', { request_id: requestId });
     const onB = await connectWs(b.url);
-    await wsRequest(onB, 'chat_resume', { request_id: requestId, after_seq: -1 });
+    const resume = { request_id: requestId, after_seq: -1, resume_token: ack.resume_token };
+    await wsRequest(onB, 'chat_resume', resume);
     await waitSeq(onB, requestId, 1);
     a.cli.child.kill('SIGTERM');
     const frames = await onB.frames(requestId);

@@ -112,7 +112,7 @@ describeRedis(
       await redis.start();
       await waitUntilReady(bridge.url);
       const after = await wsRequest(client, 'chat_message', { request_id: 'after' });
-      expect(after).toEqual({ request_id: 'after' });
+      expect(after).toEqual({ request_id: 'after', resume_token: expect.any(String) });
       await client.inbox.waitFor(
         (m) => m.event === 'chat_response' && m.data.request_id === 'after',
       );
@@ -124,7 +124,8 @@ describeRedis(
       expect(posts()).toHaveLength(2);
       // Pub/sub came back too: a resume from another connection gets everything.
       const other = await connectWs(bridge.url);
-      await wsRequest(other, 'chat_resume', { request_id: 'after', after_seq: -1 });
+      const resume = { request_id: 'after', after_seq: -1, resume_token: after.resume_token };
+      await wsRequest(other, 'chat_resume', resume);
       expect(await other.frames('after')).toEqual(frames);
     });
 

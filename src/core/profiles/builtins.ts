@@ -67,6 +67,7 @@ export const CONSULTATION_PROFILE: Profile = {
     joinConsultation: { event: 'join' },
     leaveConsultation: { event: 'leave' },
     sendMessage: { event: 'chat_message' },
+    refreshToken: { event: 'refresh' },
   },
   outbound: {
     start: [{ event: 'aiThinking', data: { status: 'processing' } }],
@@ -95,6 +96,7 @@ export const CONSULTATION_PROFILE: Profile = {
         },
       ],
       error: [{ event: 'error', data: { message: '$data.message', code: '$data.code' } }],
+      token_expiring: [{ event: 'tokenExpiring', data: { expiresAt: '$data.expires_at' } }],
     },
   },
 };

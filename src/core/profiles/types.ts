@@ -11,6 +11,7 @@ export const CORE_EVENTS = [
   'chat_cancel',
   'join',
   'leave',
+  'refresh',
   'ping',
 ] as const;
 
