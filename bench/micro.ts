@@ -7,9 +7,9 @@
  *   npm run bench:micro -- [--frames 200000] [--batch 32] [--streams 4] [--rounds 5]
  */
 import { createLocalBridge } from '../src/core/bridge.ts';
-import { defaultOptions } from '../src/core/options.ts';
-import type { UpstreamClient } from '../src/core/upstream.ts';
-import { toWsText } from '../src/core/ws-protocol.ts';
+import { defaultOptions } from '../src/core/config/options.ts';
+import type { UpstreamClient } from '../src/core/upstream/client.ts';
+import { toWsText } from '../src/core/transport/ws.ts';
 import { createNodeMetrics } from '../src/node/metrics.ts';
 
 const arg = (name: string, fallback: number): number => {

@@ -11,7 +11,7 @@ import {
   type OptionSpec,
   toDefaultText,
   toFlagUsage,
-} from '../src/core/options.ts';
+} from '../src/core/config/options.ts';
 
 /** The line before the generated table. */
 export const OPTIONS_START = '<!-- options:start -->';

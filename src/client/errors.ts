@@ -2,7 +2,7 @@
  * The one error type of the client SDK: a string `code`, either one the bridge sent (`{code,
  * message}` payloads, see the README's error tables) or one the client detected itself.
  */
-import type { ErrorCode } from '../core/errors.ts';
+import type { ErrorCode } from '../core/internal/errors.ts';
 
 /** Failures the client notices on its own, without a message from the bridge. */
 export type ClientSideErrorCode =

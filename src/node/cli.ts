@@ -3,8 +3,7 @@
  * is configured), show where it listens, stop cleanly on SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
-import { helpText, OptionError, parseOptions } from '../core/options.ts';
-import type { BridgeConfig } from '../core/request-shape.ts';
+import { OptionError, helpText, parseOptions, type BridgeConfig } from '../core/index.ts';
 import { toBanner } from './banner.ts';
 import { loadConfigFile } from './config.ts';
 import { startDemoBackend } from './demo-backend.ts';

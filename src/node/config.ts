@@ -3,7 +3,7 @@
  * custom profiles (`profiles`). Read once at start-up; a bad file stops the start.
  */
 import { readFileSync } from 'node:fs';
-import { type BridgeConfig, ConfigError, parseBridgeConfigText } from '../core/request-shape.ts';
+import { ConfigError, parseBridgeConfigText, type BridgeConfig } from '../core/index.ts';
 
 /**
  * Read and validate a config file.

@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
-import { handleDemoChat } from '../core/demo-backend.ts';
+import { handleDemoChat } from '../core/index.ts';
 
 /** A running demo backend. */
 export interface DemoBackend {

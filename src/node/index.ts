@@ -10,25 +10,25 @@ export {
   type SseBridge,
 } from './library.ts';
 export { type NodeBridgeServer, type NodeServerDeps, startNodeServer } from './server.ts';
-export type {
-  BridgeHooks,
-  ClientMessage,
-  ConnectContext,
-  ConnectDecision,
-  HookClient,
-  StreamContext,
-  StreamSummary,
-  UpstreamRequestChange,
-  UpstreamRequestContext,
-} from '../core/hooks.ts';
-export type { ClientInfo, PublishTarget } from '../core/admin-api.ts';
-export { BridgeError, type ErrorCode } from '../core/errors.ts';
-export type { Frame } from '../core/frame.ts';
 export {
-  type BridgeOptions,
-  defaultOptions,
+  BridgeError,
   OptionError,
+  defaultOptions,
+  type BridgeHooks,
+  type BridgeOptions,
+  type ClientInfo,
+  type ClientMessage,
+  type ConnectContext,
+  type ConnectDecision,
+  type ErrorCode,
+  type Frame,
+  type HookClient,
+  type Logger,
   type OptionErrorCode,
-} from '../core/options.ts';
-export type { Registry } from '../core/registry.ts';
-export type { Logger } from '../core/logger.ts';
+  type PublishTarget,
+  type Registry,
+  type StreamContext,
+  type StreamSummary,
+  type UpstreamRequestChange,
+  type UpstreamRequestContext,
+} from '../core/index.ts';

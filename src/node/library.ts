@@ -16,27 +16,30 @@ import type { Hono } from 'hono';
 import { type Namespace, Server as SocketIoServer } from 'socket.io';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
-  type ClientInfo,
+  DEFAULT_WS_PATH,
+  OptionError,
+  SOCKET_IO_PATH,
+  createAdmission,
+  createHttpApp,
+  createLocalBridge,
   listClients,
   mountAdminApi,
   publishEvent,
-  type PublishTarget,
+  silentLogger,
   toPublishRequest,
-} from '../core/admin-api.ts';
-import { type Admission, createAdmission } from '../core/admission.ts';
-import { type Bridge, createLocalBridge } from '../core/bridge.ts';
-import type { BridgeHooks } from '../core/hooks.ts';
-import { createHttpApp, DEFAULT_WS_PATH, SOCKET_IO_PATH } from '../core/http-app.ts';
-import { type Logger, silentLogger } from '../core/logger.ts';
-import type { BridgeObserver } from '../core/observer.ts';
-import {
-  type BridgeOptions,
-  OptionError,
   toValidatedOptions,
+  type Admission,
+  type Bridge,
+  type BridgeConfig,
+  type BridgeHooks,
+  type BridgeObserver,
+  type BridgeOptions,
+  type ClientInfo,
+  type Logger,
+  type PublishTarget,
+  type Registry,
   type UnsupportedOptions,
-} from '../core/options.ts';
-import type { Registry } from '../core/registry.ts';
-import type { BridgeConfig } from '../core/request-shape.ts';
+} from '../core/index.ts';
 import { loadConfigFile } from './config.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { attachSocketIo, serveNamespace } from './socketio.ts';

@@ -8,8 +8,7 @@
 import { createRequire } from 'node:module';
 import { pino } from 'pino';
 import type PinoPretty from 'pino-pretty';
-import type { Logger } from '../core/logger.ts';
-import { OptionError, type LogFormat, type LogLevel } from '../core/options.ts';
+import { OptionError, type LogFormat, type LogLevel, type Logger } from '../core/index.ts';
 
 type PrettyFactory = typeof PinoPretty;
 

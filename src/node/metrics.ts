@@ -4,10 +4,13 @@
  * rendered together with the process metrics at `GET /metrics`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DIALECT_NAMES } from '../core/dialects/index.ts';
-import { ERROR_TABLE } from '../core/errors.ts';
-import { type BridgeObserver, silentObserver } from '../core/observer.ts';
-import type { ClientProtocol } from '../core/session.ts';
+import {
+  DIALECT_NAMES,
+  ERROR_TABLE,
+  silentObserver,
+  type BridgeObserver,
+  type ClientProtocol,
+} from '../core/index.ts';
 
 /** Every metric name starts with this, so dashboards can select the bridge's own series. */
 export const METRIC_PREFIX = 'sse2ws_';

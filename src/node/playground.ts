@@ -4,9 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
-import { isLoopbackBind } from '../core/hosts.ts';
-import { type Logger, silentLogger } from '../core/logger.ts';
-import type { BridgeOptions } from '../core/options.ts';
+import { isLoopbackBind, silentLogger, type BridgeOptions, type Logger } from '../core/index.ts';
 import {
   CLIENT_BUNDLE_PATH,
   PLAYGROUND_SCRIPT,

@@ -8,34 +8,38 @@ import type { AddressInfo } from 'node:net';
 import type { Server as SocketIoServer } from 'socket.io';
 import { createAdaptorServer } from '@hono/node-server';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { Admission } from '../core/admission.ts';
-import type { Bridge } from '../core/bridge.ts';
-import { BridgeError, ERROR_TABLE } from '../core/errors.ts';
-import { toExposureWarning } from '../core/hosts.ts';
-import type { BridgeHooks } from '../core/hooks.ts';
-import type { Registry } from '../core/registry.ts';
-import { withTimestamp } from '../core/timestamp.ts';
-import { type Logger, silentLogger } from '../core/logger.ts';
-import type { BridgeObserver } from '../core/observer.ts';
-import { type BridgeOptions, OptionError, toValidatedOptions } from '../core/options.ts';
 import {
+  BridgeError,
+  DEFAULT_READINESS_TIMEOUT_MS,
+  ERROR_TABLE,
+  OptionError,
   createReadiness,
   createUpstreamCheck,
-  DEFAULT_READINESS_TIMEOUT_MS,
+  silentLogger,
+  toExposureWarning,
+  toReadinessResponse,
+  toValidatedOptions,
+  withTimestamp,
+  type Admission,
+  type Bridge,
+  type BridgeConfig,
+  type BridgeHooks,
+  type BridgeObserver,
+  type BridgeOptions,
+  type Logger,
   type ProbeFetch,
   type Readiness,
   type ReadinessCheck,
-  toReadinessResponse,
-} from '../core/readiness.ts';
-import type { BridgeConfig } from '../core/request-shape.ts';
+  type Registry,
+} from '../core/index.ts';
 import { createClientBundle } from './client-bundle.ts';
 import { loadConfigFile } from './config.ts';
 import { createBridgeFrom } from './library.ts';
 import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
 import { mountPlayground, servesPlayground } from './playground.ts';
-import { toLoggedRedisUrl } from './redis-connection.ts';
-import { createRedisRegistry } from './redis-registry.ts';
+import { toLoggedRedisUrl } from './redis/connection.ts';
+import { createRedisRegistry } from './redis/registry.ts';
 
 /**
  * After the close frames went out, how long peers get to answer them before their sockets are

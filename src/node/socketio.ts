@@ -4,12 +4,14 @@
  */
 import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { type Namespace, Server as SocketIoServer, type Socket } from 'socket.io';
-import type { Admission } from '../core/admission.ts';
-import type { Bridge } from '../core/bridge.ts';
-import { BridgeError } from '../core/errors.ts';
-import type { Handshake } from '../core/handshake.ts';
-import type { Reply } from '../core/session.ts';
-import { SOCKET_IO_PATH } from '../core/http-app.ts';
+import {
+  BridgeError,
+  SOCKET_IO_PATH,
+  type Admission,
+  type Bridge,
+  type Handshake,
+  type Reply,
+} from '../core/index.ts';
 import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 
 /** Flatten Node's header record (only set-cookie is ever an array). */

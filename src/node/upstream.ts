@@ -3,7 +3,7 @@
  * WHATWG stream overhead per chunk). Redirects are not followed: only configuration picks the host.
  */
 import { Agent, request } from 'undici';
-import { toConnectError, type UpstreamClient } from '../core/upstream.ts';
+import { toConnectError, type UpstreamClient } from '../core/index.ts';
 
 /** Idle pooled sockets are kept this long; SSE backends usually allow 5 s or more. */
 export const DEFAULT_KEEP_ALIVE_MS = 4_000;

@@ -7,10 +7,13 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { Admission } from '../core/admission.ts';
-import type { SessionOpener } from '../core/bridge.ts';
-import type { ErrorPayload } from '../core/errors.ts';
-import { WsClient, type WsSocketOps } from '../core/ws-protocol.ts';
+import {
+  WsClient,
+  type Admission,
+  type ErrorPayload,
+  type SessionOpener,
+  type WsSocketOps,
+} from '../core/index.ts';
 import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 import type { WsHeartbeat } from './heartbeat.ts';
 

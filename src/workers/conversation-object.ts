@@ -3,8 +3,12 @@
  * over their links, user_message and presence events, and tells its running streams when the
  * member count dropped (they may start their grace period).
  */
-import { createMemoryRegistry } from '../core/memory-registry.ts';
-import { conversationTopic, type Registry, type TopicMessage } from '../core/registry.ts';
+import {
+  conversationTopic,
+  createMemoryRegistry,
+  type Registry,
+  type TopicMessage,
+} from '../core/index.ts';
 import { type Env, loadOptions } from './env.ts';
 import { acceptObjectSocket, callObject, json, requireId, streamObject } from './object-api.ts';
 

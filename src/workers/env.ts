@@ -2,10 +2,16 @@
  * The Worker's environment: `[vars]` with the same names as the Node env vars, and the Durable
  * Object bindings declared in wrangler.toml.
  */
-import { handleDemoChat } from '../core/demo-backend.ts';
-import { type BridgeOptions, parseOptions, refuseUnsupportedEnv } from '../core/options.ts';
-import { type BridgeConfig, parseBridgeConfigText } from '../core/request-shape.ts';
-import { createFetchUpstream, type UpstreamClient } from '../core/upstream.ts';
+import {
+  createFetchUpstream,
+  handleDemoChat,
+  parseBridgeConfigText,
+  parseOptions,
+  refuseUnsupportedEnv,
+  type BridgeConfig,
+  type BridgeOptions,
+  type UpstreamClient,
+} from '../core/index.ts';
 import { WORKERS_UNSUPPORTED } from './unsupported-options.ts';
 
 /** Bindings and vars of the Worker and its Durable Objects. */

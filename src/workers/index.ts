@@ -4,15 +4,17 @@
  * that own streams and conversations.
  */
 import { upgradeWebSocket } from 'hono/cloudflare-workers';
-import { createAdmission } from '../core/admission.ts';
-import { createSessionOpener } from '../core/bridge.ts';
-import { createConversationAccess } from '../core/conversation-access.ts';
-import { createJwtCheck } from '../core/credentials.ts';
-import { createHttpApp } from '../core/http-app.ts';
-import { silentObserver } from '../core/observer.ts';
-import { OptionError } from '../core/options.ts';
-import { resolveProfile } from '../core/profiles/resolve.ts';
-import type { SessionHost } from '../core/session.ts';
+import {
+  OptionError,
+  createAdmission,
+  createConversationAccess,
+  createHttpApp,
+  createJwtCheck,
+  createSessionOpener,
+  resolveProfile,
+  silentObserver,
+  type SessionHost,
+} from '../core/index.ts';
 import { type Env, loadConfig, loadOptions } from './env.ts';
 import { createWorkersLogger } from './logger.ts';
 import { createObjectRegistry } from './registry.ts';

@@ -1,6 +1,5 @@
 /** Structured logs on Workers: one JSON object per console line (Workers Logs indexes them). */
-import type { Logger } from '../core/logger.ts';
-import type { LogLevel } from '../core/options.ts';
+import type { LogLevel, Logger } from '../core/index.ts';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 

@@ -3,7 +3,7 @@
  * a client that reconnects through any isolate finds its stream, and conversation members meet in
  * one place. Frames are written by the stream objects themselves, never from here.
  */
-import type { Presence, Registry, ReplayResult, TopicMessage } from '../core/registry.ts';
+import type { Presence, Registry, ReplayResult, TopicMessage } from '../core/index.ts';
 import type { Env } from './env.ts';
 import { callObject, conversationObject, openObjectSocket, streamObject } from './object-api.ts';
 

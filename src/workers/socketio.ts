@@ -1,16 +1,18 @@
 /**
  * Socket.IO on Workers: the socket.io server cannot run here, so `/socket.io/` speaks the protocol
- * itself over a WebSocketPair (src/workers/socketio-protocol.ts, on the official parsers). Only the
+ * itself over a WebSocketPair (src/core/transport/socketio.ts, on the official parsers). Only the
  * `websocket` transport exists; long-polling is refused with a message saying so. Admission runs
  * at the Socket.IO CONNECT (where `auth.token` arrives), so every refusal reaches the client as a
  * `connect_error` with its code, as on Node.
  */
 import type { Hono } from 'hono';
-import type { Admission } from '../core/admission.ts';
-import type { SessionOpener } from '../core/bridge.ts';
-import { toHeaderRecord } from '../core/http-app.ts';
-import { SOCKET_IO_PATH } from '../core/http-app.ts';
-import { acceptSocketIo } from './socketio-protocol.ts';
+import {
+  SOCKET_IO_PATH,
+  acceptSocketIo,
+  toHeaderRecord,
+  type Admission,
+  type SessionOpener,
+} from '../core/index.ts';
 
 /** Engine.IO's error codes, as its own server answers refused requests. */
 const ENGINE_IO_BAD_REQUEST = 3;

@@ -2,8 +2,7 @@
  * The Worker-side {@link StreamHost}: streams run in their Durable Object, which also watches its
  * own audience (its subscriber sockets and its conversation's members) for the grace period.
  */
-import type { StreamInfo } from '../core/registry.ts';
-import type { StreamHost } from '../core/session.ts';
+import type { StreamHost, StreamInfo } from '../core/index.ts';
 import type { Env } from './env.ts';
 import { callObject, streamObject } from './object-api.ts';
 

@@ -3,9 +3,14 @@
  * buffer and the sockets subscribed to the stream, so resume works from any Worker isolate. A
  * stream of a conversation also pushes its frames, in order, to the conversation's object.
  */
-import { createLocalStreamHost, type LocalStreamHost } from '../core/local-stream-host.ts';
-import { createMemoryRegistry } from '../core/memory-registry.ts';
-import { type Registry, type StreamInfo, streamTopic } from '../core/registry.ts';
+import {
+  createLocalStreamHost,
+  createMemoryRegistry,
+  streamTopic,
+  type LocalStreamHost,
+  type Registry,
+  type StreamInfo,
+} from '../core/index.ts';
 import { type Env, loadConfig, loadOptions, toUpstream } from './env.ts';
 import { createWorkersLogger } from './logger.ts';
 import {

@@ -2,7 +2,7 @@
  * Options of the table the Workers entry cannot honour, with what to use instead: set as `[vars]`
  * they are refused (a `bad_config` answer naming the var), never silently dropped.
  */
-import type { UnsupportedOptions } from '../core/options.ts';
+import type { UnsupportedOptions } from '../core/index.ts';
 
 /** What a Worker refuses, and why. */
 export const WORKERS_UNSUPPORTED = {

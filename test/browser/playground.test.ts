@@ -6,7 +6,7 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEMO_WORD_DELAY_MS, toDemoAnswer } from '../../src/core/demo-backend.ts';
+import { DEFAULT_DEMO_WORD_DELAY_MS, toDemoAnswer } from '../../src/core/http/demo-backend.ts';
 import { startDemoBackend } from '../../src/node/demo-backend.ts';
 import type { NodeBridgeServer } from '../../src/node/server.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';

@@ -2,7 +2,7 @@
  * A fake upstream answering like the demo backend (an agent_status, then the demo answer word by
  * word, then stop) at a chosen pace, so a test can cut a connection while words are still coming.
  */
-import { toDemoAnswer } from '../../src/core/demo-backend.ts';
+import { toDemoAnswer } from '../../src/core/http/demo-backend.ts';
 import { onCleanup } from '../helpers/bridge.ts';
 import {
   type FakeUpstream,

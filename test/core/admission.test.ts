@@ -7,12 +7,16 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { type AdmissionHost, createAdmission, isOriginAllowed } from '../../src/core/admission.ts';
-import { toPresentedToken } from '../../src/core/credentials.ts';
-import { toForwardedHeaders } from '../../src/core/handshake.ts';
-import type { Logger } from '../../src/core/logger.ts';
-import { silentObserver } from '../../src/core/observer.ts';
-import { type BridgeOptions, OptionError } from '../../src/core/options.ts';
+import {
+  type AdmissionHost,
+  createAdmission,
+  isOriginAllowed,
+} from '../../src/core/http/admission.ts';
+import { toPresentedToken } from '../../src/core/auth/credentials.ts';
+import { toForwardedHeaders } from '../../src/core/protocol/handshake.ts';
+import type { Logger } from '../../src/core/internal/logger.ts';
+import { silentObserver } from '../../src/core/internal/observer.ts';
+import { type BridgeOptions, OptionError } from '../../src/core/config/options.ts';
 import { onCleanup, testOptions } from '../helpers/bridge.ts';
 
 /** An auth endpoint that records headers and answers 204 once `release` is called (or at once). */

@@ -3,9 +3,9 @@ import {
   createConversationAccess,
   matchesConversation,
   toConversationAccess,
-} from '../../src/core/conversation-access.ts';
-import { toConversationPatterns } from '../../src/core/credentials.ts';
-import { defaultOptions, OptionError } from '../../src/core/options.ts';
+} from '../../src/core/auth/conversation-access.ts';
+import { toConversationPatterns } from '../../src/core/auth/credentials.ts';
+import { defaultOptions, OptionError } from '../../src/core/config/options.ts';
 
 const options = (overrides: object) => ({ ...defaultOptions(), ...overrides });
 

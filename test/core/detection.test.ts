@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../../src/core/frame.ts';
+import type { Frame } from '../../src/core/protocol/frame.ts';
 import { relayBody } from '../helpers/relay.ts';
 
 const data = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;

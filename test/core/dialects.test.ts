@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { UpstreamFormat } from '../../src/core/dialects/index.ts';
-import type { Frame } from '../../src/core/frame.ts';
+import type { UpstreamFormat } from '../../src/core/upstream/dialects/index.ts';
+import type { Frame } from '../../src/core/protocol/frame.ts';
 import { relayFrames } from '../helpers/relay.ts';
 
 const fixture = (name: string) =>

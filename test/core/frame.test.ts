@@ -3,9 +3,9 @@
  * upstream JSON is passed through only when it is exactly the frame.
  */
 import { describe, expect, it } from 'vitest';
-import { type ChatResponse, LocalFrame } from '../../src/core/frame.ts';
-import { toFrame } from '../../src/core/sse-mapping.ts';
-import { Stream } from '../../src/core/stream.ts';
+import { type ChatResponse, LocalFrame } from '../../src/core/protocol/frame.ts';
+import { toFrame } from '../../src/core/upstream/dialects/legacy-rules.ts';
+import { Stream } from '../../src/core/stream/stream.ts';
 
 /** Number `data` lines through a real Stream; returns the frames and their wire JSON. */
 function numbered(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.ts';
+import { newId } from '../../src/core/internal/ids.ts';
 
 describe('newId', () => {
   it('makes RFC 4122 version 4 UUIDs', () => {

@@ -21,7 +21,7 @@ import {
   OptionError,
   parseOptions,
   toFlagUsage,
-} from '../../src/core/options.ts';
+} from '../../src/core/config/options.ts';
 
 /** Options without a value (`--name` / `--no-name`); tested on their own below. */
 const SWITCHES = ['playground', 'allowAnyOriginWithCredentials', 'jwtRequireExp'] as const;

@@ -5,10 +5,10 @@
  * (scripts/fixture-servers/legacy-cases.json) and the rules in the README, not taken from a run.
  */
 import { describe, expect, it } from 'vitest';
-import type { UpstreamFormat } from '../../src/core/dialects/index.ts';
-import type { ChatResponse, Frame } from '../../src/core/frame.ts';
-import { BUILTIN_PROFILES } from '../../src/core/profiles/builtins.ts';
-import { toProfileConnection } from '../../src/core/profiles/translate.ts';
+import type { UpstreamFormat } from '../../src/core/upstream/dialects/index.ts';
+import type { ChatResponse, Frame } from '../../src/core/protocol/frame.ts';
+import { BUILTIN_PROFILES } from '../../src/core/session/profiles/builtins.ts';
+import { toProfileConnection } from '../../src/core/session/profiles/translate.ts';
 import { loadAllPeerFixtures, type PeerFixture } from '../helpers/peer-fixtures.ts';
 import { relayBody } from '../helpers/relay.ts';
 

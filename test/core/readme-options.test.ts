@@ -13,7 +13,7 @@ import {
   renderOptionsTable,
   replaceOptionsTable,
 } from '../../scripts/options-table.ts';
-import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/options.ts';
+import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/config/options.ts';
 
 const readme = readFileSync(README_PATH, 'utf8');
 

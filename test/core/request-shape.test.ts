@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BridgeError } from '../../src/core/errors.ts';
-import { OptionError } from '../../src/core/options.ts';
+import { BridgeError } from '../../src/core/internal/errors.ts';
+import { OptionError } from '../../src/core/config/options.ts';
 import {
   type BridgeConfig,
   ConfigError,
@@ -8,7 +8,7 @@ import {
   parseBridgeConfigText,
   toOpenAiMessages,
   toUpstreamRequest,
-} from '../../src/core/request-shape.ts';
+} from '../../src/core/upstream/request-shape.ts';
 
 const UPSTREAM = 'https://api.example.com/v1';
 const SOURCE = 'config test.json';

@@ -7,9 +7,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../../src/core/frame.ts';
-import { DEFAULT_MAX_EVENT_CHARS, relayUpstream } from '../../src/core/upstream-relay.ts';
-import type { UpstreamClient } from '../../src/core/upstream.ts';
+import type { Frame } from '../../src/core/protocol/frame.ts';
+import { DEFAULT_MAX_EVENT_CHARS, relayUpstream } from '../../src/core/upstream/relay.ts';
+import type { UpstreamClient } from '../../src/core/upstream/client.ts';
 
 /** Timeouts far beyond a property run: in memory, every chunk is there at once. */
 const TIMEOUTS = { firstFrameTimeoutMs: 60_000, idleTimeoutMs: 60_000 };
@@ -185,14 +185,14 @@ describe('SSE mapping through the relay: properties', () => {
   // so the relay hands it "ï»¿" only when the upstream really sent those characters: in one chunk
   // they are stripped and the line becomes `data: x`; split (or after a chunk that decoded to '',
   // e.g. a lone lead byte), they stay, and the line is an unknown field "ï»¿data" - no frame.
-  // Fix in src/core/upstream-relay.ts readSse: feed the parser '\n' once before the first chunk (a
+  // Fix in src/core/upstream/relay.ts readSse: feed the parser '\n' once before the first chunk (a
   // blank line with nothing pending dispatches nothing), so its first-chunk check never sees
   // upstream text.
   it('yields the same frames for a body starting with "ï»¿" in one chunk or split', async () => {
     const bytes = encoder.encode('ï»¿data: x\n\n');
     expect(await relay(cutAt(bytes, [1]))).toEqual(await relay([bytes]));
   });
-  // Regression (quadratic CPU on a long line): createDatalessEventWatcher in src/core/upstream-relay.ts
+  // Regression (quadratic CPU on a long line): createDatalessEventWatcher in src/core/upstream/relay.ts
   // re-joins and re-splits the whole unfinished line on every chunk ((partial + text).split('\n')),
   // so a line of L chars read in chunks of c chars costs about L^2 / 2c. It runs in `auto` format
   // (the default) until the first event, and for the whole stream with the `event` dialect. An

@@ -2,11 +2,11 @@
  * Runs the real relay over a body given as bytes or text, split into chunks of `chunkBytes`, with
  * the core's injected UpstreamClient contract (the transport is tested elsewhere on real sockets).
  */
-import type { Detection, UpstreamFormat } from '../../src/core/dialects/index.ts';
-import type { Frame } from '../../src/core/frame.ts';
-import type { SseEvent } from '../../src/core/sse-mapping.ts';
-import type { UpstreamClient } from '../../src/core/upstream.ts';
-import { relayUpstream } from '../../src/core/upstream-relay.ts';
+import type { Detection, UpstreamFormat } from '../../src/core/upstream/dialects/index.ts';
+import type { Frame } from '../../src/core/protocol/frame.ts';
+import type { SseEvent } from '../../src/core/upstream/dialects/legacy-rules.ts';
+import type { UpstreamClient } from '../../src/core/upstream/client.ts';
+import { relayUpstream } from '../../src/core/upstream/relay.ts';
 
 /** What a relay run produced besides its frames. */
 export interface RelayRun {

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toDemoAnswer } from '../../src/core/demo-backend.ts';
-import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/options.ts';
+import { toDemoAnswer } from '../../src/core/http/demo-backend.ts';
+import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/config/options.ts';
 import { onCleanup } from '../helpers/bridge.ts';
 import {
   cliEnv,

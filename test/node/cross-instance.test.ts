@@ -4,7 +4,7 @@
  * the deployment does it, with two instances on one real Redis (`--redis-url`).
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryRegistry } from '../../src/core/memory-registry.ts';
+import { createMemoryRegistry } from '../../src/core/registry/memory.ts';
 import { startNodeServer } from '../../src/node/server.ts';
 import { ADMIN, admin, SECRET, tokenFor } from '../helpers/admin.ts';
 import { onCleanup, testOptions } from '../helpers/bridge.ts';

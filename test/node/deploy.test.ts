@@ -16,8 +16,8 @@ import {
   OPTION_SPECS,
   parseOptions,
   type BridgeOptions,
-} from '../../src/core/options.ts';
-import { SOCKET_IO_PATH } from '../../src/core/http-app.ts';
+} from '../../src/core/config/options.ts';
+import { SOCKET_IO_PATH } from '../../src/core/http/app.ts';
 import { DEFAULT_CLOSE_WAIT_MS } from '../../src/node/server.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
 import { REPO_ROOT } from '../helpers/cli-process.ts';

@@ -3,7 +3,7 @@
  * on both protocols, behind the admin token.
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryRegistry } from '../../src/core/memory-registry.ts';
+import { createMemoryRegistry } from '../../src/core/registry/memory.ts';
 import { startNodeServer } from '../../src/node/server.ts';
 import { onCleanup, startBridge, testOptions } from '../helpers/bridge.ts';
 import { connectSio, connectWs, type SioClient, type WsClient } from '../helpers/clients.ts';

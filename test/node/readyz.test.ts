@@ -1,6 +1,6 @@
 /** `GET /readyz`: a real bridge probing a real (or a closed) upstream port. */
 import { describe, expect, it } from 'vitest';
-import type { ReadinessCheck } from '../../src/core/readiness.ts';
+import type { ReadinessCheck } from '../../src/core/http/readiness.ts';
 import { type NodeServerDeps, startNodeServer } from '../../src/node/server.ts';
 import { onCleanup, startBridge, testOptions } from '../helpers/bridge.ts';
 import { freePort } from '../helpers/cli-process.ts';

@@ -4,13 +4,13 @@
  */
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import { BridgeError } from '../../src/core/errors.ts';
-import type { ChatResponse } from '../../src/core/frame.ts';
-import { createRedisKeys } from '../../src/node/redis-keys.ts';
+import { BridgeError } from '../../src/core/internal/errors.ts';
+import type { ChatResponse } from '../../src/core/protocol/frame.ts';
+import { createRedisKeys } from '../../src/node/redis/keys.ts';
 import {
   createRedisStreamStore,
   type RedisStreamStore,
-} from '../../src/node/redis-stream-store.ts';
+} from '../../src/node/redis/stream-store.ts';
 import { onCleanup } from '../helpers/bridge.ts';
 import { sleep } from '../helpers/fake-upstream.ts';
 import { describeRedis, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.ts';

@@ -1,5 +1,5 @@
 /**
- * The portable Socket.IO server (src/workers/socketio-protocol.ts) behind a real `ws` server, with a
+ * The portable Socket.IO server (src/core/transport/socketio.ts) behind a real `ws` server, with a
  * real bridge session and a fake SSE upstream, driven by the real socket.io-client and by raw
  * WebSocket peers that speak Engine.IO by hand.
  */
@@ -8,13 +8,13 @@ import { io, type Socket } from 'socket.io-client';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createLocalBridge } from '../../src/core/bridge.ts';
-import { BridgeError } from '../../src/core/errors.ts';
+import { BridgeError } from '../../src/core/internal/errors.ts';
 import {
   acceptSocketIo,
   type SocketIoProtocolOptions,
   type SocketIoReceiver,
-} from '../../src/workers/socketio-protocol.ts';
-import { createFetchUpstream } from '../../src/core/upstream.ts';
+} from '../../src/core/transport/socketio.ts';
+import { createFetchUpstream } from '../../src/core/upstream/client.ts';
 import { onCleanup, testOptions } from '../helpers/bridge.ts';
 import { assertWellFormed, connectSio, Inbox } from '../helpers/clients.ts';
 import {

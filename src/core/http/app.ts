@@ -1,0 +1,117 @@
+/**
+ * The HTTP surface both runtimes share: `/healthz` and the plain WebSocket endpoint `/ws`, as a Hono
+ * app. Each runtime passes its own `upgradeWebSocket` (hono/cloudflare-workers, @hono/node-server).
+ */
+import { type Context, Hono } from 'hono';
+import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import type { Admission } from './admission.ts';
+import type { SessionOpener } from '../session/opener.ts';
+import type { Handshake } from '../protocol/handshake.ts';
+import type { Session } from '../session/session.ts';
+import { WsClient, type WsSocketOps } from '../transport/ws.ts';
+
+/** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
+export const SOCKET_IO_PATH = '/socket.io/';
+
+/**
+ * Runtime hooks around a `/ws` connection on this route (Workers waits for a closed session's
+ * leave calls). Node takes `/ws` upgrades outside Hono (src/node/ws-upgrade.ts).
+ */
+export interface WsHooks {
+  onOpen?(ws: WSContext<unknown>, session: Session, c: Context): void;
+  onClose?(ws: WSContext<unknown>, session: Session, c: Context): void;
+}
+
+/** What the shared app is built from. */
+export interface HttpAppDeps {
+  bridge: SessionOpener;
+  /** Checks each `/ws` upgrade before it is accepted. */
+  admission: Admission;
+  upgradeWebSocket: UpgradeWebSocket<unknown>;
+  wsHooks?: WsHooks;
+  /** Where plain WebSocket clients connect. @default "/ws" */
+  wsPath?: string;
+  /** The peer address of a request, where the runtime knows it (`GET /clients`). */
+  remoteAddress?: (c: Context) => string | undefined;
+}
+
+/** The plain WebSocket endpoint's default path. */
+export const DEFAULT_WS_PATH = '/ws';
+
+/** Lower-case header record of a Web Request. */
+export function toHeaderRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    record[name] = value;
+  });
+  return record;
+}
+
+/** The shared Hono app. Runtimes mount more routes (Socket.IO, the playground) beside it. */
+export function createHttpApp(deps: HttpAppDeps): Hono {
+  const { bridge, admission, upgradeWebSocket, wsHooks } = deps;
+  const wsPath = deps.wsPath ?? DEFAULT_WS_PATH;
+  const app = new Hono();
+  /** The admitted handshake of each `/ws` upgrade request, from the admission middleware. */
+  const admitted = new WeakMap<Request, Handshake>();
+  const ops: WsSocketOps<WSContext<unknown>> = {
+    isOpen: (ws) => ws.readyState === 1,
+    send: (ws, text) => ws.send(text),
+    close: (ws, code, reason) => ws.close(code, reason),
+    // `bufferedAmount` exists on Node's ws, not on Cloudflare's WebSocket (no backpressure there).
+    bufferedBytes(ws) {
+      const raw = ws.raw as { bufferedAmount?: unknown } | undefined;
+      return typeof raw?.bufferedAmount === 'number' ? raw.bufferedAmount : 0;
+    },
+  };
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get(
+    wsPath,
+    async (c, next) => {
+      // Plain GETs fall through to the upgrade helper's own answer; only upgrades are admitted.
+      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next();
+      const result = await admission.admit({
+        protocol: 'ws',
+        headers: toHeaderRecord(c.req.raw.headers),
+        token: c.req.query('token'),
+        url: c.req.url,
+      });
+      if (!result.ok) return c.json(result.error.toPayload(), result.status);
+      admitted.set(c.req.raw, result.handshake);
+      return next();
+    },
+    upgradeWebSocket((c) => {
+      const handshake = admitted.get(c.req.raw);
+      // Not admitted means not an upgrade: the helper answers it without using any event.
+      if (!handshake) return {};
+      let client: WsClient<WSContext<unknown>> | undefined;
+      // Some adapters (Cloudflare's) never call onOpen: the socket is open once the handler runs.
+      const ensureClient = (ws: WSContext<unknown>): WsClient<WSContext<unknown>> => {
+        if (client) return client;
+        client = new WsClient(bridge, handshake, ops, ws, deps.remoteAddress?.(c));
+        wsHooks?.onOpen?.(ws, client.session, c);
+        return client;
+      };
+      return {
+        onOpen(_event, ws) {
+          ensureClient(ws);
+        },
+        onMessage(event, ws) {
+          ensureClient(ws).receive(event.data);
+        },
+        onClose(_event, ws) {
+          // Answer the peer's close frame: workerd does not always, and the client then waits for
+          // its close timeout (1006). Node's ws has answered already (CLOSED, not CLOSING).
+          if (ws.readyState === 2) ws.close();
+          if (!client) return;
+          client.session.close();
+          wsHooks?.onClose?.(ws, client.session, c);
+        },
+      };
+    }),
+  );
+
+  return app;
+}

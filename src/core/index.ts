@@ -1,0 +1,78 @@
+/**
+ * The core's one public entry: everything the runtime adapters (src/node, src/workers) use.
+ * Adapters import only this file; a dependency rule checks it.
+ */
+export { createConversationAccess } from './auth/conversation-access.ts';
+export { createJwtCheck } from './auth/credentials.ts';
+export { type Bridge, createLocalBridge } from './bridge.ts';
+export { createSessionOpener, type SessionOpener } from './session/opener.ts';
+export {
+  type BridgeOptions,
+  defaultOptions,
+  helpText,
+  type LogFormat,
+  type LogLevel,
+  OptionError,
+  type OptionErrorCode,
+  parseOptions,
+  refuseUnsupportedEnv,
+  toValidatedOptions,
+  type UnsupportedOptions,
+} from './config/options.ts';
+export {
+  type ClientInfo,
+  listClients,
+  mountAdminApi,
+  publishEvent,
+  type PublishTarget,
+  toPublishRequest,
+} from './http/admin-api.ts';
+export { type Admission, createAdmission } from './http/admission.ts';
+export { createHttpApp, DEFAULT_WS_PATH, SOCKET_IO_PATH, toHeaderRecord } from './http/app.ts';
+export { handleDemoChat } from './http/demo-backend.ts';
+export { isLoopbackBind, toExposureWarning } from './http/hosts.ts';
+export {
+  createReadiness,
+  createUpstreamCheck,
+  DEFAULT_READINESS_TIMEOUT_MS,
+  type ProbeFetch,
+  type Readiness,
+  type ReadinessCheck,
+  toReadinessResponse,
+} from './http/readiness.ts';
+export { BridgeError, ERROR_TABLE, type ErrorCode, type ErrorPayload } from './internal/errors.ts';
+export { type Logger, silentLogger } from './internal/logger.ts';
+export { type BridgeObserver, silentObserver } from './internal/observer.ts';
+export { withTimestamp } from './internal/timestamp.ts';
+export { type ChatResponse, type Frame, LocalFrame } from './protocol/frame.ts';
+export type { Handshake } from './protocol/handshake.ts';
+export { createMemoryRegistry } from './registry/memory.ts';
+export {
+  conversationTopic,
+  type Presence,
+  type Registry,
+  type ReplayResult,
+  type StreamInfo,
+  streamTopic,
+  type TopicMessage,
+} from './registry/registry.ts';
+export { ownerOfStreamKey } from './registry/stream-ownership.ts';
+export { resolveProfile } from './session/profiles/resolve.ts';
+export type { ClientProtocol, Reply, SessionHost, StreamHost } from './session/session.ts';
+export type {
+  BridgeHooks,
+  ClientMessage,
+  ConnectContext,
+  ConnectDecision,
+  HookClient,
+  StreamContext,
+  StreamSummary,
+  UpstreamRequestChange,
+  UpstreamRequestContext,
+} from './stream/hooks.ts';
+export { createLocalStreamHost, type LocalStreamHost } from './stream/host.ts';
+export { acceptSocketIo } from './transport/socketio.ts';
+export { WsClient, type WsSocketOps } from './transport/ws.ts';
+export { createFetchUpstream, toConnectError, type UpstreamClient } from './upstream/client.ts';
+export { DIALECT_NAMES } from './upstream/dialects/index.ts';
+export { type BridgeConfig, ConfigError, parseBridgeConfigText } from './upstream/request-shape.ts';

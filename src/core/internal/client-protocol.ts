@@ -1,0 +1,2 @@
+/** The client protocols the bridge speaks. */
+export type ClientProtocol = 'socketio' | 'ws';

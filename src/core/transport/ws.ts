@@ -1,0 +1,155 @@
+/**
+ * The plain WebSocket envelope: `{"event": string, "data"?: any, "id"?: string | number}` both
+ * ways. Runtime adapters hand text frames to {@link receiveWsText} and send what it produces.
+ */
+import type { SessionOpener } from '../session/opener.ts';
+import { exceedsBytes } from '../internal/bytes.ts';
+import { BridgeError, ERROR_TABLE } from '../internal/errors.ts';
+import { LocalFrame } from '../protocol/frame.ts';
+import type { Handshake } from '../protocol/handshake.ts';
+import { withTimestamp } from '../internal/timestamp.ts';
+import type { ClientConnection, Reply, Session } from '../session/session.ts';
+
+/** One parsed client message. */
+export interface WsEnvelope {
+  event: string;
+  data?: unknown;
+  id?: string | number;
+}
+
+/** Serialise one outgoing message. */
+export function toWsText(event: string, data?: unknown, id?: string | number): string {
+  if (event === 'chat_response' && id === undefined && typeof data === 'object' && data !== null) {
+    // The hot path: reuse the frame's text the registry already made.
+    return `{"event":"chat_response","data":${LocalFrame.jsonOf(data)}}`;
+  }
+  const envelope: WsEnvelope = { event };
+  if (id !== undefined) envelope.id = id;
+  if (data !== undefined) envelope.data = data;
+  return JSON.stringify(envelope);
+}
+
+/**
+ * Parse a client text frame. On failure returns the error and, when the text still carried a
+ * usable `id`, that id so the error can answer it.
+ */
+export function fromWsText(
+  text: string,
+): { ok: true; envelope: WsEnvelope } | { ok: false; error: BridgeError; id?: string | number } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: new BridgeError('bad_message', 'message is not JSON') };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: new BridgeError('bad_message', 'message is not a JSON object') };
+  }
+  const record = value as Record<string, unknown>;
+  const id = record.id;
+  const validId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+  if (id !== undefined && !validId) {
+    return { ok: false, error: new BridgeError('bad_message', 'id must be a string or a number') };
+  }
+  if (typeof record.event !== 'string' || record.event === '') {
+    const error = new BridgeError('bad_message', 'message has no string "event"');
+    return validId ? { ok: false, error, id: id as string | number } : { ok: false, error };
+  }
+  const envelope: WsEnvelope = { event: record.event, data: record.data };
+  if (validId) envelope.id = id as string | number;
+  return { ok: true, envelope };
+}
+
+/** Handle one text frame from a `/ws` client. */
+export function receiveWsText(
+  session: Session,
+  text: string,
+  sendText: (text: string) => void,
+): void {
+  const parsed = fromWsText(text);
+  if (!parsed.ok) {
+    const payload = withTimestamp(parsed.error.toPayload());
+    sendText(toWsText('error', payload, parsed.id));
+    return;
+  }
+  const { event, data, id } = parsed.envelope;
+  let reply: Reply | undefined;
+  if (id !== undefined) {
+    let answered = false;
+    reply = (outcome) => {
+      if (answered) return;
+      answered = true;
+      if ('error' in outcome) sendText(toWsText('error', outcome.error, id));
+      else sendText(toWsText(outcome.event ?? 'ack', outcome.data ?? {}, id));
+    };
+  }
+  session.receive(event, data, reply);
+}
+
+/**
+ * How a runtime drives its WebSocket type `S`: shared by every connection of a bridge, so a
+ * connection holds its socket and this table instead of closures of its own (idle memory).
+ */
+export interface WsSocketOps<S> {
+  /** Whether `socket` is open (messages to a closing socket are dropped). */
+  isOpen(socket: S): boolean;
+  /** Send one text frame. */
+  send(socket: S, text: string): void;
+  close(socket: S, code: number, reason: string): void;
+  /** Bytes sent but not yet taken by the client; absent where the runtime cannot tell. */
+  bufferedBytes?(socket: S): number;
+}
+
+/** One `/ws` client: the connection its session sends through, fed by the runtime's socket. */
+export class WsClient<S> implements ClientConnection {
+  readonly protocol = 'ws' as const;
+  readonly session: Session;
+  readonly #ops: WsSocketOps<S>;
+  readonly #socket: S;
+  readonly #maxMessageBytes: number;
+
+  constructor(
+    bridge: SessionOpener,
+    handshake: Handshake,
+    ops: WsSocketOps<S>,
+    socket: S,
+    readonly remoteAddress?: string,
+  ) {
+    this.#ops = ops;
+    this.#socket = socket;
+    this.#maxMessageBytes = bridge.options.maxMessageBytes;
+    this.session = bridge.openSession(this, handshake);
+  }
+
+  /** 0 where the runtime cannot tell (Workers): such a client is never seen as congested. */
+  bufferedBytes(): number {
+    return this.#ops.bufferedBytes?.(this.#socket) ?? 0;
+  }
+
+  send(event: string, data?: unknown): void {
+    this.sendText(toWsText(event, data));
+  }
+
+  /** Send one text frame if the socket is still open. */
+  sendText(text: string): void {
+    if (this.#ops.isOpen(this.#socket)) this.#ops.send(this.#socket, text);
+  }
+
+  close(code: number, reason: string): void {
+    this.#ops.close(this.#socket, code, reason);
+  }
+
+  /** A message from the client: text is handled, anything else is refused as binary. */
+  receive(data: unknown): void {
+    if (typeof data !== 'string') {
+      const error = new BridgeError('bad_message', 'binary messages are not supported');
+      this.sendText(toWsText('error', withTimestamp(error.toPayload())));
+      return;
+    }
+    if (exceedsBytes(data, this.#maxMessageBytes)) {
+      this.close(ERROR_TABLE.message_too_big.closeCode, 'message too big');
+      return;
+    }
+    receiveWsText(this.session, data, (text) => this.sendText(text));
+  }
+}

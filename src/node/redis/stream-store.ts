@@ -1,0 +1,208 @@
+/**
+ * Stream records in Redis: the atomic claim, ordered frame appends (stored and published in one
+ * script), replays, the owner's lease, and the `upstream_lost` end of a stream whose owner died.
+ */
+import type { Redis } from 'ioredis';
+import {
+  BridgeError,
+  conversationTopic,
+  streamTopic,
+  type ChatResponse,
+  type ReplayResult,
+  type StreamInfo,
+} from '../../core/index.ts';
+import { toStoreError } from './connection.ts';
+import type { RedisKeys } from './keys.ts';
+import {
+  APPEND,
+  AUDIENCE,
+  CLAIM,
+  LOST,
+  READ,
+  RELEASE,
+  RENEW,
+  runScript,
+  type Script,
+} from './scripts.ts';
+
+/**
+ * The smallest frame serialises to about 50 bytes, so the byte bound always trims first and this
+ * count bound (XADD MAXLEN ~) only guards against a byte accounting error.
+ */
+export const DEFAULT_MIN_FRAME_BYTES = 48;
+/** Seqs never get near this; larger `after_seq` values (existence checks) are clamped to it. */
+const MAX_SEQ = 2 ** 40;
+
+/** What the store is built from. */
+export interface RedisStreamStoreDeps {
+  redis: Redis;
+  keys: RedisKeys;
+  /** This instance, as lease holder and as the origin of what it publishes. */
+  instanceId: string;
+  resumeBufferBytes: number;
+  resumeRetentionMs: number;
+  leaseTtlMs: number;
+}
+
+/** Stream records in Redis. */
+export interface RedisStreamStore {
+  /** Create the record and take its lease; false when the id is taken. */
+  claim(info: StreamInfo): Promise<boolean>;
+  /** Store and publish a frame. Rejects with `upstream_lost` when the stream was ended elsewhere. */
+  append(info: StreamInfo, frame: ChatResponse, json: string): Promise<void>;
+  /** Frames after `afterSeq` (ending the stream first if its owner is lost). */
+  read(requestId: string, afterSeq: number): Promise<ReplayResult>;
+  /** End the stream with `upstream_lost` if its lease is gone (or `force`); 1 ended, 0 alive, -1 over. */
+  loseIfOrphaned(requestId: string, force?: boolean): Promise<number>;
+  /** Renew this instance's lease; false when the stream is no longer ours to run. */
+  renew(requestId: string): Promise<boolean>;
+  /** Let go of the lease. */
+  release(requestId: string): Promise<void>;
+  /** Streams of a conversation claimed within the record TTL (finished ones among them). */
+  conversationStreams(conversationId: string): Promise<string[]>;
+  /**
+   * Sockets on other instances that would receive the stream: one per instance with direct
+   * subscribers (only zero or not matters across instances) plus live conversation members.
+   */
+  audienceElsewhere(info: StreamInfo): Promise<number>;
+}
+
+/** The publish payload of a message: the origin instance, a space, the topic message JSON. */
+export const toPayload = (origin: string, messageJson: string): string =>
+  `${origin} ${messageJson}`;
+
+/** Create the stream store. */
+export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamStore {
+  const { redis, keys, instanceId, leaseTtlMs, resumeRetentionMs } = deps;
+  // Running records outlive a silent owner by the lease, then stay for the retention like any.
+  const recordTtlMs = leaseTtlMs + resumeRetentionMs;
+  const maxLen = Math.ceil(deps.resumeBufferBytes / DEFAULT_MIN_FRAME_BYTES) + 1;
+  const lostContent = JSON.stringify(new BridgeError('upstream_lost').toPayload());
+  const call = async (s: Script, k: readonly string[], args: ReadonlyArray<string | number>) => {
+    try {
+      return await runScript(redis, s, k, args);
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  };
+  const loseArgs = (requestId: string): Array<string | number> => [
+    requestId,
+    lostContent,
+    resumeRetentionMs,
+    keys.channel(streamTopic(requestId)),
+    keys.conversationChannelPrefix,
+  ];
+
+  return {
+    async claim(info) {
+      const k = keys.stream(info.requestId);
+      const streams =
+        info.conversationId === undefined
+          ? keys.none
+          : keys.conversation(info.conversationId).streams;
+      const args = [
+        instanceId,
+        info.conversationId ?? '',
+        recordTtlMs,
+        leaseTtlMs,
+        info.requestId,
+        info.clientRequestId ?? info.requestId,
+        info.owner ?? '',
+        info.resumeTokenHash ?? '',
+      ];
+      return (await call(CLAIM, [k.meta, k.lease, streams], args)) === 1;
+    },
+
+    async append(info, frame, json) {
+      const k = keys.stream(info.requestId);
+      const conversation =
+        info.conversationId === undefined
+          ? ''
+          : keys.channel(conversationTopic(info.conversationId));
+      const key = JSON.stringify(info.requestId);
+      const payload = toPayload(instanceId, `{"kind":"frame","key":${key},"frame":${json}}`);
+      const result = await call(
+        APPEND,
+        [k.meta, k.frames, k.lease],
+        [
+          frame.seq,
+          json,
+          Buffer.byteLength(json),
+          deps.resumeBufferBytes,
+          recordTtlMs,
+          resumeRetentionMs,
+          frame.type === 'stop' ? '1' : '0',
+          maxLen,
+          keys.channel(streamTopic(info.requestId)),
+          conversation,
+          payload,
+        ],
+      );
+      if (result === -1) {
+        throw new BridgeError(
+          'upstream_lost',
+          'this instance lost its lease on the stream and another ended it',
+        );
+      }
+      if (result !== 1) {
+        throw new BridgeError('store_unavailable', 'a frame of this stream could not be stored');
+      }
+    },
+
+    async read(requestId, afterSeq) {
+      const k = keys.stream(requestId);
+      const after = Math.min(afterSeq, MAX_SEQ);
+      const reply = (await call(
+        READ,
+        [k.meta, k.lease, k.frames],
+        [after, ...loseArgs(requestId)],
+      )) as Array<string | number>;
+      if (reply[0] === 'unknown') return { status: 'unknown' };
+      if (reply[0] === 'truncated') return { status: 'truncated', firstSeq: Number(reply[1]) };
+      const [, state, conversation, clientRequestId, owner, tokenHash, ...texts] = reply;
+      const frames = texts.map((text) => JSON.parse(String(text)) as ChatResponse);
+      const orUndefined = (value: unknown) => (value === '' ? undefined : String(value));
+      const info: StreamInfo = {
+        requestId,
+        conversationId: orUndefined(conversation),
+        clientRequestId: orUndefined(clientRequestId),
+        owner: orUndefined(owner),
+        resumeTokenHash: orUndefined(tokenHash),
+      };
+      return { status: 'ok', frames, done: state === 'done', info };
+    },
+
+    async loseIfOrphaned(requestId, force = false) {
+      const k = keys.stream(requestId);
+      const args = [...loseArgs(requestId), force ? '1' : '0'];
+      return Number(await call(LOST, [k.meta, k.lease, k.frames], args));
+    },
+
+    async renew(requestId) {
+      const k = keys.stream(requestId);
+      const args = [instanceId, leaseTtlMs, recordTtlMs];
+      return (await call(RENEW, [k.meta, k.lease, k.frames], args)) === 1;
+    },
+
+    async release(requestId) {
+      await call(RELEASE, [keys.stream(requestId).lease], [instanceId]);
+    },
+
+    async conversationStreams(conversationId) {
+      try {
+        return await redis.smembers(keys.conversation(conversationId).streams);
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    },
+
+    async audienceElsewhere(info) {
+      const members =
+        info.conversationId === undefined
+          ? keys.none
+          : keys.conversation(info.conversationId).members;
+      const subs = keys.stream(info.requestId).subs;
+      return Number(await call(AUDIENCE, [subs, members], [instanceId]));
+    },
+  };
+}
