@@ -40,7 +40,13 @@ export {
   type ReadinessCheck,
   toReadinessResponse,
 } from './http/readiness.ts';
-export { BridgeError, ERROR_TABLE, type ErrorCode, type ErrorPayload } from './internal/errors.ts';
+export {
+  BridgeError,
+  ERROR_TABLE,
+  type ErrorCode,
+  type ErrorPayload,
+  WS_CLOSE,
+} from './internal/errors.ts';
 export { type Logger, silentLogger } from './internal/logger.ts';
 export { type BridgeObserver, silentObserver } from './internal/observer.ts';
 export { withTimestamp } from './internal/timestamp.ts';
@@ -76,3 +82,4 @@ export { WsClient, type WsSocketOps } from './transport/ws.ts';
 export { createFetchUpstream, toConnectError, type UpstreamClient } from './upstream/client.ts';
 export { DIALECT_NAMES } from './upstream/dialects/index.ts';
 export { type BridgeConfig, ConfigError, parseBridgeConfigText } from './upstream/request-shape.ts';
+export { toReplyOnce, toSocketIoReply } from './transport/reply.ts';

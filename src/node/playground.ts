@@ -4,7 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
-import { isLoopbackBind, silentLogger, type BridgeOptions, type Logger } from '../core/index.ts';
+import {
+  isLoopbackBind,
+  silentLogger,
+  type BridgeOptions,
+  type Logger,
+  ERROR_TABLE,
+} from '../core/index.ts';
 import {
   CLIENT_BUNDLE_PATH,
   PLAYGROUND_SCRIPT,
@@ -91,7 +97,7 @@ export function mountPlayground(app: Hono, deps: PlaygroundDeps): void {
       logger.error({ err: error }, 'playground: building the client bundle failed');
       return c.body(
         'console.error("sse2ws: the client bundle failed to build (see the bridge log)");',
-        500,
+        ERROR_TABLE.internal_error.status,
         {
           'content-type': 'text/javascript; charset=utf-8',
           'cache-control': 'no-store',

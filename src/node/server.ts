@@ -258,7 +258,7 @@ export async function startNodeServer(
     const gone: Array<Promise<unknown>> = [];
     for (const client of wss.clients) {
       gone.push(new Promise((resolve) => client.once('close', resolve)));
-      client.close(ERROR_TABLE.server_shutdown.closeCode, 'server shutting down');
+      client.close(ERROR_TABLE.server_shutdown.close, 'server shutting down');
     }
     for (const socket of clients.sockets.values()) {
       gone.push(new Promise((resolve) => socket.conn.once('close', resolve)));
@@ -267,7 +267,7 @@ export async function startNodeServer(
       {
         ws: wss.clients.size,
         socketio: clients.sockets.size,
-        closeCode: ERROR_TABLE.server_shutdown.closeCode,
+        closeCode: ERROR_TABLE.server_shutdown.close,
       },
       'drain: closing client connections',
     );

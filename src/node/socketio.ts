@@ -10,7 +10,7 @@ import {
   type Admission,
   type Bridge,
   type Handshake,
-  type Reply,
+  toSocketIoReply,
 } from '../core/index.ts';
 import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 
@@ -219,21 +219,7 @@ export function serveNamespace(
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
-      let reply: Reply | undefined;
-      if (ack) {
-        let answered = false;
-        reply = (outcome) => {
-          if (answered) return;
-          answered = true;
-          if ('error' in outcome) {
-            // Through the session's connection, so a profile reshapes it like any `error`.
-            session.connection.send('error', outcome.error);
-            ack({ error: outcome.error });
-          } else {
-            ack(outcome.data);
-          }
-        };
-      }
+      const reply = ack ? toSocketIoReply(ack, session.connection) : undefined;
       session.receive(event, args[0], reply);
     });
     socket.on('disconnect', () => session.close());

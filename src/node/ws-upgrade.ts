@@ -8,9 +8,10 @@ import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import {
+  BridgeError,
+  ERROR_TABLE,
   WsClient,
   type Admission,
-  type ErrorPayload,
   type SessionOpener,
   type WsSocketOps,
 } from '../core/index.ts';
@@ -41,10 +42,11 @@ function headerRecordOf(req: IncomingMessage): Record<string, string> {
   return record;
 }
 
-/** Answer an upgrade with a plain HTTP response (a refusal) and close the socket. */
-function answer(socket: Duplex, status: number, body: ErrorPayload): void {
+/** Answer an upgrade with a plain HTTP response (a refusal, its status from the error table). */
+function answer(socket: Duplex, error: BridgeError): void {
   if (socket.destroyed) return;
-  const text = JSON.stringify(body);
+  const { status } = error;
+  const text = JSON.stringify(error.toPayload());
   // Upgrade sockets are half-open with no timeout: once the answer is out, let go (as ws does).
   socket.once('finish', () => socket.destroy());
   socket.end(
@@ -84,7 +86,7 @@ export function createWsUpgrade(deps: {
     try {
       url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     } catch {
-      answer(socket, 400, { code: 'bad_request', message: 'malformed request URL or Host' });
+      answer(socket, new BridgeError('bad_request', 'malformed request URL or Host'));
       return;
     }
     const result = await admission.admit({
@@ -93,7 +95,7 @@ export function createWsUpgrade(deps: {
       token: url.searchParams.get('token') ?? undefined,
       url: url.href,
     });
-    if (!result.ok) return answer(socket, result.status, result.error.toPayload());
+    if (!result.ok) return answer(socket, result.error);
     // The client gave up while its credentials were checked.
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -104,7 +106,7 @@ export function createWsUpgrade(deps: {
       } catch (error) {
         // The 101 is out: an HTTP answer is no longer possible.
         bridge.logger.error({ err: String(error) }, '/ws session failed to open');
-        ws.close(1011, 'internal error');
+        ws.close(ERROR_TABLE.internal_error.close, 'internal error');
         return;
       }
       clients.set(ws, client);
@@ -118,7 +120,7 @@ export function createWsUpgrade(deps: {
     socket.on('error', onError);
     accept(req, socket, head).catch((error: unknown) => {
       bridge.logger.error({ err: String(error) }, '/ws upgrade failed');
-      answer(socket, 500, { code: 'internal_error', message: 'internal error' });
+      answer(socket, new BridgeError('internal_error', 'internal error'));
     });
   };
 }

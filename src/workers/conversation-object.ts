@@ -8,6 +8,7 @@ import {
   createMemoryRegistry,
   type Registry,
   type TopicMessage,
+  ERROR_TABLE,
 } from '../core/index.ts';
 import { type Env, loadOptions } from './env.ts';
 import { acceptObjectSocket, callObject, json, requireId, streamObject } from './object-api.ts';
@@ -79,7 +80,7 @@ export class ConversationObject implements DurableObject {
         return response;
       }
       default:
-        return new Response('not found', { status: 404 });
+        return new Response('not found', { status: ERROR_TABLE.unknown_request.status });
     }
   }
 }

@@ -14,6 +14,7 @@ import {
   resolveProfile,
   silentObserver,
   type SessionHost,
+  BridgeError,
 } from '../core/index.ts';
 import { type Env, loadConfig, loadOptions } from './env.ts';
 import { createWorkersLogger } from './logger.ts';
@@ -64,10 +65,8 @@ export default {
       app = appFor(env);
     } catch (error) {
       if (!(error instanceof OptionError)) throw error;
-      return Response.json(
-        { error: { code: 'bad_config', message: error.message } },
-        { status: 500 },
-      );
+      const failure = new BridgeError('bad_config', error.message, { cause: error });
+      return Response.json({ error: failure.toPayload() }, { status: failure.status });
     }
     return app.fetch(request, env, ctx);
   },

@@ -6,6 +6,7 @@
 import type { Presence, Registry, ReplayResult, TopicMessage } from '../core/index.ts';
 import type { Env } from './env.ts';
 import { callObject, conversationObject, openObjectSocket, streamObject } from './object-api.ts';
+import { WS_CLOSE } from '../core/index.ts';
 
 const q = encodeURIComponent;
 
@@ -46,7 +47,7 @@ export function createObjectRegistry(env: Env): Registry {
         listener(JSON.parse(String(event.data)) as TopicMessage);
       });
       return async () => {
-        socket.close(1000, 'unsubscribe');
+        socket.close(WS_CLOSE.normal, 'unsubscribe');
       };
     },
     async publish(topic, message) {

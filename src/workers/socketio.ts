@@ -12,11 +12,15 @@ import {
   toHeaderRecord,
   type Admission,
   type SessionOpener,
+  ERROR_TABLE,
 } from '../core/index.ts';
 
 /** Engine.IO's error codes, as its own server answers refused requests. */
 const ENGINE_IO_BAD_REQUEST = 3;
 const ENGINE_IO_UNSUPPORTED_PROTOCOL_VERSION = 5;
+
+/** Engine.IO's own refusals (numeric codes of its protocol) answer as a bad request. */
+const BAD_REQUEST = ERROR_TABLE.bad_request.status;
 
 export const POLLING_REFUSED =
   'Socket.IO long-polling is not available on Cloudflare Workers: connect with transports: ["websocket"]';
@@ -27,11 +31,11 @@ export function mountSocketIo(app: Hono, opener: SessionOpener, admission: Admis
   app.all(`${SOCKET_IO_PATH}*`, (c) => {
     if (c.req.query('EIO') !== '4') {
       const message = 'Unsupported protocol version: use socket.io-client 4.x (Engine.IO 4)';
-      return c.json({ code: ENGINE_IO_UNSUPPORTED_PROTOCOL_VERSION, message }, 400);
+      return c.json({ code: ENGINE_IO_UNSUPPORTED_PROTOCOL_VERSION, message }, BAD_REQUEST);
     }
     const isUpgrade = c.req.header('upgrade')?.toLowerCase() === 'websocket';
     if (c.req.query('transport') !== 'websocket' || !isUpgrade) {
-      return c.json({ code: ENGINE_IO_BAD_REQUEST, message: POLLING_REFUSED }, 400);
+      return c.json({ code: ENGINE_IO_BAD_REQUEST, message: POLLING_REFUSED }, BAD_REQUEST);
     }
     const headers = toHeaderRecord(c.req.raw.headers);
     const pair = new WebSocketPair();

@@ -10,6 +10,8 @@ import {
   type LocalStreamHost,
   type Registry,
   type StreamInfo,
+  ERROR_TABLE,
+  WS_CLOSE,
 } from '../core/index.ts';
 import { type Env, loadConfig, loadOptions, toUpstream } from './env.ts';
 import { createWorkersLogger } from './logger.ts';
@@ -43,7 +45,7 @@ export class StreamObject implements DurableObject {
         if (this.conversationLink) {
           const link = await this.conversationLink;
           link.send(JSON.stringify(frame));
-          if (frame.type === 'stop') link.close(1000, 'stream done');
+          if (frame.type === 'stop') link.close(WS_CLOSE.normal, 'stream done');
         }
       },
       audience: async (info) => {
@@ -117,7 +119,7 @@ export class StreamObject implements DurableObject {
         return response;
       }
       default:
-        return new Response('not found', { status: 404 });
+        return new Response('not found', { status: ERROR_TABLE.unknown_request.status });
     }
   }
 }

@@ -158,8 +158,7 @@ export function listClients(
   return clients;
 }
 
-const toErrorResponse = (c: Context, error: BridgeError, status: 400 | 401 | 404 | 413) =>
-  c.json(error.toPayload(), status);
+const toErrorResponse = (c: Context, error: BridgeError) => c.json(error.toPayload(), error.status);
 
 /** Mount `/publish` and `/clients` on `app`. */
 export function mountAdminApi(app: Hono, deps: AdminApiDeps): void {
@@ -171,7 +170,7 @@ export function mountAdminApi(app: Hono, deps: AdminApiDeps): void {
     if (!match?.[1] || !isSameSecret(match[1], token)) {
       c.header('www-authenticate', 'Bearer');
       const error = new BridgeError('unauthorized', 'a valid admin token is required');
-      return toErrorResponse(c, error, 401);
+      return toErrorResponse(c, error);
     }
     return next();
   };
@@ -180,7 +179,7 @@ export function mountAdminApi(app: Hono, deps: AdminApiDeps): void {
   app.post('/publish', async (c) => {
     const text = await c.req.text();
     if (exceedsBytes(text, bridge.options.maxMessageBytes)) {
-      return toErrorResponse(c, new BridgeError('message_too_big'), 413);
+      return toErrorResponse(c, new BridgeError('message_too_big'));
     }
     let request: PublishRequest;
     try {
@@ -192,7 +191,7 @@ export function mountAdminApi(app: Hono, deps: AdminApiDeps): void {
       }
       request = toPublishRequest(body);
     } catch (error) {
-      return toErrorResponse(c, error as BridgeError, 400);
+      return toErrorResponse(c, error as BridgeError);
     }
     return c.json({ delivered: await publishEvent(deps, request) });
   });
@@ -211,6 +210,6 @@ export function mountAdminApi(app: Hono, deps: AdminApiDeps): void {
     for (const session of bridge.sessions) {
       if (session.id === id) return c.json(toClientInfo(session));
     }
-    return toErrorResponse(c, new BridgeError('unknown_client', `no client "${id}" here`), 404);
+    return toErrorResponse(c, new BridgeError('unknown_client', `no client "${id}" here`));
   });
 }

@@ -12,27 +12,27 @@ import {
   toPresentedToken,
 } from '../auth/credentials.ts';
 import { assertOriginPolicy, isHostAllowed } from './hosts.ts';
-import { BridgeError, type ErrorCode } from '../internal/errors.ts';
+import {
+  BridgeError,
+  ERROR_TABLE,
+  type ErrorCode,
+  type HttpErrorStatus,
+} from '../internal/errors.ts';
 import type { Handshake } from '../protocol/handshake.ts';
 import type { BridgeHooks } from '../stream/hooks.ts';
 import type { ClientProtocol } from '../session/session.ts';
 
-/** The HTTP status of each refusal code (the `/ws` upgrade answers with it). */
-export const REFUSAL_STATUS = {
-  unauthorized: 401,
-  forbidden_origin: 403,
-  server_busy: 503,
-  server_shutdown: 503,
-} as const satisfies Partial<Record<ErrorCode, number>>;
-
 /** Longest Origin value written to a log line. */
 const MAX_LOGGED_ORIGIN = 256;
 
-/** The codes a connection can be refused with. */
-export type RefusalCode = keyof typeof REFUSAL_STATUS;
+/** The codes a connection can be refused with (their HTTP status is in the error table). */
+export type RefusalCode = Extract<
+  ErrorCode,
+  'unauthorized' | 'forbidden_origin' | 'server_busy' | 'server_shutdown'
+>;
 
-/** The HTTP statuses a refusal answers with. */
-export type RefusalStatus = (typeof REFUSAL_STATUS)[RefusalCode];
+/** The HTTP statuses a refusal answers with (from the error table). */
+export type RefusalStatus = HttpErrorStatus;
 
 /** A connect request as a transport reads it. */
 export interface AdmissionRequest {
@@ -168,7 +168,7 @@ export function createAdmission(
       { protocol: request.protocol, code, reason, ...(origin !== undefined ? { origin } : {}) },
       'connection refused',
     );
-    return { ok: false, error: new BridgeError(code, message), status: REFUSAL_STATUS[code] };
+    return { ok: false, error: new BridgeError(code, message), status: ERROR_TABLE[code].status };
   };
 
   const admit = async (request: AdmissionRequest): Promise<AdmissionResult> => {

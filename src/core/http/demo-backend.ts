@@ -3,6 +3,7 @@
  * a short answer word by word as text frames, then stop. Web-standard, so any runtime can serve it.
  */
 import { cancelTimer, type Timer } from '../internal/timers.ts';
+import { ERROR_TABLE } from '../internal/errors.ts';
 
 /** Pause between words: slow enough to watch the stream, fast enough not to bore. */
 export const DEFAULT_DEMO_WORD_DELAY_MS = 60;
@@ -24,7 +25,10 @@ export async function handleDemoChat(
   try {
     body = await request.json();
   } catch {
-    return Response.json({ error: 'body must be JSON' }, { status: 400 });
+    return Response.json(
+      { error: 'body must be JSON' },
+      { status: ERROR_TABLE.bad_request.status },
+    );
   }
   const text =
     typeof body === 'object' && body !== null && 'current_text' in body

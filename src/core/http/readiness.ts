@@ -6,6 +6,7 @@
  */
 import { cancelTimer, type Timer } from '../internal/timers.ts';
 import { errorCodeOf } from '../upstream/client.ts';
+import { ERROR_TABLE } from '../internal/errors.ts';
 
 /**
  * Load balancers poll every 1-10 s: one probe per 5 s per instance bounds the backend traffic
@@ -150,7 +151,8 @@ export function createUpstreamCheck(url: string, fetchFn: ProbeFetch): Readiness
 /** The `/readyz` response for a report. */
 export function toReadinessResponse(report: ReadinessReport): Response {
   return new Response(JSON.stringify(report), {
-    status: report.status === 'ready' ? 200 : 503,
+    // Not ready answers like a busy server: the load balancer tries another instance.
+    status: report.status === 'ready' ? 200 : ERROR_TABLE.server_busy.status,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
   });
 }

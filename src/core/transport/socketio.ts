@@ -14,8 +14,9 @@ import {
 import { Decoder, Encoder, type Packet, PacketType } from 'socket.io-parser';
 import { exceedsBytes } from '../internal/bytes.ts';
 import { withTimestamp } from '../internal/timestamp.ts';
-import { BridgeError, ERROR_TABLE, toBridgeError } from '../internal/errors.ts';
+import { BridgeError, ERROR_TABLE, toBridgeError, WS_CLOSE } from '../internal/errors.ts';
 import type { ClientConnection, Reply } from '../session/session.ts';
+import { toSocketIoReply } from './reply.ts';
 import { cancelTimer } from '../internal/timers.ts';
 
 /** socket.io's own `connectTimeout`: an Engine.IO peer that never joins "/" holds resources. */
@@ -28,7 +29,7 @@ export const DEFAULT_SOCKET_IO_CONNECT_TIMEOUT_MS = 45_000;
 export const DEFAULT_MAX_HELD_PACKETS = 64;
 
 /** Close code for a peer that misses a PONG or never connects to "/" (it broke the protocol). */
-const TIMEOUT_CLOSE_CODE = 1008;
+const TIMEOUT_CLOSE_CODE = WS_CLOSE.policy;
 
 /** The accepted WebSocket, as the runtime adapter exposes it. */
 export interface SocketIoTransport {
@@ -239,7 +240,7 @@ export function acceptSocketIo(
     result
       .then(join, fail)
       .then(release, release)
-      .catch(() => shutdown(ERROR_TABLE.internal_error.closeCode, 'internal error'));
+      .catch(() => shutdown(ERROR_TABLE.internal_error.close, 'internal error'));
   };
 
   const event = (packet: Packet): void => {
@@ -250,23 +251,14 @@ export function acceptSocketIo(
     const id = packet.id;
     const errors = socket.receiver.connection ?? socket.connection;
     if (!errors) return refuse('not connected to this namespace');
-    let reply: Reply | undefined;
-    if (id !== undefined) {
-      let answered = false;
-      // Mirrors the Node adapter: an error goes to the ack and as an `error` event.
-      reply = (outcome) => {
-        if (answered || !socket.active) return;
-        answered = true;
-        const ack = (value: unknown) =>
-          sendPacket({ type: PacketType.ACK, nsp, id, data: [value] });
-        if ('error' in outcome) {
-          errors.send('error', outcome.error);
-          ack({ error: outcome.error });
-        } else {
-          ack(outcome.data);
-        }
-      };
-    }
+    const reply: Reply | undefined =
+      id === undefined
+        ? undefined
+        : toSocketIoReply(
+            (value) => sendPacket({ type: PacketType.ACK, nsp, id, data: [value] }),
+            errors,
+            () => socket.active,
+          );
     socket.receiver.receive(name, data, reply);
   };
 
@@ -310,7 +302,7 @@ export function acceptSocketIo(
   const onText = (text: string): void => {
     if (closed) return;
     if (exceedsBytes(text, options.maxPayloadBytes)) {
-      return shutdown(ERROR_TABLE.message_too_big.closeCode, 'message too big');
+      return shutdown(ERROR_TABLE.message_too_big.close, 'message too big');
     }
     let packet: EnginePacket;
     try {
@@ -329,7 +321,7 @@ export function acceptSocketIo(
         pongTimer = undefined;
         return;
       case 'close':
-        return shutdown(1000, 'client closed');
+        return shutdown(WS_CLOSE.normal, 'client closed');
       case 'noop':
         return;
       case 'error':

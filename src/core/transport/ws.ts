@@ -9,6 +9,7 @@ import { LocalFrame } from '../protocol/frame.ts';
 import type { Handshake } from '../protocol/handshake.ts';
 import { withTimestamp } from '../internal/timestamp.ts';
 import type { ClientConnection, Reply, Session } from '../session/session.ts';
+import { toReplyOnce } from './reply.ts';
 
 /** One parsed client message. */
 export interface WsEnvelope {
@@ -73,16 +74,13 @@ export function receiveWsText(
     return;
   }
   const { event, data, id } = parsed.envelope;
-  let reply: Reply | undefined;
-  if (id !== undefined) {
-    let answered = false;
-    reply = (outcome) => {
-      if (answered) return;
-      answered = true;
-      if ('error' in outcome) sendText(toWsText('error', outcome.error, id));
-      else sendText(toWsText(outcome.event ?? 'ack', outcome.data ?? {}, id));
-    };
-  }
+  const reply: Reply | undefined =
+    id === undefined
+      ? undefined
+      : toReplyOnce((outcome) => {
+          if ('error' in outcome) sendText(toWsText('error', outcome.error, id));
+          else sendText(toWsText(outcome.event ?? 'ack', outcome.data ?? {}, id));
+        });
   session.receive(event, data, reply);
 }
 
@@ -147,7 +145,7 @@ export class WsClient<S> implements ClientConnection {
       return;
     }
     if (exceedsBytes(data, this.#maxMessageBytes)) {
-      this.close(ERROR_TABLE.message_too_big.closeCode, 'message too big');
+      this.close(ERROR_TABLE.message_too_big.close, 'message too big');
       return;
     }
     receiveWsText(this.session, data, (text) => this.sendText(text));
