@@ -98,11 +98,11 @@ function trackedIo(): typeof realIo {
 /** ws's WebSocket, closed after the test. */
 function trackedWebSocket(): typeof WsWebSocket {
   return class extends WsWebSocket {
-    constructor(...args: ConstructorParameters<typeof WsWebSocket>) {
-      super(...args);
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
       onCleanup(() => this.terminate());
     }
-  };
+  } as typeof WsWebSocket;
 }
 
 /** Records the calls of the functions an example leaves to the reader. */
@@ -173,10 +173,7 @@ describe('the docs examples', () => {
       for (const line of linesOf(blockOf(c.file, c.first).code))
         expect(tested, line).toContain(line);
     };
-    cut(
-      CHECKED.find((c) => c.file === 'docs/workers.md' && c.how === 'cut')!,
-      'test/consumer/worker.ts',
-    );
+    cut({ file: 'docs/workers.md', first: "from 'sse2ws/workers'" }, 'test/consumer/worker.ts');
   });
 
   it('shows the error table as the code has it', () => {
@@ -253,7 +250,9 @@ describe('docs/client-sdk.md', () => {
     const bridge = await startBridge((await legacyUpstream()).url);
     const { calls, globals } = stubs('append', 'showStatus', 'showError');
     vi.stubGlobal('WebSocket', trackedWebSocket());
-    onCleanup(() => vi.unstubAllGlobals());
+    onCleanup(() => {
+      vi.unstubAllGlobals();
+    });
     await runExample(blockOf('docs/client-sdk.md', 'Node 20 has no global WebSocket').code, {
       modules: { 'sse2ws/client': sdk },
       globals: { ...globals, userJwt: 'user-jwt' },
