@@ -1,7 +1,7 @@
 /**
- * `npm run docs:options`: renders the README's options table from `OPTION_SPECS`, between the
- * `<!-- options:start -->` and `<!-- options:end -->` markers, so the README cannot drift from the
- * flags, env vars and defaults the code reads. test/core/readme-options.test.ts fails when it has.
+ * `npm run docs:options`: renders the options table of docs/options.md from `OPTION_SPECS`, between
+ * the `<!-- options:start -->` and `<!-- options:end -->` markers, so the docs cannot drift from the
+ * flags, env vars and defaults the code reads. test/core/doc-options.test.ts fails when it has.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,8 +17,8 @@ import {
 export const OPTIONS_START = '<!-- options:start -->';
 /** The line after the generated table. */
 export const OPTIONS_END = '<!-- options:end -->';
-/** The README the table lives in. */
-export const README_PATH = fileURLToPath(new URL('../README.md', import.meta.url));
+/** The document the table lives in. */
+export const OPTIONS_DOC_PATH = fileURLToPath(new URL('../docs/options.md', import.meta.url));
 
 const HEADER = ['Group', 'Flag', 'Env var', 'Default', 'Description'] as const;
 
@@ -49,31 +49,33 @@ export function renderOptionsTable(specs: readonly OptionSpec[] = OPTION_SPECS):
 }
 
 /**
- * `readme` with the text between the markers replaced by `table`.
+ * `doc` with the text between the markers replaced by `table`.
  * @throws Error when the markers are missing or out of order.
  */
-export function replaceOptionsTable(readme: string, table: string): string {
-  const start = readme.indexOf(OPTIONS_START);
-  const end = readme.indexOf(OPTIONS_END);
+export function replaceOptionsTable(doc: string, table: string): string {
+  const start = doc.indexOf(OPTIONS_START);
+  const end = doc.indexOf(OPTIONS_END);
   if (start === -1 || end === -1 || end < start) {
-    throw new Error(`README.md needs the ${OPTIONS_START} and ${OPTIONS_END} markers, in order`);
+    throw new Error(
+      `docs/options.md needs the ${OPTIONS_START} and ${OPTIONS_END} markers, in order`,
+    );
   }
-  return `${readme.slice(0, start + OPTIONS_START.length)}\n\n${table}\n\n${readme.slice(end)}`;
+  return `${doc.slice(0, start + OPTIONS_START.length)}\n\n${table}\n\n${doc.slice(end)}`;
 }
 
 /** The table currently between the markers. */
-export function readOptionsTable(readme: string): string {
-  const start = readme.indexOf(OPTIONS_START);
-  const end = readme.indexOf(OPTIONS_END);
+export function readOptionsTable(doc: string): string {
+  const start = doc.indexOf(OPTIONS_START);
+  const end = doc.indexOf(OPTIONS_END);
   if (start === -1 || end === -1 || end < start) return '';
-  return readme.slice(start + OPTIONS_START.length, end).trim();
+  return doc.slice(start + OPTIONS_START.length, end).trim();
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const before = readFileSync(README_PATH, 'utf8');
+  const before = readFileSync(OPTIONS_DOC_PATH, 'utf8');
   const after = replaceOptionsTable(before, renderOptionsTable());
-  if (after !== before) writeFileSync(README_PATH, after);
+  if (after !== before) writeFileSync(OPTIONS_DOC_PATH, after);
   process.stdout.write(
-    `README.md options table ${after === before ? 'already up to date' : 'updated'}\n`,
+    `docs/options.md options table ${after === before ? 'already up to date' : 'updated'}\n`,
   );
 }

@@ -1,4 +1,4 @@
-// A consumer of the installed package, as the README's "sse2ws as a library" shows it: plain
+// A consumer of the installed package, as docs/library.md shows it: plain
 // Node, no build step. test/node/package.test.ts runs it against the packed tarball.
 import { createServer } from 'node:http';
 import { createBridge } from 'sse2ws';

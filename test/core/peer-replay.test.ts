@@ -2,7 +2,7 @@
  * Issue 15: the corpus recorded from real SSE servers (test/fixtures/peers/, `npm run
  * fixtures:record`) replayed through the relay at every byte boundary and through every built-in
  * profile. Expected frames are written by hand from what each server was asked to stream
- * (scripts/fixture-servers/legacy-cases.json) and the rules in the README, not taken from a run.
+ * (scripts/fixture-servers/legacy-cases.json) and the rules in docs/upstream.md, not taken from a run.
  */
 import { describe, expect, it } from 'vitest';
 import type { UpstreamFormat } from '../../src/core/upstream/dialects/index.ts';

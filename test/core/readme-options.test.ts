@@ -1,5 +1,5 @@
 /**
- * The README's options table is generated from OPTION_SPECS (`npm run docs:options`); this fails
+ * The options table of docs/options.md is generated from OPTION_SPECS (`npm run docs:options`); this fails
  * when someone changes an option without regenerating it.
  */
 import { readFileSync } from 'node:fs';
@@ -9,28 +9,26 @@ import {
   OPTIONS_END,
   OPTIONS_START,
   readOptionsTable,
-  README_PATH,
+  OPTIONS_DOC_PATH,
   renderOptionsTable,
   replaceOptionsTable,
 } from '../../scripts/options-table.ts';
 import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/config/options.ts';
 
-const readme = readFileSync(README_PATH, 'utf8');
+const doc = readFileSync(OPTIONS_DOC_PATH, 'utf8');
 
-describe('README options table', () => {
+describe('docs/options.md options table', () => {
   it('is up to date with OPTION_SPECS (run `npm run docs:options` to fix)', () => {
-    expect(readOptionsTable(readme)).toBe(renderOptionsTable());
-    expect(replaceOptionsTable(readme, renderOptionsTable())).toBe(readme);
+    expect(readOptionsTable(doc)).toBe(renderOptionsTable());
+    expect(replaceOptionsTable(doc, renderOptionsTable())).toBe(doc);
   });
 
-  it('sits under "## Options", once', () => {
-    expect(readme.split(OPTIONS_START)).toHaveLength(2);
-    expect(readme.split(OPTIONS_END)).toHaveLength(2);
-    const options = readme.indexOf('\n## Options\n');
-    const next = readme.indexOf('\n## ', options + 1);
-    expect(options).toBeGreaterThan(-1);
-    expect(readme.indexOf(OPTIONS_START)).toBeGreaterThan(options);
-    expect(readme.indexOf(OPTIONS_END)).toBeLessThan(next);
+  it('sits under "# Options", once, before any other section', () => {
+    expect(doc.split(OPTIONS_START)).toHaveLength(2);
+    expect(doc.split(OPTIONS_END)).toHaveLength(2);
+    expect(doc.startsWith('# Options\n')).toBe(true);
+    const next = doc.indexOf('\n## ');
+    expect(doc.indexOf(OPTIONS_END)).toBeLessThan(next === -1 ? Infinity : next);
   });
 
   it('has a row per option with its flag, env vars and group', () => {
@@ -49,7 +47,7 @@ describe('README options table', () => {
 
   it('renders as Prettier formats it, so `prettier --check` and this test agree', async () => {
     const table = renderOptionsTable();
-    const config = (await resolveConfig(README_PATH)) ?? {};
+    const config = (await resolveConfig(OPTIONS_DOC_PATH)) ?? {};
     expect(await format(table, { ...config, parser: 'markdown' })).toBe(`${table}\n`);
   });
 

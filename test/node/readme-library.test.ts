@@ -1,5 +1,5 @@
 /**
- * The README's "sse2ws as a library" examples are cut from the consumers test/node/package.test.ts
+ * The examples of docs/library.md ("sse2ws as a library") are cut from the consumers test/node/package.test.ts
  * runs against the packed tarball: every line of them is a line of those files.
  */
 import { readFileSync } from 'node:fs';
@@ -7,20 +7,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/cli-process.ts';
 
-const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-const section = readme.slice(
-  readme.indexOf('\n## sse2ws as a library\n'),
-  readme.indexOf('\n## ', readme.indexOf('\n## sse2ws as a library\n') + 1),
-);
-/** The section's code blocks, in order. */
-const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => m[2] as string);
+const doc = readFileSync(join(REPO_ROOT, 'docs', 'library.md'), 'utf8');
+/** The document's code blocks, in order. */
+const blocks = [...doc.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => m[2] as string);
 const linesOf = (text: string) =>
   text
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');
 
-describe('README "sse2ws as a library"', () => {
+describe('docs/library.md', () => {
   it.each([
     [0, 'chat.mjs'],
     [1, 'consumer.ts'],
@@ -34,6 +30,6 @@ describe('README "sse2ws as a library"', () => {
   });
 
   it('says nothing about running the sources through a loader', () => {
-    expect(readme).not.toMatch(/\btsx\b|--loader|--import tsx|ts-node/);
+    expect(doc).not.toMatch(/\btsx\b|--loader|--import tsx|ts-node/);
   });
 });
