@@ -1,6 +1,6 @@
 /**
  * The one error type of the client SDK: a string `code`, either one the bridge sent (`{code,
- * message}` payloads, see the README's error tables) or one the client detected itself.
+ * message}` payloads, see docs/protocol.md) or one the client detected itself.
  */
 import type { ErrorCode } from '../core/internal/errors.ts';
 

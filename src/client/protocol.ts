@@ -1,4 +1,4 @@
-/** What the bridge sends, as the client SDK hands it on (see the README's message contract). */
+/** What the bridge sends, as the client SDK hands it on (see docs/protocol.md). */
 
 /** The client protocols the bridge speaks. */
 export type ClientProtocol = 'socketio' | 'ws';

@@ -182,13 +182,16 @@ describe('the docs examples', () => {
       doc.indexOf('<!-- error-table:start -->'),
       doc.indexOf('<!-- error-table:end -->'),
     );
-    const rows = [...table.matchAll(/^\| `(\w+)` +\| (.*?) +\| (\d+) +\|$/gm)].map((m) => [
-      m[1],
-      (m[2] as string).replace(/\\\|/g, '|'),
-      Number(m[3]),
-    ]);
+    const rows = [...table.matchAll(/^\| `(\w+)` +\| (.*?) +\| (\d+) +\| (\d+) +\|$/gm)].map(
+      (m) => [m[1], (m[2] as string).replace(/\\\|/g, '|'), Number(m[3]), Number(m[4])],
+    );
     expect(rows).toEqual(
-      Object.entries(ERROR_TABLE).map(([code, spec]) => [code, spec.message, spec.closeCode]),
+      Object.entries(ERROR_TABLE).map(([code, spec]) => [
+        code,
+        spec.message,
+        spec.close,
+        spec.status,
+      ]),
     );
   });
 });
