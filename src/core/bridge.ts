@@ -16,6 +16,7 @@ import type { Registry } from './registry/registry.ts';
 import type { BridgeConfig } from './upstream/request-shape.ts';
 import type { UpstreamClient } from './upstream/client.ts';
 import { createSessionOpener, type SessionOpener } from './session/opener.ts';
+import { createLifecycle, type Lifecycle } from './internal/lifecycle.ts';
 
 export type { SessionFeatures, SessionOpener } from './session/opener.ts';
 
@@ -36,6 +37,8 @@ export interface BridgeDeps {
   hooks?: BridgeHooks | undefined;
   /** Serves the join check (`--join-auth-url`); the global fetch unless given. */
   fetch?: typeof fetch;
+  /** The shutdown state shared with admission and readiness; a new one unless given. */
+  lifecycle?: Lifecycle;
 }
 
 /** A bridge that runs its streams in this process. */
@@ -49,6 +52,8 @@ export interface Bridge extends SessionOpener {
   idle(): Promise<void>;
   /** Cancel every running stream. */
   cancelAll(): void;
+  /** Draining and closing, shared with admission and readiness. */
+  readonly lifecycle: Lifecycle;
   /** Graceful shutdown began: refuse new streams (`server_shutdown`); resumes still work. */
   startDraining(): void;
   /** Cancel everything and release the registry. */
@@ -72,7 +77,7 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
   registry.onAudienceChange?.((requestIds, conversationIds) =>
     streams.audienceChanged(requestIds, conversationIds),
   );
-  let draining = false;
+  const lifecycle = deps.lifecycle ?? createLifecycle();
   const { hooks } = deps;
   const host: SessionHost = {
     ...streams,
@@ -80,7 +85,7 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
     registry,
     observer,
     hooks,
-    draining: () => draining,
+    draining: () => lifecycle.draining,
     runningStreams: () => streams.runningStreams,
     refreshCheck: createJwtCheck(options, (i, init) => (deps.fetch ?? fetch)(i, init)),
     conversationAccess: createConversationAccess(
@@ -103,9 +108,8 @@ export function createLocalBridge(deps: BridgeDeps): Bridge {
     },
     idle: () => streams.idle(),
     cancelAll: () => streams.cancelAll(),
-    startDraining: () => {
-      draining = true;
-    },
+    lifecycle,
+    startDraining: () => lifecycle.startDraining(),
     async close() {
       streams.cancelAll();
       await streams.idle();

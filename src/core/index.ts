@@ -83,3 +83,4 @@ export { createFetchUpstream, toConnectError, type UpstreamClient } from './upst
 export { DIALECT_NAMES } from './upstream/dialects/index.ts';
 export { type BridgeConfig, ConfigError, parseBridgeConfigText } from './upstream/request-shape.ts';
 export { toReplyOnce, toSocketIoReply } from './transport/reply.ts';
+export { createLifecycle, type Lifecycle } from './internal/lifecycle.ts';

@@ -311,13 +311,9 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
       return publishEvent({ bridge: core, registry: core.registry }, request);
     },
     clients: (filter) => listClients(core.sessions, filter),
-    startDraining() {
-      admission.startDraining();
-      core.startDraining();
-    },
+    startDraining: () => core.lifecycle.startDraining(),
     async close() {
-      admission.startDraining();
-      core.startDraining();
+      core.lifecycle.startDraining();
       for (const client of wss.clients) client.terminate();
       for (const nsp of namespaces) nsp.disconnectSockets(true);
       await Promise.all([...detachers].map((detach) => detach()));

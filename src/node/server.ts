@@ -198,6 +198,7 @@ export async function startNodeServer(
   const probeFetch: ProbeFetch = (url, init) =>
     undiciFetch(url, { ...init, dispatcher: probeAgent });
   const readiness = createReadiness({
+    lifecycle: bridge.lifecycle,
     checks: [
       createUpstreamCheck(options.upstreamUrl as string, probeFetch),
       ...(redis ? [redis.readiness] : []),
@@ -239,8 +240,8 @@ export async function startNodeServer(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // One lifecycle: admission, the bridge and /readyz all see the drain at once.
       library.startDraining();
-      readiness.startDraining();
       await library.close();
       // The Redis registry is this server's; an injected one is its owner's to close.
       await redis?.close();
@@ -283,8 +284,8 @@ export async function startNodeServer(
   let drainingDone: Promise<void> | undefined;
   const drain = (): Promise<void> => {
     drainingDone ??= (async () => {
+      // One lifecycle: admission, the bridge and /readyz all see the drain at once.
       library.startDraining();
-      readiness.startDraining();
       const { drainTimeoutMs } = options;
       logger.info(
         { clients: bridge.sessions.size, streams: bridge.runningStreams, drainTimeoutMs },

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   admissionContractTests,
-  chatOnce,
   hs256,
   OTHER_ORIGIN,
   SECRET,
@@ -10,7 +9,7 @@ import {
   wsOutcome,
 } from '../contract/admission-contract.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
-import { connectSio, connectWs } from '../helpers/clients.ts';
+import { connectSio, connectWs, wsRequest } from '../helpers/clients.ts';
 import { sseBody, sseFrames, startFakeUpstream } from '../helpers/fake-upstream.ts';
 
 admissionContractTests('node', startBridge);
@@ -70,6 +69,8 @@ describe('admission on Node only', () => {
     expect(users).toEqual(['alice', 'bob']);
   });
 
+  // One lifecycle (issue 18): admission, the bridge and readiness share the drain, so a draining
+  // bridge also refuses new streams on the connections it keeps.
   it('refuses new clients with 503 / server_shutdown once draining, and keeps the connected ones', async () => {
     const { server, upstream } = await startRig();
     const connected = await connectWs(server.url);
@@ -81,7 +82,10 @@ describe('admission on Node only', () => {
       await sioOutcome(server.url, { transports: ['websocket'] }),
     );
     expect(await sioOutcome(server.url, { transports: ['polling'] })).toBe('server_shutdown');
-    await chatOnce(connected);
-    expect(upstream.requests).toHaveLength(1);
+    expect(server.bridge.lifecycle.draining).toBe(true);
+    const refused = await wsRequest(connected, 'chat_message', { current_text: 'late' });
+    expect(refused).toMatchObject({ error: { code: 'server_shutdown' } });
+    expect(await wsRequest(connected, 'ping', {})).not.toHaveProperty('error');
+    expect(upstream.requests).toHaveLength(0);
   });
 });

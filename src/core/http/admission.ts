@@ -19,6 +19,7 @@ import {
   type HttpErrorStatus,
 } from '../internal/errors.ts';
 import type { Handshake } from '../protocol/handshake.ts';
+import { createLifecycle } from '../internal/lifecycle.ts';
 import type { BridgeHooks } from '../stream/hooks.ts';
 import type { ClientProtocol } from '../session/session.ts';
 
@@ -76,7 +77,10 @@ export interface Admission {
 }
 
 /** What admission reads from the bridge: its options, connected sessions, logger and observer. */
-export type AdmissionHost = Pick<SessionOpener, 'options' | 'sessions' | 'logger' | 'observer'>;
+export type AdmissionHost = Pick<
+  SessionOpener,
+  'options' | 'sessions' | 'logger' | 'observer' | 'lifecycle'
+>;
 
 /**
  * Whether a browser page from `origin` may connect. No Origin (non-browser clients) is always
@@ -145,7 +149,7 @@ export function createAdmission(
     createJwtCheck(options, callFetch),
     createAuthUrlCheck(options, callFetch),
   ].filter((check): check is CredentialCheck => check !== undefined);
-  let draining = false;
+  const lifecycle = host.lifecycle ?? createLifecycle();
   /** Connects whose credentials are being checked hold a slot: slow checks cannot overshoot. */
   let checking = 0;
   const pendingCounters: Array<() => number> = [];
@@ -173,7 +177,7 @@ export function createAdmission(
 
   const admit = async (request: AdmissionRequest): Promise<AdmissionResult> => {
     // A draining bridge answers at the namespace CONNECT, where the client can read the code.
-    if (draining && request.stage !== 'handshake') {
+    if (lifecycle.draining && request.stage !== 'handshake') {
       return refuse(request, 'server_shutdown', 'draining');
     }
     const host = hostOf(request);
@@ -227,17 +231,15 @@ export function createAdmission(
       checking--;
     }
     // Draining may have started while the credentials were checked.
-    if (draining) return refuse(request, 'server_shutdown', 'draining');
+    if (lifecycle.draining) return refuse(request, 'server_shutdown', 'draining');
     return { ok: true, handshake };
   };
 
   return {
     admit,
-    startDraining() {
-      draining = true;
-    },
+    startDraining: () => lifecycle.startDraining(),
     get draining() {
-      return draining;
+      return lifecycle.draining;
     },
     countPending(counter) {
       pendingCounters.push(counter);

@@ -4,6 +4,7 @@
  * passes; once shutdown started it is draining, at once and without probing. Results are cached
  * briefly so load balancers polling every instance do not become traffic on the backend.
  */
+import { createLifecycle, type Lifecycle } from '../internal/lifecycle.ts';
 import { cancelTimer, type Timer } from '../internal/timers.ts';
 import { errorCodeOf } from '../upstream/client.ts';
 import { ERROR_TABLE } from '../internal/errors.ts';
@@ -49,6 +50,8 @@ export interface ReadinessDeps {
   timeoutMs?: number;
   /** Monotonic milliseconds. @default performance.now */
   now?: () => number;
+  /** The bridge's shutdown state (draining answers at once); its own unless given. */
+  lifecycle?: Lifecycle;
 }
 
 /** Run one check within `timeoutMs`; resolves with `ok` or the reason it failed. */
@@ -77,7 +80,7 @@ export function createReadiness(deps: ReadinessDeps): Readiness {
   const cacheMs = deps.cacheMs ?? DEFAULT_READINESS_CACHE_MS;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
   const now = deps.now ?? (() => performance.now());
-  let draining = false;
+  const lifecycle = deps.lifecycle ?? createLifecycle();
   let cached: { at: number; report: ReadinessReport } | undefined;
   let probing: Promise<ReadinessReport> | undefined;
 
@@ -93,13 +96,11 @@ export function createReadiness(deps: ReadinessDeps): Readiness {
 
   return {
     get draining() {
-      return draining;
+      return lifecycle.draining;
     },
-    startDraining() {
-      draining = true;
-    },
+    startDraining: () => lifecycle.startDraining(),
     async check() {
-      if (draining) return { status: 'draining' };
+      if (lifecycle.draining) return { status: 'draining' };
       if (cached && now() - cached.at < cacheMs) return cached.report;
       // Concurrent polls share one probe.
       probing ??= probe()
@@ -111,7 +112,7 @@ export function createReadiness(deps: ReadinessDeps): Readiness {
           probing = undefined;
         });
       const report = await probing;
-      return draining ? { status: 'draining' } : report;
+      return lifecycle.draining ? { status: 'draining' } : report;
     },
   };
 }

@@ -5,6 +5,7 @@
 import { createClientTopics } from './client-topics.ts';
 import { runEventStream } from '../upstream/event-stream.ts';
 import { type Handshake, toForwardedHeaders } from '../protocol/handshake.ts';
+import type { Lifecycle } from '../internal/lifecycle.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { BridgeObserver } from '../internal/observer.ts';
 import type { BridgeOptions } from '../config/options.ts';
@@ -28,6 +29,8 @@ export interface SessionOpener {
   readonly sessions: ReadonlySet<Session>;
   /** A new client connected (its handshake already admitted). */
   openSession(connection: ClientConnection, handshake: Handshake): Session;
+  /** The shutdown state admission reads, when the opener belongs to a bridge that drains. */
+  readonly lifecycle?: Lifecycle;
   /** Stop listening to the instance's publish topics (when the bridge closes). */
   releaseTopics?(): Promise<void>;
 }
