@@ -3,8 +3,10 @@
  * is configured), show where it listens, stop cleanly on SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
-import { OptionError, helpText, parseOptions, type BridgeConfig } from '../core/index.ts';
+import { OptionError, type BridgeConfig } from '../core/index.ts';
 import { toBanner } from './banner.ts';
+import { parseOptions } from './cli/args.ts';
+import { helpText } from './cli/help.ts';
 import { loadConfigFile } from './config.ts';
 import { startDemoBackend } from './demo-backend.ts';
 import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
