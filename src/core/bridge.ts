@@ -9,7 +9,7 @@ import { createLocalStreamHost } from './stream/host.ts';
 import { type Logger, silentLogger } from './internal/logger.ts';
 import { createMemoryRegistry } from './registry/memory.ts';
 import { type BridgeObserver, silentObserver } from './internal/observer.ts';
-import type { BridgeOptions } from './config/options.ts';
+import type { BridgeOptions } from './config/types.ts';
 import { resolveProfile } from './session/profiles/index.ts';
 import type { SessionHost } from './session/session.ts';
 import type { Registry } from './registry/registry.ts';

@@ -6,19 +6,24 @@ export { createConversationAccess } from './auth/conversation-access.ts';
 export { createJwtCheck } from './auth/credentials.ts';
 export { type Bridge, createLocalBridge } from './bridge.ts';
 export { createSessionOpener, type SessionOpener } from './session/opener.ts';
+export { OptionError, type OptionErrorCode } from './config/option-error.ts';
+export { defaultOptions, type GivenOptionText, toResolvedOptions } from './config/resolve.ts';
+export { OPTION_SPECS, type OptionSpec } from './config/spec.ts';
 export {
   type BridgeOptions,
-  defaultOptions,
-  helpText,
+  type EnvSource,
   type LogFormat,
   type LogLevel,
-  OptionError,
-  type OptionErrorCode,
-  parseOptions,
+  OPTION_GROUPS,
+  type OptionGroup,
+} from './config/types.ts';
+export { isSwitch, toDefaultText, toFlagUsage } from './config/usage.ts';
+export {
+  type OptionRules,
   refuseUnsupportedEnv,
   toValidatedOptions,
   type UnsupportedOptions,
-} from './config/options.ts';
+} from './config/validate.ts';
 export {
   type ClientInfo,
   listClients,

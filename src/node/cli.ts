@@ -3,9 +3,11 @@
  * is configured), show where it listens, stop cleanly on SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
-import { OptionError, helpText, parseOptions, type BridgeConfig } from '../core/index.ts';
+import { OptionError, type BridgeConfig } from '../core/index.ts';
 import { toBanner } from './banner.ts';
-import { loadConfigFile } from './config.ts';
+import { parseOptions } from './cli/args.ts';
+import { helpText } from './cli/help.ts';
+import { toBridgeConfig } from './config.ts';
 import { startDemoBackend } from './demo-backend.ts';
 import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
 import { servesPlayground } from './playground.ts';
@@ -56,7 +58,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const { options } = parsed;
   let config: BridgeConfig | undefined;
   try {
-    config = options.config === undefined ? undefined : loadConfigFile(options.config);
+    config = toBridgeConfig(options, undefined);
   } catch (error) {
     // ConfigError is an OptionError: a bad config file fails like a bad option.
     if (error instanceof OptionError) {

@@ -3,7 +3,12 @@
  * custom profiles (`profiles`). Read once at start-up; a bad file stops the start.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, parseBridgeConfigText, type BridgeConfig } from '../core/index.ts';
+import {
+  type BridgeConfig,
+  type BridgeOptions,
+  ConfigError,
+  parseBridgeConfigText,
+} from '../core/index.ts';
 
 /**
  * Read and validate a config file.
@@ -19,4 +24,18 @@ export function loadConfigFile(path: string): BridgeConfig {
     throw new ConfigError(`${source}: cannot read the file (${reason})`);
   }
   return parseBridgeConfigText(text, source);
+}
+
+/**
+ * The config of one start: the one a caller already read and handed down (the CLI to
+ * startNodeServer, startNodeServer to the bridge), else the `config` option's file, read now.
+ * Every Node entry goes through here, so a start reads the file at most once.
+ * @throws ConfigError as {@link loadConfigFile} does.
+ */
+export function toBridgeConfig(
+  options: Pick<BridgeOptions, 'config'>,
+  given: BridgeConfig | undefined,
+): BridgeConfig | undefined {
+  if (given !== undefined) return given;
+  return options.config === undefined ? undefined : loadConfigFile(options.config);
 }

@@ -40,7 +40,7 @@ import {
   type Registry,
   type UnsupportedOptions,
 } from '../core/index.ts';
-import { loadConfigFile } from './config.ts';
+import { toBridgeConfig } from './config.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { attachSocketIo, serveNamespace } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
@@ -210,8 +210,7 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
   const upstreamUrl = options.upstreamUrl as string;
   const wsPath = deps.wsPath ?? DEFAULT_WS_PATH;
   const socketIoPath = deps.socketIoPath ?? SOCKET_IO_PATH;
-  const config =
-    bridgeConfig ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
+  const config = toBridgeConfig(options, bridgeConfig);
   const upstream = createNodeUpstream(options);
   const core = createLocalBridge({
     options,

@@ -33,7 +33,7 @@ import {
   type Registry,
 } from '../core/index.ts';
 import { createClientBundle } from './client-bundle.ts';
-import { loadConfigFile } from './config.ts';
+import { toBridgeConfig } from './config.ts';
 import { createBridgeFrom } from './library.ts';
 import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
 import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics.ts';
@@ -146,8 +146,7 @@ export async function startNodeServer(
           options.logLevel,
           toResolvedLogFormat(options.logFormat, process.stdout.isTTY === true),
         ));
-  const config =
-    deps.config ?? (options.config === undefined ? undefined : loadConfigFile(options.config));
+  const config = toBridgeConfig(options, deps.config);
   const metrics = createNodeMetrics();
   const redis =
     options.redisUrl === undefined || deps.registry !== undefined

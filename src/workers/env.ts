@@ -6,8 +6,8 @@ import {
   createFetchUpstream,
   handleDemoChat,
   parseBridgeConfigText,
-  parseOptions,
   refuseUnsupportedEnv,
+  toResolvedOptions,
   type BridgeConfig,
   type BridgeOptions,
   type UpstreamClient,
@@ -48,7 +48,7 @@ function loadDeployment(env: Env): Deployment {
   const cache = deploymentCache.get(env);
   if (cache) return cache;
   // The CLI's option table and checks; a var of an option a Worker cannot honour is refused.
-  const { options } = parseOptions([], env);
+  const options = toResolvedOptions(env);
   refuseUnsupportedEnv(env, { entry: 'the Workers entry', unsupported: WORKERS_UNSUPPORTED });
   const config =
     options.config === undefined

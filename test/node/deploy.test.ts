@@ -11,12 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_PORT,
-  OPTION_SPECS,
-  parseOptions,
-  type BridgeOptions,
-} from '../../src/core/config/options.ts';
+import { DEFAULT_PORT } from '../../src/core/config/defaults.ts';
+import { toResolvedOptions } from '../../src/core/config/resolve.ts';
+import { OPTION_SPECS } from '../../src/core/config/spec.ts';
+import type { BridgeOptions } from '../../src/core/config/types.ts';
 import { SOCKET_IO_PATH } from '../../src/core/http/app.ts';
 import { DEFAULT_CLOSE_WAIT_MS } from '../../src/node/server.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
@@ -209,7 +207,7 @@ describe('Dockerfile', async () => {
     for (const name of Object.keys(env).filter((n) => n.startsWith('SSE2WS_'))) {
       expect(OPTION_ENV_NAMES).toContain(name);
     }
-    const { options } = parseOptions([], env);
+    const options = toResolvedOptions(env);
     expect(options).toMatchObject({ host: '0.0.0.0', port: DEFAULT_PORT });
   });
 
@@ -300,7 +298,7 @@ describe('deploy/kubernetes.yaml', async () => {
   const env = Object.fromEntries(envList.map((e) => [e.name as string, e.value]));
   const ports = list(sidecar.ports);
   const httpPort = obj(ports[0]);
-  const options: BridgeOptions = parseOptions([], env).options;
+  const options: BridgeOptions = toResolvedOptions(env);
 
   it('holds one Deployment and one Service', () => {
     expect(docs.map((d) => d.kind).sort()).toEqual(['Deployment', 'Service']);
@@ -414,7 +412,7 @@ describe('deploy/nginx.conf', async () => {
         'proxy_buffering off;',
       ]),
     );
-    const defaults = parseOptions([], {}).options;
+    const defaults = toResolvedOptions({});
     const longestSilenceS =
       Math.max(defaults.firstFrameTimeoutMs, defaults.idleTimeoutMs, defaults.heartbeatIntervalMs) /
       1000;

@@ -6,7 +6,8 @@
  */
 import { DEFAULT_AUTH_TIMEOUT_MS } from './credentials.ts';
 import { BridgeError } from '../internal/errors.ts';
-import { type BridgeOptions, type ConversationAccess, OptionError } from '../config/options.ts';
+import { OptionError } from '../config/option-error.ts';
+import type { BridgeOptions, ConversationAccess } from '../config/types.ts';
 
 /** How long a join check's answer is reused by the same connection. */
 export const DEFAULT_JOIN_CACHE_MS = 30_000;

@@ -4,7 +4,8 @@
  */
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type Handshake, toForwardedHeaders } from '../protocol/handshake.ts';
-import { type BridgeOptions, OptionError } from '../config/options.ts';
+import { OptionError } from '../config/option-error.ts';
+import type { BridgeOptions } from '../config/types.ts';
 
 /** Tolerated clock skew between the token issuer and this host. */
 export const DEFAULT_JWT_CLOCK_TOLERANCE_S = 5;

@@ -2,7 +2,8 @@
  * Host names and addresses: which bind is loopback, and which `Host` header names a loopback
  * server. Against DNS rebinding, a loopback bridge only answers to loopback names.
  */
-import { type BridgeOptions, OptionError } from '../config/options.ts';
+import { OptionError } from '../config/option-error.ts';
+import type { BridgeOptions } from '../config/types.ts';
 
 /** The names a loopback server is reached by. */
 export const LOOPBACK_HOST_NAMES: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type BridgeOptions,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FIRST_FRAME_TIMEOUT_MS,
   DEFAULT_FORWARD_HEADERS,
@@ -13,15 +12,14 @@ import {
   DEFAULT_RESUME_BUFFER_BYTES,
   DEFAULT_RESUME_GRACE_MS,
   DEFAULT_RESUME_RETENTION_MS,
-  defaultOptions,
-  helpText,
-  isSwitch,
-  OPTION_GROUPS,
-  OPTION_SPECS,
-  OptionError,
-  parseOptions,
-  toFlagUsage,
-} from '../../src/core/config/options.ts';
+} from '../../../src/core/config/defaults.ts';
+import { OptionError } from '../../../src/core/config/option-error.ts';
+import { defaultOptions } from '../../../src/core/config/resolve.ts';
+import { OPTION_SPECS } from '../../../src/core/config/spec.ts';
+import { type BridgeOptions, OPTION_GROUPS } from '../../../src/core/config/types.ts';
+import { isSwitch, toFlagUsage } from '../../../src/core/config/usage.ts';
+import { parseOptions } from '../../../src/node/cli/args.ts';
+import { helpText } from '../../../src/node/cli/help.ts';
 
 /** Options without a value (`--name` / `--no-name`); tested on their own below. */
 const SWITCHES = ['playground', 'allowAnyOriginWithCredentials', 'jwtRequireExp'] as const;
