@@ -21,6 +21,7 @@ import {
 } from './contracts.ts';
 import { Conversations } from './conversations.ts';
 import { Delivery } from './delivery.ts';
+import { applyMessageHook } from './message-hook.ts';
 import { RateLimit } from './rate-limit.ts';
 
 export type {
@@ -209,24 +210,11 @@ export class Session {
   }
 
   /** The application's `onMessage` may replace or refuse a message. */
-  private async applyMessageHook(message: ClientMessage): Promise<ClientMessage> {
-    const hook = this.host.hooks?.onMessage;
-    if (!hook) return message;
-    const client = {
-      id: this.id,
-      protocol: this.connection.protocol,
-      userId: this.userId,
-      data: this.data,
-    };
-    let replaced: ClientMessage | void | undefined;
-    try {
-      replaced = await hook(message, client);
-    } catch (error) {
-      if (error instanceof BridgeError) throw error;
-      const reason = error instanceof Error ? error.message : 'the message was refused';
-      throw new BridgeError('bad_request', reason, { cause: error });
-    }
-    return replaced ?? message;
+  private applyMessageHook(message: ClientMessage): Promise<ClientMessage> {
+    if (!this.host.hooks?.onMessage) return Promise.resolve(message);
+    const { id, userId, data } = this;
+    const client = { id, protocol: this.connection.protocol, userId, data };
+    return applyMessageHook(this.host.hooks, message, client);
   }
 
   private async dispatch(event: string, data: unknown, reply?: Reply): Promise<void> {
