@@ -3,7 +3,7 @@
  * back while a replay is read, and paused while the client's send buffer is full (the registry
  * keeps the frames; the client catches up from there once it drains, or is dropped).
  */
-import { BridgeError } from '../internal/errors.ts';
+import { BridgeError, ERROR_TABLE } from '../internal/errors.ts';
 import { cancelTimer, type Timer } from '../internal/timers.ts';
 import { type ChatResponse, LocalFrame } from '../protocol/frame.ts';
 import { streamTopic, type TopicMessage, type Unsubscribe } from '../registry/registry.ts';
@@ -13,8 +13,6 @@ import type { ClientConnection, SessionHost } from './contracts.ts';
 export const DEFAULT_TRACKED_REQUESTS = 1_000;
 /** How often a congested client's send buffer is checked for room again. */
 export const DEFAULT_DRAIN_POLL_MS = 50;
-/** The WebSocket close code for a client dropped as too slow. */
-const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** The client a {@link Delivery} sends to (a `Session`). */
 export interface DeliveryClient {
@@ -214,7 +212,7 @@ export class Delivery {
   private dropSlowClient(why: string): void {
     if (this.client.isClosed) return;
     this.host.observer.slowClientDisconnected();
-    this.client.connection.close?.(CLOSE_TRY_AGAIN_LATER, `slow consumer: ${why}`);
+    this.client.connection.close?.(ERROR_TABLE.slow_consumer.close, `slow consumer: ${why}`);
     // The close frame waits behind what the client has not read: let go of the session now.
     this.client.close();
   }

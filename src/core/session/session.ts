@@ -5,7 +5,7 @@
  */
 import type { ConversationGrant } from '../auth/conversation-access.ts';
 import { SessionCredentials, verifyRefresh } from '../auth/token-lifetime.ts';
-import { BridgeError } from '../internal/errors.ts';
+import { BridgeError, ERROR_TABLE } from '../internal/errors.ts';
 import { newId } from '../internal/ids.ts';
 import { withTimestamp } from '../internal/timestamp.ts';
 import { toAfterSeq, toConversationId, toEventData, toRequestId } from '../protocol/client-data.ts';
@@ -32,9 +32,6 @@ export type {
   SessionHost,
   StreamHost,
 } from './contracts.ts';
-
-/** The WebSocket close code for a client whose token ran out or who ignored the rate limit. */
-const CLOSE_POLICY = 1008;
 
 /** One connected client and what it receives. */
 export class Session {
@@ -118,7 +115,7 @@ export class Session {
     if (this.closed) return;
     const error = new BridgeError('token_expired');
     this.connection.send('error', withTimestamp(error.toPayload()));
-    this.connection.close?.(CLOSE_POLICY, 'token_expired');
+    this.connection.close?.(ERROR_TABLE.token_expired.close, 'token_expired');
     this.close();
   }
 
@@ -156,7 +153,7 @@ export class Session {
     this.lastActiveAt = Date.now();
     const admission = this.rateLimit.admit(this.host.options.rateLimitBurst);
     if (admission === 'cut-off') {
-      this.connection.close?.(CLOSE_POLICY, 'rate limit exceeded');
+      this.connection.close?.(ERROR_TABLE.rate_limited.close, 'rate limit exceeded');
       this.close();
       return;
     }
