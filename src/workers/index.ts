@@ -50,7 +50,7 @@ function appFor(env: Env): App {
     upgradeWebSocket,
     wsHooks: {
       // A closed client's leave/unsubscribe calls must finish after its request context ends.
-      onClose: (_ws, session, c) => c.executionCtx.waitUntil(session.settled()),
+      onClose: (session, c) => c.executionCtx.waitUntil(session.settled()),
     },
   });
   mountSocketIo(app, opener, admission);

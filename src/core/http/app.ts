@@ -2,7 +2,7 @@
  * The HTTP surface both runtimes share: `/healthz` and the plain WebSocket endpoint `/ws`, as a Hono
  * app. Each runtime passes its own `upgradeWebSocket` (hono/cloudflare-workers, @hono/node-server).
  */
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { Admission } from './admission.ts';
 import type { SessionOpener } from '../session/opener.ts';
@@ -18,8 +18,19 @@ export const SOCKET_IO_PATH = '/socket.io/';
  * leave calls). Node takes `/ws` upgrades outside Hono (src/node/ws-upgrade.ts).
  */
 export interface WsHooks {
-  onOpen?(ws: WSContext<unknown>, session: Session, c: Context): void;
-  onClose?(ws: WSContext<unknown>, session: Session, c: Context): void;
+  onOpen?(session: Session, c: Context): void;
+  onClose?(session: Session, c: Context): void;
+}
+
+/**
+ * A runtime's `upgradeWebSocket` (hono/cloudflare-workers, @hono/node-server), typed loosely on
+ * purpose: hono/ws's own types need the DOM lib's generic `MessageEvent`, which Workers' types
+ * lack, and this file's declarations ship in the package's Workers types (a Workers project must
+ * type-check without skipLibCheck).
+ */
+export interface UpgradeWebSocketHelper {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+  (createEvents: (c: Context) => any): MiddlewareHandler;
 }
 
 /** What the shared app is built from. */
@@ -27,7 +38,7 @@ export interface HttpAppDeps {
   bridge: SessionOpener;
   /** Checks each `/ws` upgrade before it is accepted. */
   admission: Admission;
-  upgradeWebSocket: UpgradeWebSocket<unknown>;
+  upgradeWebSocket: UpgradeWebSocketHelper;
   wsHooks?: WsHooks;
   /** Where plain WebSocket clients connect. @default "/ws" */
   wsPath?: string;
@@ -49,7 +60,8 @@ export function toHeaderRecord(headers: Headers): Record<string, string> {
 
 /** The shared Hono app. Runtimes mount more routes (Socket.IO, the playground) beside it. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
-  const { bridge, admission, upgradeWebSocket, wsHooks } = deps;
+  const { bridge, admission, wsHooks } = deps;
+  const upgradeWebSocket = deps.upgradeWebSocket as UpgradeWebSocket<unknown>;
   const wsPath = deps.wsPath ?? DEFAULT_WS_PATH;
   const app = new Hono();
   /** The admitted handshake of each `/ws` upgrade request, from the admission middleware. */
@@ -91,7 +103,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       const ensureClient = (ws: WSContext<unknown>): WsClient<WSContext<unknown>> => {
         if (client) return client;
         client = new WsClient(bridge, handshake, ops, ws, deps.remoteAddress?.(c));
-        wsHooks?.onOpen?.(ws, client.session, c);
+        wsHooks?.onOpen?.(client.session, c);
         return client;
       };
       return {
@@ -107,7 +119,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
           if (ws.readyState === 2) ws.close();
           if (!client) return;
           client.session.close();
-          wsHooks?.onClose?.(ws, client.session, c);
+          wsHooks?.onClose?.(client.session, c);
         },
       };
     }),
