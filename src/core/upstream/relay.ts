@@ -14,7 +14,8 @@ import {
   type UpstreamFormat,
 } from './dialects/index.ts';
 import { DEFAULT_MAX_UNDECIDED_EVENTS } from './dialects/detect.ts';
-import { DONE, isKeepAlive, type SseEvent, toFrame } from './dialects/legacy-rules.ts';
+import { DONE, toFrame } from './dialects/legacy.ts';
+import { isKeepAlive, type SseEvent } from './sse-event.ts';
 import type { UpstreamMethod } from './request-shape.ts';
 import type { UpstreamClient } from './client.ts';
 import { cancelTimer, type Timer } from '../internal/timers.ts';

@@ -5,6 +5,7 @@
  * every URL built is checked again before the request goes out.
  */
 import { BridgeError } from '../internal/errors.ts';
+import { isObject } from '../internal/json.ts';
 import { OptionError } from '../config/options.ts';
 
 /** The upstream request methods: GET for subscribe-style SSE endpoints (nginx nchan), else POST. */
@@ -50,9 +51,6 @@ const PLACEHOLDERS = new RegExp(`\\{(${NAME})\\}`, 'g');
 const WHOLE_PLACEHOLDER = new RegExp(`^\\{(${NAME})\\}$`);
 const CONFIG_KEYS = new Set(['request', 'profiles']);
 const REQUEST_KEYS = new Set(['method', 'path', 'query', 'body']);
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Validate a parsed config. `source` names where it came from (`config /etc/sse2ws.json`).
