@@ -20,7 +20,8 @@ import { Stream } from './stream.ts';
 import { clientRequestIdOf } from '../registry/stream-ownership.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
 import type { Detection } from '../upstream/dialects/index.ts';
-import { type RelayReport, relayUpstream } from '../upstream/relay.ts';
+import type { RelayReport } from '../upstream/dialect-chooser.ts';
+import { relayUpstream } from '../upstream/relay.ts';
 
 /** The dialect fields of a stream's log lines: which one, and why. */
 const toDialectLog = (detection: Detection | undefined) =>
