@@ -6,9 +6,8 @@ import {
   ConfigError,
   parseBridgeConfig,
   parseBridgeConfigText,
-  toOpenAiMessages,
-  toUpstreamRequest,
-} from '../../src/core/upstream/request-shape.ts';
+} from '../../src/core/upstream/request-config.ts';
+import { toOpenAiMessages, toUpstreamRequest } from '../../src/core/upstream/request-shape.ts';
 
 const UPSTREAM = 'https://api.example.com/v1';
 const SOURCE = 'config test.json';

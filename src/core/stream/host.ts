@@ -10,11 +10,8 @@ import { type Frame, toStopFrame } from '../protocol/frame.ts';
 import { type BridgeObserver, silentObserver } from '../internal/observer.ts';
 import type { BridgeOptions } from '../config/options.ts';
 import type { Registry, StreamInfo } from '../registry/registry.ts';
-import {
-  type BridgeConfig,
-  type ShapedRequest,
-  toUpstreamRequest,
-} from '../upstream/request-shape.ts';
+import type { BridgeConfig } from '../upstream/request-config.ts';
+import { type ShapedRequest, toUpstreamRequest } from '../upstream/request-shape.ts';
 import type { StreamHost } from './stream-host.ts';
 import { Stream } from './stream.ts';
 import { clientRequestIdOf } from '../registry/stream-ownership.ts';

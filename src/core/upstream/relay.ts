@@ -6,7 +6,7 @@ import { type Frame, toStopFrame } from '../protocol/frame.ts';
 import type { Dialect, UpstreamFormat } from './dialects/index.ts';
 import { DONE, toFrame } from './dialects/legacy.ts';
 import { createDialectChooser, type DialectChoice, type RelayReport } from './dialect-chooser.ts';
-import type { UpstreamMethod } from './request-shape.ts';
+import type { UpstreamMethod } from './request-config.ts';
 import type { UpstreamClient } from './client.ts';
 import { createSseReader } from './sse-reader.ts';
 import { readText, toBodyKind } from './text-body.ts';
