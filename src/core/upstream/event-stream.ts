@@ -112,7 +112,8 @@ export async function runEventStream(deps: EventStreamDeps): Promise<void> {
         logger.warn({ status: response.status, isSse }, 'events stream: bad answer');
       } else {
         failures = 0;
-        // An event over the size limit is dropped and the stream read on (the parser's own way).
+        // An event over the size limit stops the parser; its error on the next chunk fails this
+        // request like any other, and the stream reconnects.
         const reader = createSseReader({
           onEvent: (event) => {
             if (event.id !== undefined) lastEventId = event.id;
@@ -126,7 +127,7 @@ export async function runEventStream(deps: EventStreamDeps): Promise<void> {
           onRetry: (ms) => {
             retryMs = ms;
           },
-          oversized: 'skip',
+          throwOnOversized: false,
         });
         for await (const chunk of response.body) reader.push(chunk);
         logger.debug({}, 'events stream: backend closed it; reconnecting');

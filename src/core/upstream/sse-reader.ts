@@ -22,12 +22,17 @@ export interface SseReaderOptions {
    */
   watchDataless?: () => boolean;
   /**
-   * An event over `maxEventChars`: `fail` makes {@link SseReader.push} throw
-   * `upstream_bad_response` once the chunk is parsed; `skip` drops the event and reads on.
-   * @default "fail"
+   * An event over `maxEventChars`: when true, {@link SseReader.push} throws
+   * `upstream_bad_response` once the chunk is parsed; when false, the parser stops and the next
+   * push throws eventsource-parser's own error.
+   * @default true
    */
-  oversized?: 'fail' | 'skip';
-  /** @default DEFAULT_MAX_EVENT_CHARS */
+  throwOnOversized?: boolean;
+  /**
+   * Characters of one event held between chunks (eventsource-parser's `maxBufferSize`: checked
+   * after each chunk, on what it leaves pending).
+   * @default DEFAULT_MAX_EVENT_CHARS
+   */
   maxEventChars?: number;
 }
 
@@ -35,8 +40,8 @@ export interface SseReaderOptions {
 export interface SseReader {
   /**
    * Read one chunk of the body.
-   * @throws BridgeError `upstream_bad_response` when an event exceeded the limit (`oversized:
-   *   "fail"`); the events before it in the chunk have been reported.
+   * @throws BridgeError `upstream_bad_response` when an event exceeded the limit
+   *   (`throwOnOversized`); the events before it in the chunk have been reported.
    */
   push(chunk: Uint8Array): void;
   /** The body ended: read what the decoder still holds (a cut character becomes U+FFFD). */
@@ -46,7 +51,7 @@ export interface SseReader {
 /** A reader for one body; the callbacks are made once, nothing is allocated per event. */
 export function createSseReader(options: SseReaderOptions): SseReader {
   const { onEvent, watchDataless } = options;
-  const failOnOversized = options.oversized !== 'skip';
+  const throwOnOversized = options.throwOnOversized ?? true;
   const decoder = new TextDecoder();
   let tooBig = false;
   const parser = createParser({
@@ -71,7 +76,7 @@ export function createSseReader(options: SseReaderOptions): SseReader {
   return {
     push(chunk) {
       feed(lineEnds(decoder.decode(chunk, { stream: true })));
-      if (tooBig && failOnOversized) {
+      if (tooBig && throwOnOversized) {
         throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
       }
     },
