@@ -1,5 +1,5 @@
 /** B / B': sse2ws itself, as the CLI would run it, tuned so no limit is what gets measured. */
-import { defaultOptions } from '../src/core/config/options.ts';
+import { defaultOptions } from '../src/core/config/resolve.ts';
 import { startNodeServer } from '../src/node/server.ts';
 import { reportReady, upstreamUrlFromEnv } from './child-ipc.ts';
 

@@ -7,7 +7,7 @@
  *   npm run bench:micro -- [--frames 200000] [--batch 32] [--streams 4] [--rounds 5]
  */
 import { createLocalBridge } from '../src/core/bridge.ts';
-import { defaultOptions } from '../src/core/config/options.ts';
+import { defaultOptions } from '../src/core/config/resolve.ts';
 import type { UpstreamClient } from '../src/core/upstream/client.ts';
 import { toWsText } from '../src/core/transport/ws.ts';
 import { createNodeMetrics } from '../src/node/metrics.ts';

@@ -17,7 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
-import { defaultOptions } from '../src/core/config/options.ts';
+import { defaultOptions } from '../src/core/config/resolve.ts';
 import { startNodeServer } from '../src/node/server.ts';
 
 /** How long the clients stream. */

@@ -5,13 +5,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  isSwitch,
-  OPTION_SPECS,
-  type OptionSpec,
-  toDefaultText,
-  toFlagUsage,
-} from '../src/core/config/options.ts';
+import { isSwitch, toDefaultText, toFlagUsage } from '../src/core/config/usage.ts';
+import { OPTION_SPECS, type OptionSpec } from '../src/core/config/spec.ts';
 
 /** The line before the generated table. */
 export const OPTIONS_START = '<!-- options:start -->';

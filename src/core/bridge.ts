@@ -13,7 +13,7 @@ import type { BridgeOptions } from './config/types.ts';
 import { resolveProfile } from './session/profiles/index.ts';
 import type { SessionHost } from './session/session.ts';
 import type { Registry } from './registry/registry.ts';
-import type { BridgeConfig } from './upstream/request-shape.ts';
+import type { BridgeConfig } from './upstream/request-config.ts';
 import type { UpstreamClient } from './upstream/client.ts';
 import { createSessionOpener, type SessionOpener } from './session/opener.ts';
 import { createLifecycle, type Lifecycle } from './internal/lifecycle.ts';

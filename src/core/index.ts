@@ -86,6 +86,10 @@ export { acceptSocketIo } from './transport/socketio.ts';
 export { WsClient, type WsSocketOps } from './transport/ws.ts';
 export { createFetchUpstream, toConnectError, type UpstreamClient } from './upstream/client.ts';
 export { DIALECT_NAMES } from './upstream/dialects/index.ts';
-export { type BridgeConfig, ConfigError, parseBridgeConfigText } from './upstream/request-shape.ts';
+export {
+  type BridgeConfig,
+  ConfigError,
+  parseBridgeConfigText,
+} from './upstream/request-config.ts';
 export { toReplyOnce, toSocketIoReply } from './transport/reply.ts';
 export { createLifecycle, type Lifecycle } from './internal/lifecycle.ts';

@@ -10,7 +10,7 @@ import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { BridgeOptions } from '../../src/core/config/options.ts';
+import type { BridgeOptions } from '../../src/core/config/types.ts';
 import type { StartBridge } from './start-bridge.ts';
 import { onCleanup } from '../helpers/bridge.ts';
 import { assertWellFormed, connectSio, connectWs, type WsClient } from '../helpers/clients.ts';

@@ -7,7 +7,7 @@
  */
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { BridgeOptions } from '../../src/core/config/options.ts';
+import type { BridgeOptions } from '../../src/core/config/types.ts';
 import { onCleanup } from '../helpers/bridge.ts';
 import { assertWellFormed, connectWs, type WsClient, wsRequest } from '../helpers/clients.ts';
 import { sseHead, startFakeUpstream } from '../helpers/fake-upstream.ts';

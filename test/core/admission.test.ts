@@ -16,7 +16,8 @@ import { toPresentedToken } from '../../src/core/auth/credentials.ts';
 import { toForwardedHeaders } from '../../src/core/protocol/handshake.ts';
 import type { Logger } from '../../src/core/internal/logger.ts';
 import { silentObserver } from '../../src/core/internal/observer.ts';
-import { type BridgeOptions, OptionError } from '../../src/core/config/options.ts';
+import { type BridgeOptions } from '../../src/core/config/types.ts';
+import { OptionError } from '../../src/core/config/option-error.ts';
 import { onCleanup, testOptions } from '../helpers/bridge.ts';
 
 /** An auth endpoint that records headers and answers 204 once `release` is called (or at once). */

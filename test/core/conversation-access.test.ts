@@ -5,7 +5,8 @@ import {
   toConversationAccess,
 } from '../../src/core/auth/conversation-access.ts';
 import { toConversationPatterns } from '../../src/core/auth/credentials.ts';
-import { defaultOptions, OptionError } from '../../src/core/config/options.ts';
+import { defaultOptions } from '../../src/core/config/resolve.ts';
+import { OptionError } from '../../src/core/config/option-error.ts';
 
 const options = (overrides: object) => ({ ...defaultOptions(), ...overrides });
 

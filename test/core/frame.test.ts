@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type ChatResponse, LocalFrame } from '../../src/core/protocol/frame.ts';
-import { toFrame } from '../../src/core/upstream/dialects/legacy-rules.ts';
+import { toFrame } from '../../src/core/upstream/dialects/legacy.ts';
 import { Stream } from '../../src/core/stream/stream.ts';
 
 /** Number `data` lines through a real Stream; returns the frames and their wire JSON. */

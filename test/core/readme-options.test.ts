@@ -13,7 +13,9 @@ import {
   renderOptionsTable,
   replaceOptionsTable,
 } from '../../scripts/options-table.ts';
-import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/config/options.ts';
+import { OPTION_GROUPS } from '../../src/core/config/types.ts';
+import { OPTION_SPECS } from '../../src/core/config/spec.ts';
+import { toFlagUsage } from '../../src/core/config/usage.ts';
 
 const doc = readFileSync(OPTIONS_DOC_PATH, 'utf8');
 

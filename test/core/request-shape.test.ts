@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { BridgeError } from '../../src/core/internal/errors.ts';
-import { OptionError } from '../../src/core/config/options.ts';
+import { OptionError } from '../../src/core/config/option-error.ts';
 import {
   type BridgeConfig,
   ConfigError,
   parseBridgeConfig,
   parseBridgeConfigText,
-  toOpenAiMessages,
-  toUpstreamRequest,
-} from '../../src/core/upstream/request-shape.ts';
+} from '../../src/core/upstream/request-config.ts';
+import { toOpenAiMessages, toUpstreamRequest } from '../../src/core/upstream/request-shape.ts';
 
 const UPSTREAM = 'https://api.example.com/v1';
 const SOURCE = 'config test.json';

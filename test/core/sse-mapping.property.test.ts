@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/core/protocol/frame.ts';
-import { DEFAULT_MAX_EVENT_CHARS, relayUpstream } from '../../src/core/upstream/relay.ts';
+import { relayUpstream } from '../../src/core/upstream/relay.ts';
+import { DEFAULT_MAX_EVENT_CHARS } from '../../src/core/upstream/sse-reader.ts';
 import type { UpstreamClient } from '../../src/core/upstream/client.ts';
 
 /** Timeouts far beyond a property run: in memory, every chunk is there at once. */

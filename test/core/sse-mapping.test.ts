@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DONE, toFrame } from '../../src/core/upstream/dialects/legacy-rules.ts';
+import { DONE, toFrame } from '../../src/core/upstream/dialects/legacy.ts';
 
 const json = (value: unknown): string => JSON.stringify(value);
 

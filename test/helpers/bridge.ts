@@ -1,6 +1,7 @@
 /** Start a real Node bridge on port 0 for a test, and close everything it opened afterwards. */
 import { afterEach } from 'vitest';
-import { type BridgeOptions, defaultOptions } from '../../src/core/config/options.ts';
+import { type BridgeOptions } from '../../src/core/config/types.ts';
+import { defaultOptions } from '../../src/core/config/resolve.ts';
 import { type NodeBridgeServer, startNodeServer } from '../../src/node/server.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -2,7 +2,7 @@
  * Chat round trips for upstream contract tests: a fake upstream, a real bridge and a real `/ws`
  * client, with one call to send a chat_message and get its frames back.
  */
-import type { BridgeOptions } from '../../src/core/config/options.ts';
+import type { BridgeOptions } from '../../src/core/config/types.ts';
 import type { StartBridge } from '../contract/start-bridge.ts';
 import { onCleanup, startBridge } from './bridge.ts';
 import { assertWellFormed, type ChatResponse, connectWs, type WsClient } from './clients.ts';

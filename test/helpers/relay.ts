@@ -4,7 +4,7 @@
  */
 import type { Detection, UpstreamFormat } from '../../src/core/upstream/dialects/index.ts';
 import type { Frame } from '../../src/core/protocol/frame.ts';
-import type { SseEvent } from '../../src/core/upstream/dialects/legacy-rules.ts';
+import type { SseEvent } from '../../src/core/upstream/sse-event.ts';
 import type { UpstreamClient } from '../../src/core/upstream/client.ts';
 import { relayUpstream } from '../../src/core/upstream/relay.ts';
 

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
-import { type BridgeOptions, OPTION_SPECS } from '../../src/core/config/options.ts';
+import { type BridgeOptions } from '../../src/core/config/types.ts';
+import { OPTION_SPECS } from '../../src/core/config/spec.ts';
 import { WORKERS_UNSUPPORTED } from '../../src/workers/unsupported-options.ts';
 import { onCleanup, testOptions } from './bridge.ts';
 

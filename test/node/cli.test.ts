@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toDemoAnswer } from '../../src/core/http/demo-backend.ts';
-import { OPTION_GROUPS, OPTION_SPECS, toFlagUsage } from '../../src/core/config/options.ts';
+import { OPTION_GROUPS } from '../../src/core/config/types.ts';
+import { OPTION_SPECS } from '../../src/core/config/spec.ts';
+import { toFlagUsage } from '../../src/core/config/usage.ts';
 import { onCleanup } from '../helpers/bridge.ts';
 import {
   cliEnv,

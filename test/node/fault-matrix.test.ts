@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { get } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { BridgeOptions } from '../../src/core/config/options.ts';
+import type { BridgeOptions } from '../../src/core/config/types.ts';
 import type { NodeBridgeServer } from '../../src/node/server.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
 import { toPairs } from '../helpers/chat.ts';

@@ -4,7 +4,7 @@
  * send, and the playground served to the world. Refusals leave the server serving others.
  */
 import { describe, expect, it } from 'vitest';
-import { OptionError } from '../../src/core/config/options.ts';
+import { OptionError } from '../../src/core/config/option-error.ts';
 import { wsOutcome } from '../contract/admission-contract.ts';
 import { startBridge } from '../helpers/bridge.ts';
 import { runCli, spawnCli } from '../helpers/cli-process.ts';

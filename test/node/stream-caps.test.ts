@@ -5,7 +5,7 @@
  * after each refusal the refused connection and the others keep working.
  */
 import { describe, expect, it } from 'vitest';
-import type { BridgeOptions } from '../../src/core/config/options.ts';
+import type { BridgeOptions } from '../../src/core/config/types.ts';
 import { tokenFor } from '../contract/ownership-contract.ts';
 import { OWNERSHIP_SECRET } from '../contract/ownership-contract.ts';
 import { startBridge } from '../helpers/bridge.ts';

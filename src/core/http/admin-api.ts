@@ -8,6 +8,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { SessionOpener } from '../session/opener.ts';
 import { exceedsBytes } from '../internal/bytes.ts';
 import { BridgeError } from '../internal/errors.ts';
+import { isObject } from '../internal/json.ts';
 import { RESERVED_EVENT_NAMES } from '../upstream/event-stream.ts';
 import {
   BROADCAST_TOPIC,
@@ -69,9 +70,6 @@ export function toClientInfo(session: Session): ClientInfo {
     streams: session.runningStreams,
   };
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const badRequest = (message: string): BridgeError => new BridgeError('bad_request', message);
 

@@ -3,6 +3,7 @@
  * Inside the core these values are trusted.
  */
 import { BridgeError } from '../internal/errors.ts';
+import { isObject } from '../internal/json.ts';
 
 /** Longest client-chosen id; request ids travel as the X-Request-Id header. */
 export const MAX_ID_LENGTH = 128;
@@ -19,9 +20,7 @@ export const CONVERSATION_ID_FIELDS = [
   'sessionId',
 ] as const;
 
-/** A plain JSON object. */
-export const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The one plain-object test (internal/json.ts), also where session/profiles finds it. */
 
 function toId(value: unknown, field: string): string {
   const id = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;

@@ -4,7 +4,7 @@
  */
 import type { ConversationAccessCheck } from '../auth/conversation-access.ts';
 import type { CredentialCheck } from '../auth/credentials.ts';
-import type { BridgeOptions } from '../config/options.ts';
+import type { BridgeOptions } from '../config/types.ts';
 import type { ClientProtocol } from '../internal/client-protocol.ts';
 import type { ErrorPayload } from '../internal/errors.ts';
 import type { BridgeObserver } from '../internal/observer.ts';

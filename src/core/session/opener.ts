@@ -8,7 +8,7 @@ import { type Handshake, toForwardedHeaders } from '../protocol/handshake.ts';
 import type { Lifecycle } from '../internal/lifecycle.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { BridgeObserver } from '../internal/observer.ts';
-import type { BridgeOptions } from '../config/options.ts';
+import type { BridgeOptions } from '../config/types.ts';
 import {
   createProfiledSession,
   isIdentityProfile,

@@ -6,7 +6,7 @@
  * instances; else the connection's), orphaned ones included.
  */
 import { BridgeError } from '../internal/errors.ts';
-import type { BridgeOptions } from '../config/options.ts';
+import type { BridgeOptions } from '../config/types.ts';
 import type { Registry } from '../registry/registry.ts';
 
 /** What the caps read. */

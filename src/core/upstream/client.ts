@@ -3,7 +3,7 @@
  * Workers the global fetch; both turn connection failures into BridgeErrors.
  */
 import { BridgeError } from '../internal/errors.ts';
-import type { UpstreamMethod } from './request-shape.ts';
+import type { UpstreamMethod } from './request-config.ts';
 
 /** One upstream request as the core builds it. */
 export interface UpstreamRequest {

@@ -3,11 +3,11 @@
  * client's forwarded headers, each event relayed to the client, reconnecting like `EventSource`
  * (`Last-Event-ID`, the server's `retry:`), until the client leaves.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { EventSourceMessage } from 'eventsource-parser';
 import type { Logger } from '../internal/logger.ts';
 import { cancelTimer, type Timer } from '../internal/timers.ts';
 import type { UpstreamClient } from './client.ts';
-import { createLineEndNormaliser, DEFAULT_MAX_EVENT_CHARS } from './relay.ts';
+import { createSseReader } from './sse-reader.ts';
 
 /** Reconnection delay until the server sends `retry:` (what browsers' EventSource use, ~3 s). */
 export const DEFAULT_EVENTS_RETRY_MS = 3_000;
@@ -112,7 +112,9 @@ export async function runEventStream(deps: EventStreamDeps): Promise<void> {
         logger.warn({ status: response.status, isSse }, 'events stream: bad answer');
       } else {
         failures = 0;
-        const parser = createParser({
+        // An event over the size limit stops the parser; its error on the next chunk fails this
+        // request like any other, and the stream reconnects.
+        const reader = createSseReader({
           onEvent: (event) => {
             if (event.id !== undefined) lastEventId = event.id;
             const message = toClientEvent(event);
@@ -125,15 +127,9 @@ export async function runEventStream(deps: EventStreamDeps): Promise<void> {
           onRetry: (ms) => {
             retryMs = ms;
           },
-          maxBufferSize: DEFAULT_MAX_EVENT_CHARS,
+          throwOnOversized: false,
         });
-        // See readSse in upstream-relay.ts: a blank first line disarms the parser's BOM check.
-        parser.feed('\n');
-        const lineEnds = createLineEndNormaliser();
-        const decoder = new TextDecoder();
-        for await (const chunk of response.body) {
-          parser.feed(lineEnds(decoder.decode(chunk, { stream: true })));
-        }
+        for await (const chunk of response.body) reader.push(chunk);
         logger.debug({}, 'events stream: backend closed it; reconnecting');
       }
     } catch (error) {

@@ -2,7 +2,8 @@
  * Choosing the profile at start-up: a built-in by name, or a custom one from the config file's
  * `profiles` section, checked here so a bad profile stops the start with a message naming it.
  */
-import { OptionError } from '../../config/options.ts';
+import { isObject } from '../../internal/json.ts';
+import { OptionError } from '../../config/option-error.ts';
 import { BUILTIN_PROFILES } from './builtins.ts';
 import {
   CORE_EVENTS,
@@ -13,9 +14,6 @@ import {
   type Profile,
   type Template,
 } from './types.ts';
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const PROFILE_KEYS = new Set(['namespace', 'inbound', 'outbound']);
 const OUTBOUND_KEYS = new Set(['start', 'frames', 'events']);

@@ -3,11 +3,8 @@
  * events before the session sees them. The session itself knows nothing of profiles.
  */
 import { type Reply, Session, type SessionHost } from '../session.ts';
-import {
-  isObject,
-  toOptionalConversationId,
-  toOptionalRequestId,
-} from '../../protocol/client-data.ts';
+import { isObject } from '../../internal/json.ts';
+import { toOptionalConversationId, toOptionalRequestId } from '../../protocol/client-data.ts';
 import { renderTemplate } from './template.ts';
 import { type ProfileConnection, toProfileConnection } from './translate.ts';
 import type { Profile } from './types.ts';

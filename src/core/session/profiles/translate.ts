@@ -3,7 +3,7 @@
  * profile's, keeping per-answer state (delta index, text so far, conversation) for its templates.
  */
 import type { ChatResponse } from '../../protocol/frame.ts';
-import { isObject } from '../../protocol/client-data.ts';
+import { isObject } from '../../internal/json.ts';
 import type { ClientConnection } from '../session.ts';
 import { readsPath, renderTemplate, type TemplateContext } from './template.ts';
 import type { AnswerOutcome, AnswerView, Emit, Profile } from './types.ts';

@@ -5,15 +5,9 @@
  * client.
  */
 import type { Frame } from '../../protocol/frame.ts';
-import {
-  type Dialect,
-  type DialectReport,
-  isObject,
-  parseData,
-  silentReport,
-  toUnmappedFrames,
-  toUpstreamError,
-} from './types.ts';
+import { isObject } from '../../internal/json.ts';
+import { toUnmappedFrames, toUpstreamError } from './legacy.ts';
+import { type Dialect, type DialectReport, parseData, silentReport } from './types.ts';
 
 /** The header that announces a UI message stream. */
 export const AI_SDK_HEADER = 'x-vercel-ai-ui-message-stream';

@@ -4,15 +4,9 @@
  * stop_reason is kept for the stop that `message_stop` sends; `event: error` → error.
  */
 import type { Frame } from '../../protocol/frame.ts';
-import {
-  type Dialect,
-  type DialectReport,
-  isObject,
-  parseData,
-  silentReport,
-  toUnmappedFrames,
-  toUpstreamError,
-} from './types.ts';
+import { isObject } from '../../internal/json.ts';
+import { toUnmappedFrames, toUpstreamError } from './legacy.ts';
+import { type Dialect, type DialectReport, parseData, silentReport } from './types.ts';
 
 /** The Messages stream's event types; `ping` is a keep-alive. */
 export const ANTHROPIC_EVENTS: ReadonlySet<string> = new Set([

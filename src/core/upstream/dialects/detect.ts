@@ -5,10 +5,11 @@
  * nothing (a keep-alive, a named event without JSON, a legacy frame whose type another dialect
  * also uses) leaves the question open; the relay holds such events until one decides.
  */
-import { isKeepAlive, isNamed, type SseEvent, tryParseJson } from './legacy-rules.ts';
+import { isObject, tryParseJson } from '../../internal/json.ts';
+import { isKeepAlive, isNamed, type SseEvent } from '../sse-event.ts';
 import { AI_SDK_HEADER, AI_SDK_TYPES } from './ai-sdk.ts';
 import { ANTHROPIC_EVENTS } from './anthropic.ts';
-import { type DialectName, isObject } from './types.ts';
+import type { DialectName } from './types.ts';
 
 /** Events held while undecided; past this many the stream is legacy (the rules' default). */
 export const DEFAULT_MAX_UNDECIDED_EVENTS = 32;

@@ -4,7 +4,7 @@
  * `error` is an error frame.
  */
 import type { Frame } from '../../protocol/frame.ts';
-import { toErrorFrame } from './legacy-rules.ts';
+import { toErrorFrame } from './legacy.ts';
 import { type Dialect, parseData } from './types.ts';
 
 export function createEventDialect(): Dialect {

@@ -4,15 +4,9 @@
  * `[DONE]` (or the end of the body) sends, an `{"error": …}` chunk → error.
  */
 import type { Frame } from '../../protocol/frame.ts';
-import {
-  type Dialect,
-  type DialectReport,
-  isObject,
-  parseData,
-  silentReport,
-  toUnmappedFrames,
-  toUpstreamError,
-} from './types.ts';
+import { isObject } from '../../internal/json.ts';
+import { toUnmappedFrames, toUpstreamError } from './legacy.ts';
+import { type Dialect, type DialectReport, parseData, silentReport } from './types.ts';
 
 export function createOpenAiDialect(report: DialectReport = silentReport): Dialect {
   let finishReason: string | undefined;

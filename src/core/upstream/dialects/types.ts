@@ -3,7 +3,7 @@
  * `text`, `thinking`, `agent_status`, `tool_call`, `tool_result`, `usage`, `error`, `stop`.
  */
 import type { Frame } from '../../protocol/frame.ts';
-import { DONE, type SseEvent, toFrame, toUpstreamCode } from './legacy-rules.ts';
+import type { SseEvent } from '../sse-event.ts';
 
 import type { DialectName } from '../../config/upstream-format.ts';
 
@@ -33,9 +33,6 @@ export interface DialectReport {
 /** Reports nothing. */
 export const silentReport: DialectReport = { unmapped: () => {}, dropped: () => {} };
 
-export const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Parse JSON data, or undefined. */
 export function parseData(data: string): unknown {
   try {
@@ -43,28 +40,4 @@ export function parseData(data: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * An error frame with the upstream's details (`type`, `param`, …) as they were, its own `code`
- * when it gives one (else `upstream_error`), and `message`.
- */
-export function toUpstreamError(message: string, details: Record<string, unknown> = {}): Frame {
-  return { type: 'error', content: { ...details, code: toUpstreamCode(details.code), message } };
-}
-
-/**
- * An event the dialect cannot map goes out by the legacy rules (never silently dropped), and is
- * reported; `[DONE]` ends the stream with the dialect's own stop.
- */
-export function toUnmappedFrames(
-  dialect: DialectName,
-  event: SseEvent,
-  report: DialectReport,
-  stop: () => Frame,
-): Frame[] {
-  report.unmapped(dialect, event);
-  const frame = toFrame(event);
-  if (frame === DONE) return [stop()];
-  return frame === undefined ? [] : [frame];
 }

@@ -1,0 +1,109 @@
+/**
+ * The dialect of one stream: configured, from the response headers, or (`auto`) detected from its
+ * events. While undecided, events are held (never dropped) and replayed through the dialect once
+ * one decides.
+ */
+import type { Frame } from '../protocol/frame.ts';
+import {
+  createDialect,
+  type Detection,
+  type Dialect,
+  type DialectReport,
+  detectFromEvent,
+  detectFromHeaders,
+  type UpstreamFormat,
+} from './dialects/index.ts';
+import { DEFAULT_MAX_UNDECIDED_EVENTS } from './dialects/detect.ts';
+import { isKeepAlive, type SseEvent } from './sse-event.ts';
+
+/** What a relay tells about its stream besides frames (for logs and metrics). */
+export interface RelayReport extends DialectReport {
+  /** The dialect was chosen (configured, from the headers, or detected from the events). */
+  detected(detection: Detection): void;
+}
+
+/** What a chooser works with: where frames go, and the stream's state. */
+export interface DialectChoice {
+  /** Receives the mapped frames in order. */
+  forward: (frame: Frame) => void;
+  /** An event that is not a keep-alive arrived (held or mapped). */
+  started: () => void;
+  /** Whether the stream has sent its stop: nothing more is mapped then. */
+  isCompleted: () => boolean;
+  report: RelayReport;
+  format: UpstreamFormat;
+  /** A response header, or null. */
+  header: (name: string) => string | null;
+}
+
+/** One stream's dialect choice. */
+export interface DialectChooser {
+  /** The dialect, once decided. */
+  readonly current: Dialect | undefined;
+  /** Map one event, or hold it while the dialect is undecided. */
+  onEvent(event: SseEvent): void;
+  /** Whether `end` events without data may still matter (the named-event dialect, or undecided). */
+  wantsDatalessEnd(): boolean;
+  /** The body ended (or failed) undecided: what was held goes out by the legacy rules. */
+  settle(why: string): Dialect;
+}
+
+/** A chooser for one stream; decides at once when configured or when the headers say. */
+export function createDialectChooser(choice: DialectChoice): DialectChooser {
+  const { forward, isCompleted, report } = choice;
+  let dialect: Dialect | undefined;
+  const held: SseEvent[] = [];
+  const mapEvent = (event: SseEvent): void => {
+    for (const frame of (dialect as Dialect).map(event)) {
+      forward(frame);
+      if (isCompleted()) return;
+    }
+  };
+  const decide = (detection: Detection): Dialect => {
+    const chosen = createDialect(detection.dialect, report);
+    dialect = chosen;
+    report.detected(detection);
+    for (const event of held.splice(0)) {
+      if (isCompleted()) break;
+      mapEvent(event);
+    }
+    return chosen;
+  };
+  if (choice.format !== 'auto') decide({ dialect: choice.format, reason: 'configured' });
+  else {
+    const fromHeaders = detectFromHeaders(choice.header);
+    if (fromHeaders) decide(fromHeaders);
+  }
+  return {
+    get current(): Dialect | undefined {
+      return dialect;
+    },
+    onEvent(event: SseEvent): void {
+      // Keep-alives are consumed like comments in every dialect (their bytes reset the idle timer).
+      if (isCompleted() || isKeepAlive(event)) return;
+      choice.started();
+      if (dialect === undefined) {
+        const detection = detectFromEvent(event);
+        if (detection === undefined) {
+          held.push(event);
+          if (held.length >= DEFAULT_MAX_UNDECIDED_EVENTS) {
+            decide({
+              dialect: 'legacy',
+              reason: `undecided after ${DEFAULT_MAX_UNDECIDED_EVENTS} events`,
+            });
+          }
+          return;
+        }
+        decide(detection);
+        if (isCompleted()) return;
+      }
+      mapEvent(event);
+    },
+    wantsDatalessEnd(): boolean {
+      return dialect === undefined ? choice.format === 'auto' : dialect.name === 'event';
+    },
+    settle(why: string): Dialect {
+      return dialect ?? decide({ dialect: 'legacy', reason: why });
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * The one SSE reader: bytes in, parsed events out. Used by the relay (answers) and by the events
+ * stream (notifications), so both read `text/event-stream` the same way: UTF-8 across chunk
+ * boundaries, CR / LF / CRLF line ends, comments, `retry:`, and a bound on one event's size.
+ */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { BridgeError } from '../internal/errors.ts';
+
+/** Largest single SSE event (characters): bounds memory against a data line that never ends. */
+export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
+/** What a reader reports to, and how it treats an event over the size limit. */
+export interface SseReaderOptions {
+  /** Every event, in order, as the SSE algorithm dispatches it. */
+  onEvent: (event: EventSourceMessage) => void;
+  /** The server's `retry:` value, in milliseconds. */
+  onRetry?: (ms: number) => void;
+  /**
+   * Asked once per chunk: whether `end` events without a `data:` line should reach `onEvent` too
+   * (the SSE algorithm drops them; LangServe ends its streams with one).
+   * @default never
+   */
+  watchDataless?: () => boolean;
+  /**
+   * An event over `maxEventChars`: when true, {@link SseReader.push} throws
+   * `upstream_bad_response` once the chunk is parsed; when false, the parser stops and the next
+   * push throws eventsource-parser's own error.
+   * @default true
+   */
+  throwOnOversized?: boolean;
+  /**
+   * Characters of one event held between chunks (eventsource-parser's `maxBufferSize`: checked
+   * after each chunk, on what it leaves pending).
+   * @default DEFAULT_MAX_EVENT_CHARS
+   */
+  maxEventChars?: number;
+}
+
+/** Reads one SSE body, chunk by chunk. */
+export interface SseReader {
+  /**
+   * Read one chunk of the body.
+   * @throws BridgeError `upstream_bad_response` when an event exceeded the limit
+   *   (`throwOnOversized`); the events before it in the chunk have been reported.
+   */
+  push(chunk: Uint8Array): void;
+  /** The body ended: read what the decoder still holds (a cut character becomes U+FFFD). */
+  end(): void;
+}
+
+/** A reader for one body; the callbacks are made once, nothing is allocated per event. */
+export function createSseReader(options: SseReaderOptions): SseReader {
+  const { onEvent, watchDataless } = options;
+  const throwOnOversized = options.throwOnOversized ?? true;
+  const decoder = new TextDecoder();
+  let tooBig = false;
+  const parser = createParser({
+    onEvent,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    onError: (error) => {
+      if (error.type === 'max-buffer-size-exceeded') tooBig = true;
+    },
+    maxBufferSize: options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
+  });
+  // eventsource-parser strips a "BOM" by comparing the first three decoded characters of its first
+  // chunk with 0xEF 0xBB 0xBF (text "ï»¿"); TextDecoder already removed any real BOM, so that check
+  // would only ever eat real upstream text, and only when unsplit. A blank first line disarms it.
+  parser.feed('\n');
+  const lineEnds = createLineEndNormaliser();
+  const dataless = watchDataless ? createDatalessEventWatcher(onEvent) : undefined;
+  const feed = (text: string): void => {
+    const watch = dataless !== undefined && (watchDataless as () => boolean)();
+    parser.feed(text);
+    if (watch) dataless(text);
+  };
+  return {
+    push(chunk) {
+      feed(lineEnds(decoder.decode(chunk, { stream: true })));
+      if (tooBig && throwOnOversized) {
+        throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
+      }
+    },
+    end() {
+      feed(lineEnds(decoder.decode()));
+    },
+  };
+}
+
+/**
+ * Calls `onEvent` for an `end` event that has no `data:` line (LF line ends only: the text has
+ * been normalised). It runs after the parser saw the same text, so events before it come first.
+ */
+function createDatalessEventWatcher(onEvent: (event: EventSourceMessage) => void) {
+  // Only the start of each line matters; keeping a bounded head keeps long lines linear.
+  const HEAD = 64;
+  let head = '';
+  let empty = true;
+  let name: string | undefined;
+  let hasData = false;
+  const endLine = (): void => {
+    if (empty) {
+      if (name === 'end' && !hasData) onEvent({ event: name, data: '' });
+      name = undefined;
+      hasData = false;
+    } else if (head.startsWith('event:')) {
+      name = head.slice(head[6] === ' ' ? 7 : 6);
+    } else if (head.startsWith('data')) {
+      hasData = true;
+    }
+    head = '';
+    empty = true;
+  };
+  return (text: string): void => {
+    let from = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', from);
+      const to = newline === -1 ? text.length : newline;
+      if (to > from) {
+        empty = false;
+        if (head.length < HEAD) head += text.slice(from, Math.min(to, from + HEAD - head.length));
+      }
+      if (newline === -1) return;
+      endLine();
+      from = newline + 1;
+    }
+  };
+}
+
+/**
+ * Rewrites CR and CRLF line ends to LF across chunk boundaries. The parser holds a chunk-final CR
+ * back until it sees whether an LF follows, so an event ended by CR CR would wait for the next
+ * bytes (forever, if the upstream stays open after its stop). A CR is a line end at once; an LF
+ * starting the next chunk just completes it.
+ */
+export function createLineEndNormaliser(): (text: string) => string {
+  let afterCr = false;
+  return (text) => {
+    if (text === '') return text;
+    const rest = afterCr && text.charCodeAt(0) === 10 ? text.slice(1) : text;
+    afterCr = rest.endsWith('\r');
+    return rest.includes('\r') ? rest.replace(/\r\n?/g, '\n') : rest;
+  };
+}
