@@ -9,11 +9,11 @@ import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createLocalBridge } from '../../src/core/bridge.ts';
 import { BridgeError } from '../../src/core/internal/errors.ts';
-import {
-  acceptSocketIo,
-  type SocketIoProtocolOptions,
-  type SocketIoReceiver,
-} from '../../src/core/transport/socketio.ts';
+import { acceptSocketIo } from '../../src/core/transport/socketio.ts';
+import type {
+  SocketIoProtocolOptions,
+  SocketIoReceiver,
+} from '../../src/core/transport/socketio-contracts.ts';
 import { createFetchUpstream } from '../../src/core/upstream/client.ts';
 import { onCleanup, testOptions } from '../helpers/bridge.ts';
 import { assertWellFormed, connectSio, Inbox } from '../helpers/clients.ts';

@@ -29,16 +29,6 @@ import {
 } from './socketio-contracts.ts';
 import { cancelTimer } from '../internal/timers.ts';
 
-export {
-  DEFAULT_MAX_HELD_PACKETS,
-  DEFAULT_SOCKET_IO_CONNECT_TIMEOUT_MS,
-  type SocketIoConnectHandler,
-  type SocketIoListener,
-  type SocketIoProtocolOptions,
-  type SocketIoReceiver,
-  type SocketIoTransport,
-} from './socketio-contracts.ts';
-
 /** Engine.IO text of one packet; string packets are encoded synchronously. */
 function toEngineText(type: EnginePacketType, data?: string): string {
   let text: unknown;
