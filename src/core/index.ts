@@ -91,5 +91,7 @@ export {
   ConfigError,
   parseBridgeConfigText,
 } from './upstream/request-config.ts';
-export { toReplyOnce, toSocketIoReply } from './transport/reply.ts';
+export { toSocketIoAnswer } from './transport/reply.ts';
+export type { AdmittedClient, Answer, ClientPort } from './transport/client-port.ts';
+export { type ClientEntry, createClientEntry } from './http/entry.ts';
 export { createLifecycle, type Lifecycle } from './internal/lifecycle.ts';

@@ -5,13 +5,7 @@
  * Hono app. The CLI's server (`startNodeServer`) is built on it.
  */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
-import {
-  createAdaptorServer,
-  getRequestListener,
-  upgradeWebSocket,
-  type WebSocketServerLike,
-} from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
+import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { type Namespace, Server as SocketIoServer } from 'socket.io';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -19,7 +13,9 @@ import {
   DEFAULT_WS_PATH,
   OptionError,
   SOCKET_IO_PATH,
+  BridgeError,
   createAdmission,
+  createClientEntry,
   createHttpApp,
   createLocalBridge,
   listClients,
@@ -44,7 +40,7 @@ import { toBridgeConfig } from './config.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { attachSocketIo, serveNamespace } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
-import { createWsUpgrade, type UpgradeListener } from './ws-upgrade.ts';
+import { createWsUpgrade, refuseUpgrade, type UpgradeListener } from './ws-upgrade.ts';
 
 /**
  * Options of the table `createBridge` cannot honour, with what to use instead: it listens on no
@@ -126,8 +122,8 @@ export interface SseBridge {
   readonly core: Bridge;
   readonly admission: Admission;
   /**
-   * A Hono app with `/healthz`, `/publish`, `/clients` and the `/ws` route: mount it with
-   * `app.route('/', bridge.app)`. (`/ws` needs a server whose upgrades reach it: `attach` does that.)
+   * A Hono app with `/healthz`, `/publish` and `/clients`: mount it with `app.route('/', bridge.app)`.
+   * `/ws` is not a Hono route on Node: `attach` takes its upgrades before any request handler.
    */
   readonly app: Hono;
   /**
@@ -223,38 +219,24 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
     ...(observer ? { observer } : {}),
   });
   const admission = createAdmission(core, { fetch, hooks, bindHost: deps.bindHost });
+  const entry = createClientEntry(core, admission);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxMessageBytes,
     perMessageDeflate: false,
   });
   const heartbeat = createWsHeartbeat(options);
-  const wsUpgrade = createWsUpgrade({ bridge: core, admission, wss, heartbeat });
-  const app = createHttpApp({
-    bridge: core,
-    admission,
-    upgradeWebSocket,
-    // `/ws` upgrades never reach this route on Node: `attach` hands them to `wsUpgrade`. The
-    // route still answers plain GETs of the path.
-    wsPath,
-    remoteAddress: (c) => getConnInfo(c).remote.address,
-  });
+  const wsUpgrade = createWsUpgrade({ entry, wss, heartbeat });
+  const app = createHttpApp({ entry });
   mountAdminApi(app, { bridge: core, registry: core.registry });
   const listener = getRequestListener(app.fetch);
-  // Never listens: it only lends its upgrade listener, which runs `/ws` through the Hono app.
-  const upgradeHost = createAdaptorServer({
-    fetch: app.fetch,
-    // ws types `noServer` as optional; Hono's structural type wants it present (it is).
-    websocket: { server: wss as unknown as WebSocketServerLike },
-  });
-  const honoUpgrade = upgradeHost.listeners('upgrade')[0] as UpgradeListener;
   const namespaces = new Set<Namespace>();
   const detachers = new Set<() => Promise<void>>();
 
   const attachSocketIoTarget = (target: SocketIoServer | Namespace): void => {
     const nsp = target instanceof SocketIoServer ? target.of(core.profile.namespace) : target;
     namespaces.add(nsp);
-    serveNamespace(nsp, core, admission);
+    serveNamespace(nsp, entry);
   };
 
   return {
@@ -272,7 +254,7 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
     },
     attach(server) {
       const before = new Set(server.listeners('upgrade'));
-      const io = attachSocketIo(server, core, admission, socketIoPath);
+      const io = attachSocketIo(server, entry, socketIoPath);
       // engine.io adds its own upgrade listener, which destroys upgrades of other paths: replaced
       // by one dispatcher that leaves the application's other upgrades to their listeners.
       for (const added of server.listeners('upgrade')) {
@@ -289,7 +271,7 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
           // Alone on the server, the bridge answers every upgrade (a 404 for unknown paths).
           if (req.headers.upgrade?.toLowerCase() !== 'websocket') socket.destroy();
           else if (path === wsPath) wsUpgrade(req, socket, head);
-          else honoUpgrade(req, socket, head);
+          else refuseUpgrade(socket, new BridgeError('not_found'));
         }
       };
       server.on('upgrade', dispatch);

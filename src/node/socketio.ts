@@ -2,26 +2,18 @@
  * Socket.IO v4 on the bridge's HTTP server: chat events in, chat_response out, acks both ways.
  * Socket.IO's own ping/pong carries the heartbeat.
  */
-import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { type Namespace, Server as SocketIoServer, type Socket } from 'socket.io';
 import {
   BridgeError,
   SOCKET_IO_PATH,
   type Admission,
-  type Bridge,
-  type Handshake,
-  toSocketIoReply,
+  type AdmittedClient,
+  type ClientEntry,
+  toSocketIoAnswer,
 } from '../core/index.ts';
 import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
-
-/** Flatten Node's header record (only set-cookie is ever an array). */
-export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) record[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return record;
-}
+import { fromNodeHeaders } from './headers.ts';
 
 type Ack = (payload: unknown) => void;
 
@@ -83,7 +75,7 @@ function gateEngineHandshakes(admission: Admission, handshakeTimeoutMs: number) 
       .admit({
         protocol: 'socketio',
         stage: 'handshake',
-        headers: toHeaderRecord(req.headers),
+        headers: fromNodeHeaders(req.headers),
         token: query.get('token') ?? undefined,
       })
       .then(
@@ -130,13 +122,12 @@ function gateEngineHandshakes(admission: Admission, handshakeTimeoutMs: number) 
  */
 export function attachSocketIo(
   server: HttpServer,
-  bridge: Bridge,
-  admission: Admission,
+  entry: ClientEntry,
   path: string = SOCKET_IO_PATH,
 ): SocketIoServer {
-  const { options } = bridge;
+  const { options, profile } = entry.opener;
   const allowed = options.allowedOrigins;
-  const gate = gateEngineHandshakes(admission, options.handshakeTimeoutMs);
+  const gate = gateEngineHandshakes(entry.admission, options.handshakeTimeoutMs);
   const io = new SocketIoServer(server, {
     path,
     allowRequest: gate.allowRequest,
@@ -158,17 +149,17 @@ export function attachSocketIo(
       : {}),
   });
   io.engine.on('connection', (conn: Parameters<typeof gate.opened>[0]) => gate.opened(conn));
-  const { namespace } = bridge.profile;
+  const { namespace } = profile;
   const nsp = io.of(namespace);
   if (nsp !== io.sockets) {
     // The root namespace always exists in socket.io: refuse it rather than serve nothing there.
     io.use((_socket, next) => {
-      const message = `this bridge serves Socket.IO on namespace "${namespace}" (profile ${bridge.profile.name})`;
+      const message = `this bridge serves Socket.IO on namespace "${namespace}" (profile ${profile.name})`;
       const payload = new BridgeError('bad_request', message).toPayload();
       next(Object.assign(new Error(payload.message), { data: payload }));
     });
   }
-  serveNamespace(nsp, bridge, admission, gate);
+  serveNamespace(nsp, entry, gate);
   return io;
 }
 
@@ -178,16 +169,15 @@ export function attachSocketIo(
  */
 export function serveNamespace(
   nsp: Namespace,
-  bridge: Bridge,
-  admission: Admission,
+  entry: ClientEntry,
   gate?: { connected(conn: object): void },
 ): void {
-  const admitted = new WeakMap<Socket, Handshake>();
+  const admitted = new WeakMap<Socket, AdmittedClient>();
   nsp.use(async (socket, next) => {
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
-    const result = await admission.admit({
+    const result = await entry.enter({
       protocol: 'socketio',
-      headers: toHeaderRecord(socket.handshake.headers),
+      headers: fromNodeHeaders(socket.handshake.headers),
       token: typeof auth?.token === 'string' ? auth.token : undefined,
       // Its Engine.IO session was admitted and counted at the handshake.
       holdsSlot: gate !== undefined,
@@ -197,30 +187,27 @@ export function serveNamespace(
       next(Object.assign(new Error(payload.message), { data: payload }));
       return;
     }
-    admitted.set(socket, result.handshake);
+    admitted.set(socket, result.client);
     next();
   });
   nsp.on('connection', (socket) => {
-    const handshake = admitted.get(socket);
+    const client = admitted.get(socket);
     // Unreachable: io.use above admitted every socket that connects.
-    if (!handshake) return void socket.disconnect(true);
+    if (!client) return void socket.disconnect(true);
     gate?.connected(socket.conn);
     const bufferedBytes = watchSendSide(socket.conn as unknown as EngineConnection);
-    const session = bridge.openSession(
-      {
-        protocol: 'socketio',
-        send: (event, data) => (data === undefined ? socket.emit(event) : socket.emit(event, data)),
-        bufferedBytes,
-        close: () => socket.disconnect(true),
-        remoteAddress: socket.handshake.address,
-      },
-      handshake,
-    );
+    const port = client.open({
+      protocol: 'socketio',
+      send: (event, data) => (data === undefined ? socket.emit(event) : socket.emit(event, data)),
+      bufferedBytes,
+      close: () => socket.disconnect(true),
+      remoteAddress: socket.handshake.address,
+    });
+    const { session } = port;
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
-      const reply = ack ? toSocketIoReply(ack, session.connection) : undefined;
-      session.receive(event, args[0], reply);
+      port.receive(event, args[0], ack && toSocketIoAnswer(ack, session.connection));
     });
     socket.on('disconnect', () => session.close());
   });

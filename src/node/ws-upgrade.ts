@@ -1,6 +1,6 @@
 /**
- * `/ws` upgrades on Node, taken straight by `ws`: admission, then one {@link WsClient} per socket.
- * The Hono app's `/ws` route does the same through Hono's WebSocket adapter, which keeps each
+ * `/ws` on Node, the one path its upgrades take: straight to `ws`, through the bridge's entry
+ * (admission, then one {@link WsClient} per socket). Hono's WebSocket adapter would keep each
  * upgrade's Context, Request, URL and a dozen closures for the life of the connection (about 8 KB
  * per idle client); here a connection holds its ws socket, its WsClient and one Map entry.
  */
@@ -11,11 +11,11 @@ import {
   BridgeError,
   ERROR_TABLE,
   WsClient,
-  type Admission,
-  type SessionOpener,
+  type ClientEntry,
   type WsSocketOps,
 } from '../core/index.ts';
 import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
+import { fromNodeHeaders } from './headers.ts';
 import type { WsHeartbeat } from './heartbeat.ts';
 
 /** Node's `upgrade` event listener. */
@@ -33,17 +33,8 @@ export const NODE_WS_OPS: WsSocketOps<WebSocket> = {
   bufferedBytes: (ws) => ws.bufferedAmount - batchedBytes(tcpSocketOf(ws)),
 };
 
-/** Request headers as one string per lower-case name (repeated headers joined, as Fetch does). */
-function headerRecordOf(req: IncomingMessage): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) record[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return record;
-}
-
 /** Answer an upgrade with a plain HTTP response (a refusal, its status from the error table). */
-function answer(socket: Duplex, error: BridgeError): void {
+export function refuseUpgrade(socket: Duplex, error: BridgeError): void {
   if (socket.destroyed) return;
   const { status } = error;
   const text = JSON.stringify(error.toPayload());
@@ -60,12 +51,12 @@ function answer(socket: Duplex, error: BridgeError): void {
 
 /** The listener for upgrades to the `/ws` path. */
 export function createWsUpgrade(deps: {
-  bridge: SessionOpener;
-  admission: Admission;
+  entry: ClientEntry;
   wss: WebSocketServer;
   heartbeat: WsHeartbeat;
 }): UpgradeListener {
-  const { bridge, admission, wss, heartbeat } = deps;
+  const { entry, wss, heartbeat } = deps;
+  const { logger } = entry.opener;
   const clients = new Map<WebSocket, WsClient<WebSocket>>();
   // Shared listeners (`this` is the socket): no closures per connection.
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
@@ -86,26 +77,26 @@ export function createWsUpgrade(deps: {
     try {
       url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     } catch {
-      answer(socket, new BridgeError('bad_request', 'malformed request URL or Host'));
+      refuseUpgrade(socket, new BridgeError('bad_request', 'malformed request URL or Host'));
       return;
     }
-    const result = await admission.admit({
+    const result = await entry.enter({
       protocol: 'ws',
-      headers: headerRecordOf(req),
+      headers: fromNodeHeaders(req.headers),
       token: url.searchParams.get('token') ?? undefined,
       url: url.href,
     });
-    if (!result.ok) return answer(socket, result.error);
+    if (!result.ok) return refuseUpgrade(socket, result.error);
     // The client gave up while its credentials were checked.
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', onError);
       let client: WsClient<WebSocket>;
       try {
-        client = new WsClient(bridge, result.handshake, NODE_WS_OPS, ws, req.socket.remoteAddress);
+        client = new WsClient(result.client, NODE_WS_OPS, ws, req.socket.remoteAddress);
       } catch (error) {
         // The 101 is out: an HTTP answer is no longer possible.
-        bridge.logger.error({ err: String(error) }, '/ws session failed to open');
+        logger.error({ err: String(error) }, '/ws session failed to open');
         ws.close(ERROR_TABLE.internal_error.close, 'internal error');
         return;
       }
@@ -119,8 +110,8 @@ export function createWsUpgrade(deps: {
   return (req, socket, head) => {
     socket.on('error', onError);
     accept(req, socket, head).catch((error: unknown) => {
-      bridge.logger.error({ err: String(error) }, '/ws upgrade failed');
-      answer(socket, new BridgeError('internal_error', 'internal error'));
+      logger.error({ err: String(error) }, '/ws upgrade failed');
+      refuseUpgrade(socket, new BridgeError('internal_error', 'internal error'));
     });
   };
 }

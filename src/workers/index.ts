@@ -7,6 +7,7 @@ import { upgradeWebSocket } from 'hono/cloudflare-workers';
 import {
   OptionError,
   createAdmission,
+  createClientEntry,
   createConversationAccess,
   createHttpApp,
   createJwtCheck,
@@ -43,17 +44,16 @@ function appFor(env: Env): App {
   };
   const profile = resolveProfile(options.profile, loadConfig(env)?.profiles);
   const opener = createSessionOpener(host, createWorkersLogger(options.logLevel), profile);
-  const admission = createAdmission(opener, { fetch });
+  const entry = createClientEntry(opener, createAdmission(opener, { fetch }));
   const app = createHttpApp({
-    bridge: opener,
-    admission,
+    entry,
     upgradeWebSocket,
     wsHooks: {
       // A closed client's leave/unsubscribe calls must finish after its request context ends.
       onClose: (session, c) => c.executionCtx.waitUntil(session.settled()),
     },
   });
-  mountSocketIo(app, opener, admission);
+  mountSocketIo(app, entry);
   apps.set(env, app);
   return app;
 }

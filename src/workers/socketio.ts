@@ -10,8 +10,7 @@ import {
   SOCKET_IO_PATH,
   acceptSocketIo,
   toHeaderRecord,
-  type Admission,
-  type SessionOpener,
+  type ClientEntry,
   ERROR_TABLE,
 } from '../core/index.ts';
 
@@ -26,8 +25,8 @@ export const POLLING_REFUSED =
   'Socket.IO long-polling is not available on Cloudflare Workers: connect with transports: ["websocket"]';
 
 /** Serve Socket.IO (websocket transport) at `/socket.io/`. */
-export function mountSocketIo(app: Hono, opener: SessionOpener, admission: Admission): void {
-  const { options } = opener;
+export function mountSocketIo(app: Hono, entry: ClientEntry): void {
+  const { options, profile } = entry.opener;
   app.all(`${SOCKET_IO_PATH}*`, (c) => {
     if (c.req.query('EIO') !== '4') {
       const message = 'Unsupported protocol version: use socket.io-client 4.x (Engine.IO 4)';
@@ -52,21 +51,22 @@ export function mountSocketIo(app: Hono, opener: SessionOpener, admission: Admis
         pingIntervalMs: options.heartbeatIntervalMs,
         pingTimeoutMs: options.heartbeatTimeoutMs,
         maxPayloadBytes: options.maxMessageBytes,
-        namespace: opener.profile.namespace,
+        namespace: profile.namespace,
         connectTimeoutMs: options.handshakeTimeoutMs,
       },
       async (auth, connection) => {
-        const result = await admission.admit({
+        const result = await entry.enter({
           protocol: 'socketio',
           headers,
           token: typeof auth.token === 'string' ? auth.token : undefined,
           url: c.req.url,
         });
         if (!result.ok) throw result.error;
-        const session = opener.openSession(connection, result.handshake);
+        const port = result.client.open(connection);
+        const { session } = port;
         return {
           connection: session.connection,
-          receive: (event, data, reply) => session.receive(event, data, reply),
+          receive: port.receive,
           close() {
             session.close();
             // The session's leave/unsubscribe calls must finish after this request context ends.

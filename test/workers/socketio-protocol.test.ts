@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createLocalBridge } from '../../src/core/bridge.ts';
 import { BridgeError } from '../../src/core/internal/errors.ts';
+import { toClientPort } from '../../src/core/transport/client-port.ts';
 import { acceptSocketIo } from '../../src/core/transport/socketio.ts';
 import type {
   SocketIoProtocolOptions,
@@ -112,9 +113,10 @@ async function startRig(
         const gate = refuse?.(auth);
         const open = (): SocketIoReceiver => {
           const token = typeof auth.token === 'string' ? auth.token : undefined;
-          const session = bridge.openSession(connection, { headers: {}, token });
+          const port = toClientPort(bridge.openSession(connection, { headers: {}, token }));
+          const { session } = port;
           return {
-            receive: (event, data, reply) => session.receive(event, data, reply),
+            receive: port.receive,
             close() {
               record.receiverCloses++;
               session.close();

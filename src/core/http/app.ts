@@ -4,10 +4,9 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
-import type { Admission } from './admission.ts';
-import type { SessionOpener } from '../session/opener.ts';
-import type { Handshake } from '../protocol/handshake.ts';
+import type { ClientEntry } from './entry.ts';
 import type { Session } from '../session/session.ts';
+import type { AdmittedClient } from '../transport/client-port.ts';
 import { WsClient, type WsSocketOps } from '../transport/ws.ts';
 
 /** Socket.IO's default path; socket.io-client uses it unless told otherwise. */
@@ -35,10 +34,13 @@ export interface UpgradeWebSocketHelper {
 
 /** What the shared app is built from. */
 export interface HttpAppDeps {
-  bridge: SessionOpener;
-  /** Checks each `/ws` upgrade before it is accepted. */
-  admission: Admission;
-  upgradeWebSocket: UpgradeWebSocketHelper;
+  /** Admits each `/ws` upgrade and opens its session. */
+  entry: ClientEntry;
+  /**
+   * Serves `/ws` through Hono (Workers). Without it the app has no `/ws` route: Node takes `/ws`
+   * upgrades before they reach Hono (src/node/ws-upgrade.ts), through the same entry.
+   */
+  upgradeWebSocket?: UpgradeWebSocketHelper;
   wsHooks?: WsHooks;
   /** Where plain WebSocket clients connect. @default "/ws" */
   wsPath?: string;
@@ -60,51 +62,56 @@ export function toHeaderRecord(headers: Headers): Record<string, string> {
 
 /** The shared Hono app. Runtimes mount more routes (Socket.IO, the playground) beside it. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
-  const { bridge, admission, wsHooks } = deps;
-  const upgradeWebSocket = deps.upgradeWebSocket as UpgradeWebSocket<unknown>;
-  const wsPath = deps.wsPath ?? DEFAULT_WS_PATH;
   const app = new Hono();
-  /** The admitted handshake of each `/ws` upgrade request, from the admission middleware. */
-  const admitted = new WeakMap<Request, Handshake>();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  if (deps.upgradeWebSocket) mountWsRoute(app, deps, deps.upgradeWebSocket);
+  return app;
+}
+
+/** `/ws` through the runtime's Hono WebSocket helper. */
+function mountWsRoute(app: Hono, deps: HttpAppDeps, helper: UpgradeWebSocketHelper): void {
+  const { entry, wsHooks } = deps;
+  const upgradeWebSocket = helper as UpgradeWebSocket<unknown>;
+  const wsPath = deps.wsPath ?? DEFAULT_WS_PATH;
+  /** The admitted client of each `/ws` upgrade request, from the admission middleware. */
+  const admitted = new WeakMap<Request, AdmittedClient>();
   const ops: WsSocketOps<WSContext<unknown>> = {
     isOpen: (ws) => ws.readyState === 1,
     send: (ws, text) => ws.send(text),
     close: (ws, code, reason) => ws.close(code, reason),
-    // `bufferedAmount` exists on Node's ws, not on Cloudflare's WebSocket (no backpressure there).
+    // Read where the runtime's socket has it; Cloudflare's WebSocket has none (no backpressure).
     bufferedBytes(ws) {
       const raw = ws.raw as { bufferedAmount?: unknown } | undefined;
       return typeof raw?.bufferedAmount === 'number' ? raw.bufferedAmount : 0;
     },
   };
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-
   app.get(
     wsPath,
     async (c, next) => {
       // Plain GETs fall through to the upgrade helper's own answer; only upgrades are admitted.
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next();
-      const result = await admission.admit({
+      const result = await entry.enter({
         protocol: 'ws',
         headers: toHeaderRecord(c.req.raw.headers),
         token: c.req.query('token'),
         url: c.req.url,
       });
       if (!result.ok) return c.json(result.error.toPayload(), result.status);
-      admitted.set(c.req.raw, result.handshake);
+      admitted.set(c.req.raw, result.client);
       return next();
     },
     upgradeWebSocket((c) => {
-      const handshake = admitted.get(c.req.raw);
+      const client = admitted.get(c.req.raw);
       // Not admitted means not an upgrade: the helper answers it without using any event.
-      if (!handshake) return {};
-      let client: WsClient<WSContext<unknown>> | undefined;
+      if (!client) return {};
+      let wsClient: WsClient<WSContext<unknown>> | undefined;
       // Some adapters (Cloudflare's) never call onOpen: the socket is open once the handler runs.
       const ensureClient = (ws: WSContext<unknown>): WsClient<WSContext<unknown>> => {
-        if (client) return client;
-        client = new WsClient(bridge, handshake, ops, ws, deps.remoteAddress?.(c));
-        wsHooks?.onOpen?.(client.session, c);
-        return client;
+        if (wsClient) return wsClient;
+        wsClient = new WsClient(client, ops, ws, deps.remoteAddress?.(c));
+        wsHooks?.onOpen?.(wsClient.session, c);
+        return wsClient;
       };
       return {
         onOpen(_event, ws) {
@@ -117,13 +124,11 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
           // Answer the peer's close frame: workerd does not always, and the client then waits for
           // its close timeout (1006). Node's ws has answered already (CLOSED, not CLOSING).
           if (ws.readyState === 2) ws.close();
-          if (!client) return;
-          client.session.close();
-          wsHooks?.onClose?.(client.session, c);
+          if (!wsClient) return;
+          wsClient.session.close();
+          wsHooks?.onClose?.(wsClient.session, c);
         },
       };
     }),
   );
-
-  return app;
 }

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'unknown_request'
   | 'unknown_client'
+  | 'not_found'
   | 'resume_unavailable'
   | 'unauthorized'
   | 'forbidden'
@@ -80,6 +81,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSpec>> = {
   bad_request: { message: 'invalid request data', close: WS_CLOSE.policy, status: 400 },
   unknown_request: { message: 'no such request', close: WS_CLOSE.policy, status: 404 },
   unknown_client: { message: 'no such client', close: WS_CLOSE.policy, status: 404 },
+  not_found: { message: 'no such path', close: WS_CLOSE.policy, status: 404 },
   resume_unavailable: {
     message: 'the stream is unknown, expired, or no longer holds the frames asked for',
     close: WS_CLOSE.policy,

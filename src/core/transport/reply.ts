@@ -1,6 +1,6 @@
 /**
  * The answer to one client message that asked for one (a Socket.IO ack, a `/ws` `id`): sent at
- * most once, whatever the session does, on every transport.
+ * most once, whatever the session does, on every transport (the client port wraps each answer).
  */
 import type { Reply, ReplyOutcome } from '../session/session.ts';
 
@@ -18,20 +18,19 @@ export function toReplyOnce(
 }
 
 /**
- * Socket.IO's reply: the ack gets the data, or `{error}`; an error also goes out as an `error`
+ * Socket.IO's answer: the ack gets the data, or `{error}`; an error also goes out as an `error`
  * event through `errors` (the session's connection, so a profile reshapes it like any `error`).
  */
-export function toSocketIoReply(
+export function toSocketIoAnswer(
   ack: (value: unknown) => void,
   errors: { send(event: string, data?: unknown): void },
-  isActive?: () => boolean,
-): Reply {
-  return toReplyOnce((outcome) => {
+): (outcome: ReplyOutcome) => void {
+  return (outcome) => {
     if ('error' in outcome) {
       errors.send('error', outcome.error);
       ack({ error: outcome.error });
     } else {
       ack(outcome.data);
     }
-  }, isActive);
+  };
 }

@@ -4,7 +4,8 @@
  * who receives a connected client's events.
  */
 import { WS_CLOSE } from '../internal/errors.ts';
-import type { ClientConnection, Reply } from '../session/session.ts';
+import type { ClientConnection } from '../session/session.ts';
+import type { Answer } from './client-port.ts';
 
 /** socket.io's own `connectTimeout`: an Engine.IO peer that never joins "/" holds resources. */
 export const DEFAULT_SOCKET_IO_CONNECT_TIMEOUT_MS = 45_000;
@@ -39,10 +40,13 @@ export interface SocketIoProtocolOptions {
   namespace?: string;
 }
 
-/** Who receives the events of a client connected to "/": a bridge `Session` fits. */
+/** Who receives the events of a client connected to "/": a bridge client's port fits. */
 export interface SocketIoReceiver {
-  /** One client event; `reply` is given when the client asked for an ack. */
-  receive(event: string, data: unknown, reply?: Reply): void;
+  /**
+   * One client event; `answer` is given when the client asked for an ack (the receiver answers at
+   * most once, as a client port from the entry does).
+   */
+  receive(event: string, data: unknown, answer?: Answer): void;
   /** The client left "/" or the transport closed; called once. */
   close(): void;
   /**

@@ -15,8 +15,9 @@ import { Decoder, Encoder, type Packet, PacketType } from 'socket.io-parser';
 import { exceedsBytes } from '../internal/bytes.ts';
 import { withTimestamp } from '../internal/timestamp.ts';
 import { BridgeError, ERROR_TABLE, toBridgeError, WS_CLOSE } from '../internal/errors.ts';
-import type { ClientConnection, Reply } from '../session/session.ts';
-import { toSocketIoReply } from './reply.ts';
+import type { ClientConnection } from '../session/session.ts';
+import type { Answer } from './client-port.ts';
+import { toSocketIoAnswer } from './reply.ts';
 import {
   DEFAULT_MAX_HELD_PACKETS,
   DEFAULT_SOCKET_IO_CONNECT_TIMEOUT_MS,
@@ -193,15 +194,13 @@ export function acceptSocketIo(
     const id = packet.id;
     const errors = socket.receiver.connection ?? socket.connection;
     if (!errors) return refuse('not connected to this namespace');
-    const reply: Reply | undefined =
+    const answer: Answer | undefined =
       id === undefined
         ? undefined
-        : toSocketIoReply(
-            (value) => sendPacket({ type: PacketType.ACK, nsp, id, data: [value] }),
-            errors,
-            () => socket.active,
-          );
-    socket.receiver.receive(name, data, reply);
+        : toSocketIoAnswer((value) => {
+            if (socket.active) sendPacket({ type: PacketType.ACK, nsp, id, data: [value] });
+          }, errors);
+    socket.receiver.receive(name, data, answer);
   };
 
   const onSocketIoText = (text: string): void => {

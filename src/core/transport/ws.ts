@@ -2,14 +2,12 @@
  * The plain WebSocket envelope: `{"event": string, "data"?: any, "id"?: string | number}` both
  * ways. Runtime adapters hand text frames to {@link receiveWsText} and send what it produces.
  */
-import type { SessionOpener } from '../session/opener.ts';
 import { exceedsBytes } from '../internal/bytes.ts';
 import { BridgeError, ERROR_TABLE } from '../internal/errors.ts';
 import { LocalFrame } from '../protocol/frame.ts';
-import type { Handshake } from '../protocol/handshake.ts';
 import { withTimestamp } from '../internal/timestamp.ts';
-import type { ClientConnection, Reply, Session } from '../session/session.ts';
-import { toReplyOnce } from './reply.ts';
+import type { ClientConnection, Session } from '../session/session.ts';
+import type { AdmittedClient, Answer, ClientPort } from './client-port.ts';
 
 /** One parsed client message. */
 export interface WsEnvelope {
@@ -63,7 +61,7 @@ export function fromWsText(
 
 /** Handle one text frame from a `/ws` client. */
 export function receiveWsText(
-  session: Session,
+  port: ClientPort,
   text: string,
   sendText: (text: string) => void,
 ): void {
@@ -74,14 +72,14 @@ export function receiveWsText(
     return;
   }
   const { event, data, id } = parsed.envelope;
-  const reply: Reply | undefined =
+  const answer: Answer | undefined =
     id === undefined
       ? undefined
-      : toReplyOnce((outcome) => {
+      : (outcome) => {
           if ('error' in outcome) sendText(toWsText('error', outcome.error, id));
           else sendText(toWsText(outcome.event ?? 'ack', outcome.data ?? {}, id));
-        });
-  session.receive(event, data, reply);
+        };
+  port.receive(event, data, answer);
 }
 
 /**
@@ -101,22 +99,26 @@ export interface WsSocketOps<S> {
 /** One `/ws` client: the connection its session sends through, fed by the runtime's socket. */
 export class WsClient<S> implements ClientConnection {
   readonly protocol = 'ws' as const;
-  readonly session: Session;
+  readonly #port: ClientPort;
   readonly #ops: WsSocketOps<S>;
   readonly #socket: S;
   readonly #maxMessageBytes: number;
 
+  /** Opens the admitted client's session over `socket`. */
   constructor(
-    bridge: SessionOpener,
-    handshake: Handshake,
+    admitted: AdmittedClient,
     ops: WsSocketOps<S>,
     socket: S,
     readonly remoteAddress?: string,
   ) {
     this.#ops = ops;
     this.#socket = socket;
-    this.#maxMessageBytes = bridge.options.maxMessageBytes;
-    this.session = bridge.openSession(this, handshake);
+    this.#maxMessageBytes = admitted.options.maxMessageBytes;
+    this.#port = admitted.open(this);
+  }
+
+  get session(): Session {
+    return this.#port.session;
   }
 
   /** 0 where the runtime cannot tell (Workers): such a client is never seen as congested. */
@@ -148,6 +150,6 @@ export class WsClient<S> implements ClientConnection {
       this.close(ERROR_TABLE.message_too_big.close, 'message too big');
       return;
     }
-    receiveWsText(this.session, data, (text) => this.sendText(text));
+    receiveWsText(this.#port, data, (text) => this.sendText(text));
   }
 }
