@@ -2,13 +2,8 @@
  * The `sse2ws` package: the library (`createBridge`, attached to an application's servers), the
  * CLI's server (`startNodeServer`), and the types and errors an application's hooks use.
  */
-export {
-  type AttachedServer,
-  createBridge,
-  CREATE_BRIDGE_UNSUPPORTED,
-  type CreateBridgeOptions,
-  type SseBridge,
-} from './library.ts';
+export { type AttachedServer, createBridge, type SseBridge } from './library.ts';
+export { CREATE_BRIDGE_UNSUPPORTED, type CreateBridgeOptions } from './library-options.ts';
 export { type NodeBridgeServer, type NodeServerDeps, startNodeServer } from './server.ts';
 export {
   BridgeError,

@@ -1,7 +1,7 @@
 /**
- * The Node sidecar: one HTTP server carrying the shared Hono app (`/healthz`, `/ws`), Socket.IO,
- * `/readyz`, `/metrics` and the playground (`/`), with undici for the upstream, and the graceful
- * drain run on SIGTERM.
+ * The Node sidecar: the library's bridge attached to one HTTP server of its own, which also carries
+ * `/readyz`, `/metrics` and the playground (`/`); Redis when configured, and the graceful drain
+ * (drain.ts) run on SIGTERM.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,9 +9,7 @@ import type { Server as SocketIoServer } from 'socket.io';
 import { createAdaptorServer } from '@hono/node-server';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
-  BridgeError,
   DEFAULT_READINESS_TIMEOUT_MS,
-  ERROR_TABLE,
   OptionError,
   createReadiness,
   createUpstreamCheck,
@@ -19,7 +17,6 @@ import {
   toExposureWarning,
   toReadinessResponse,
   toValidatedOptions,
-  withTimestamp,
   type Admission,
   type Bridge,
   type BridgeConfig,
@@ -33,6 +30,7 @@ import {
   type Registry,
 } from '../core/index.ts';
 import { createClientBundle } from './client-bundle.ts';
+import { createGracefulDrain } from './drain.ts';
 import { toBridgeConfig } from './config.ts';
 import { createBridgeFrom } from './library.ts';
 import { createNodeLogger, toResolvedLogFormat } from './logger.ts';
@@ -40,15 +38,6 @@ import { createNodeMetrics, type NodeMetrics, toFanOutObserver } from './metrics
 import { mountPlayground, servesPlayground } from './playground.ts';
 import { toLoggedRedisUrl } from './redis/connection.ts';
 import { createRedisRegistry } from './redis/registry.ts';
-
-/**
- * After the close frames went out, how long peers get to answer them before their sockets are
- * cut: one round trip is enough for a live peer, and it keeps the whole shutdown well inside a
- * typical kill grace period (drain timeout + a few seconds).
- */
-export const DEFAULT_CLOSE_WAIT_MS = 2_000;
-/** How often a drain that hit its timeout re-cancels (a stream may start while it cancels). */
-export const DEFAULT_CANCEL_RETRY_MS = 100;
 
 /** A listening bridge. */
 export interface NodeBridgeServer {
@@ -98,23 +87,6 @@ export interface NodeServerDeps {
   registry?: Registry;
   /** The upstream is the embedded demo backend (the playground is served by default then). */
   demo?: boolean;
-}
-
-/** Resolves true if `p` settles within `ms`, false otherwise. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const settled = await Promise.race([
-    p.then(
-      () => true as const,
-      () => true as const,
-    ),
-    timeout,
-  ]);
-  clearTimeout(timer);
-  return settled;
 }
 
 /**
@@ -214,9 +186,6 @@ export async function startNodeServer(
     mountPlayground(app, { clientBundle: createClientBundle(), logger });
   const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
   const { io } = library.attach(server);
-  // Clients live in the profile's namespace; io.sockets is only the root one.
-  const clients = io.of(bridge.profile.namespace);
-  const wss = { clients: library.webSockets };
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -253,64 +222,15 @@ export async function startNodeServer(
     return closing;
   };
 
-  /** Close every client socket with 1001 and wait (bounded) for them to go. */
-  const closeClients = async (): Promise<void> => {
-    const gone: Array<Promise<unknown>> = [];
-    for (const client of wss.clients) {
-      gone.push(new Promise((resolve) => client.once('close', resolve)));
-      client.close(ERROR_TABLE.server_shutdown.close, 'server shutting down');
-    }
-    for (const socket of clients.sockets.values()) {
-      gone.push(new Promise((resolve) => socket.conn.once('close', resolve)));
-    }
-    logger.info(
-      {
-        ws: wss.clients.size,
-        socketio: clients.sockets.size,
-        closeCode: ERROR_TABLE.server_shutdown.close,
-      },
-      'drain: closing client connections',
-    );
-    clients.disconnectSockets(true);
-    if (!(await settlesWithin(Promise.all(gone), DEFAULT_CLOSE_WAIT_MS))) {
-      logger.warn(
-        { waitedMs: DEFAULT_CLOSE_WAIT_MS },
-        'drain: cutting connections that did not close',
-      );
-    }
-  };
-
-  let drainingDone: Promise<void> | undefined;
-  const drain = (): Promise<void> => {
-    drainingDone ??= (async () => {
-      // One lifecycle: admission, the bridge and /readyz all see the drain at once.
-      library.startDraining();
-      const { drainTimeoutMs } = options;
-      logger.info(
-        { clients: bridge.sessions.size, streams: bridge.runningStreams, drainTimeoutMs },
-        'drain: /readyz answers 503 and new connections are refused',
-      );
-      const notice = withTimestamp(new BridgeError('server_shutdown').toPayload());
-      for (const session of bridge.sessions) session.connection.send('server_shutdown', notice);
-      logger.info({ clients: bridge.sessions.size }, 'drain: sent server_shutdown to every client');
-      if (await settlesWithin(bridge.idle(), drainTimeoutMs)) {
-        logger.info({}, 'drain: every stream finished');
-      } else {
-        logger.warn(
-          { streams: bridge.runningStreams, drainTimeoutMs },
-          'drain: timeout, cancelling the remaining streams',
-        );
-        do bridge.cancelAll();
-        while (!(await settlesWithin(bridge.idle(), DEFAULT_CANCEL_RETRY_MS)));
-      }
-      // Frames handed to the sockets go out before the close frames that follow.
-      await new Promise((resolve) => setImmediate(resolve));
-      await closeClients();
-      await close();
-      logger.info({}, 'drain: server closed');
-    })();
-    return drainingDone;
-  };
+  const drain = createGracefulDrain({
+    bridge,
+    logger,
+    drainTimeoutMs: options.drainTimeoutMs,
+    webSockets: library.webSockets,
+    namespace: io.of(bridge.profile.namespace),
+    startDraining: () => library.startDraining(),
+    close,
+  });
 
   return {
     bridge,

@@ -16,7 +16,7 @@ import { toResolvedOptions } from '../../src/core/config/resolve.ts';
 import { OPTION_SPECS } from '../../src/core/config/spec.ts';
 import type { BridgeOptions } from '../../src/core/config/types.ts';
 import { SOCKET_IO_PATH } from '../../src/core/http/app.ts';
-import { DEFAULT_CLOSE_WAIT_MS } from '../../src/node/server.ts';
+import { DEFAULT_CLOSE_WAIT_MS } from '../../src/node/drain.ts';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
 import { REPO_ROOT } from '../helpers/cli-process.ts';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
