@@ -21,14 +21,18 @@ export interface RedisServer {
   removeKeys(prefix: string): Promise<number>;
 }
 
-function connect(url: string): Redis {
-  return new Redis(url, {
+/** A one-shot client: no retries, and its socket errors kept (not printed as unhandled). */
+function connect(url: string): { client: Redis; lastError: () => Error | undefined } {
+  const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
+  let last: Error | undefined;
+  client.on('error', (error: Error) => (last = error));
+  return { client, lastError: () => last };
 }
 
 /** The pid `INFO server` names, else the only `redis-server` pgrep finds. */
@@ -47,7 +51,7 @@ function serverPid(info: string): number {
  * this host and in this pid namespace); otherwise why the Redis arm is skipped.
  */
 export async function findRedisServer(url: string): Promise<RedisServer | string> {
-  const client = connect(url);
+  const { client, lastError } = connect(url);
   try {
     await client.connect();
     const info = await client.info('server');
@@ -58,7 +62,7 @@ export async function findRedisServer(url: string): Promise<RedisServer | string
       pid,
       stats: async () => procStats(pid),
       async removeKeys(prefix) {
-        const c = connect(url);
+        const { client: c } = connect(url);
         await c.connect();
         let removed = 0;
         for await (const keys of c.scanStream({ match: `${prefix}*`, count: 1_000 })) {
@@ -70,7 +74,8 @@ export async function findRedisServer(url: string): Promise<RedisServer | string
       },
     };
   } catch (error) {
-    return `skipped: Redis at ${url} is unreachable or its process unreadable (${(error as Error).message})`;
+    const cause = lastError() ?? (error as Error);
+    return `skipped: Redis at ${url} is unreachable or its process unreadable (${cause.message})`;
   } finally {
     client.disconnect();
   }
