@@ -1,4 +1,8 @@
-/** B / B': sse2ws itself, as the CLI would run it, tuned so no limit is what gets measured. */
+/**
+ * B / B' / BR: sse2ws itself, as the CLI would run it, tuned so no limit is what gets measured.
+ * With `BENCH_REDIS_URL` set (arm BR) streams and conversations go through Redis, under
+ * `BENCH_REDIS_PREFIX` so a shared redis-server keeps the run's keys apart.
+ */
 import { defaultOptions } from '../src/core/config/resolve.ts';
 import { startNodeServer } from '../src/node/server.ts';
 import { reportReady, upstreamUrlFromEnv } from './child-ipc.ts';
@@ -6,9 +10,11 @@ import { reportReady, upstreamUrlFromEnv } from './child-ipc.ts';
 /** Far above any load the harness makes: the limits are not what is measured. */
 const UNLIMITED = 1_000_000;
 
+const defaults = defaultOptions();
+const redisUrl = process.env['BENCH_REDIS_URL'];
 const server = await startNodeServer(
   {
-    ...defaultOptions(),
+    ...defaults,
     port: 0,
     host: '127.0.0.1',
     playground: false,
@@ -18,6 +24,9 @@ const server = await startNodeServer(
     maxStreamsPerConnection: UNLIMITED,
     maxStreams: UNLIMITED,
     maxStreamsPerUser: UNLIMITED,
+    ...(redisUrl === undefined
+      ? {}
+      : { redisUrl, redisPrefix: process.env['BENCH_REDIS_PREFIX'] ?? defaults.redisPrefix }),
   },
   { upstreamUrl: upstreamUrlFromEnv() },
 );

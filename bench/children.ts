@@ -67,7 +67,7 @@ export async function startChild(
 const USER_HZ = 100;
 
 /** CPU time (µs) and RSS (bytes) of any process, read from /proc. */
-function procStats(pid: number): ChildStats {
+export function procStats(pid: number): ChildStats {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at state, field 3.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -8,8 +8,8 @@ import { request } from 'undici';
 import WebSocket from 'ws';
 import type { FrameContent, StreamRequest } from './upstream.ts';
 
-/** The arms of the benchmark. */
-export type Arm = 'A0' | 'A1' | 'A2' | 'A3' | 'B' | "B'";
+/** The arms of the benchmark (BR: sse2ws over `/ws` with its registry in Redis). */
+export type Arm = 'A0' | 'A1' | 'A2' | 'A3' | 'B' | "B'" | 'BR';
 
 /** Called for every text frame of a stream. */
 export type OnFrame = (content: FrameContent, recvNs: number) => void;
@@ -71,7 +71,7 @@ function connectDirect(upstreamUrl: string): ArmClient {
   };
 }
 
-/** A1 and B: plain WebSocket at `/ws` with the JSON envelope. */
+/** A1, B and BR: plain WebSocket at `/ws` with the JSON envelope. */
 async function connectWs(baseUrl: string): Promise<ArmClient> {
   const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`);
   const dispatch = createDispatch();
@@ -116,7 +116,7 @@ async function connectSio(baseUrl: string): Promise<ArmClient> {
 /** Open a client of `arm` against `url` (the upstream's for A0, the relay's otherwise). */
 export function connectArm(arm: Arm, url: string): Promise<ArmClient> {
   if (arm === 'A0') return Promise.resolve(connectDirect(`${url}/chat`));
-  if (arm === 'A1' || arm === 'B') return connectWs(url);
+  if (arm === 'A1' || arm === 'B' || arm === 'BR') return connectWs(url);
   return connectSio(url);
 }
 

@@ -1,5 +1,6 @@
 /** One measurement each: a latency run, a saturation run, time to first frame, idle RSS, syscalls. */
 import { spawn } from 'node:child_process';
+import type { ChildStats } from './child-ipc.ts';
 import type { ChildHandle } from './children.ts';
 import { connectArm, connectMany, type Arm } from './clients.ts';
 import { percentile, sortedOf } from './stats.ts';
@@ -20,6 +21,8 @@ export interface LatencyRun {
   relayCpuUsPerFrame: number;
   /** The relay's CPU time over the run's wall time: how busy its one JS thread was (0–1+). */
   relayBusy: number;
+  /** A process the relay works through (the BR arm's redis-server): its CPU per frame, µs. */
+  sidecarCpuUsPerFrame: number;
   /** The same for the upstream process and for the clients (this process), NaN when unknown. */
   upstreamBusy: number;
   clientsBusy: number;
@@ -49,11 +52,17 @@ export async function latencyRun(
     relay?: ChildHandle | undefined;
     /** The upstream process, for its CPU time. */
     upstream?: ChildHandle | undefined;
+    /** A process the relay works through (redis-server), for its CPU time. */
+    sidecar?: { stats(): Promise<ChildStats> } | undefined;
   } = {},
 ): Promise<LatencyRun> {
-  const { midway, relay, upstream } = extra;
+  const { midway, relay, upstream, sidecar } = extra;
   const clients = await connectMany(arm, url, p.streams);
-  const [cpu0, up0] = await Promise.all([relay?.stats(), upstream?.stats()]);
+  const [cpu0, up0, side0] = await Promise.all([
+    relay?.stats(),
+    upstream?.stats(),
+    sidecar?.stats(),
+  ]);
   const own0 = process.cpuUsage();
   const t0 = now();
   const count = Math.round(p.rate * p.seconds);
@@ -74,9 +83,14 @@ export async function latencyRun(
   clearTimeout(halfway);
   const wallUs = (now() - t0) / 1000;
   const own = process.cpuUsage(own0);
-  const [cpu1, up1] = await Promise.all([relay?.stats(), upstream?.stats()]);
+  const [cpu1, up1, side1] = await Promise.all([
+    relay?.stats(),
+    upstream?.stats(),
+    sidecar?.stats(),
+  ]);
   for (const c of clients) c.close();
   const relayCpuUs = cpu0 && cpu1 ? cpu1.cpuUs - cpu0.cpuUs : NaN;
+  const sidecarCpuUs = side0 && side1 ? side1.cpuUs - side0.cpuUs : NaN;
   const upstreamCpuUs = up0 && up1 ? up1.cpuUs - up0.cpuUs : NaN;
   const sorted = sortedOf(samples);
   return {
@@ -88,6 +102,7 @@ export async function latencyRun(
     samples,
     relayCpuUsPerFrame: relayCpuUs / received,
     relayBusy: relayCpuUs / wallUs,
+    sidecarCpuUsPerFrame: sidecarCpuUs / received,
     upstreamBusy: upstreamCpuUs / wallUs,
     clientsBusy: (own.user + own.system) / wallUs,
   };
@@ -230,16 +245,20 @@ export async function timeToFirstFrame(arm: Arm, url: string): Promise<number> {
   return (first - t0) / 1e6;
 }
 
-/** RSS and heap growth per idle `/ws` connection, bytes: slopes between 0 and `n` connections. */
+/**
+ * RSS and heap growth per idle connection, bytes: slopes between 0 and `n` connections, opened
+ * as `arm`'s client (`B`: `/ws`, `B'`: socket.io-client over the websocket transport).
+ */
 export async function memoryPerIdleConnection(
   child: ChildHandle,
   n: number,
+  arm: 'B' | "B'" = 'B',
 ): Promise<{ rss: number; heap: number }> {
   // One round first, so state made once (pools, JIT code) is in the baseline.
-  for (const c of await connectMany('B', child.url, 100)) c.close();
+  for (const c of await connectMany(arm, child.url, 100)) c.close();
   await sleep(500);
   const before = await child.stats(true);
-  const clients = await connectMany('B', child.url, n);
+  const clients = await connectMany(arm, child.url, n);
   await sleep(500);
   const after = await child.stats(true);
   for (const c of clients) c.close();

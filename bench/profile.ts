@@ -1,6 +1,7 @@
 /**
- * A quick A/B loop for hot-path work: the saturation run only, for chosen arms, repeated in ABBA
- * order, printing CPU µs per frame of the relay process and the ratio to A1. With `--cpu-prof`
+ * A quick A/B loop for hot-path work: the saturation run only, for A1, A2, B and B', repeated in
+ * ABBA order, printing CPU µs per frame of the relay process and the ratio to the naive relay of
+ * the same protocol (A1 for `/ws`, A2 for Socket.IO). With `--cpu-prof`
  * the sse2ws child writes a V8 CPU profile to bench/out/ (open it in Chrome DevTools).
  *
  *   npm run bench:profile -- [--frames 20000] [--size 64] [--rounds 3] [--cpu-prof] [--long]
@@ -38,10 +39,13 @@ const upstream = await startChild('./upstream.ts');
 const env = { BENCH_UPSTREAM_URL: `${upstream.url}/chat` };
 const children = new Map<Arm, ChildHandle>([
   ['A1', await startChild('./naive-ws-relay.ts', env)],
+  ['A2', await startChild('./naive-sio-relay.ts', env)],
   ['B', await startChild('./bridge-child.ts', env, cpuProf)],
   ["B'", await startChild('./bridge-child.ts', env, cpuProf)],
 ]);
-const arms: Arm[] = ['A1', 'B', "B'"];
+const arms: Arm[] = ['A1', 'A2', 'B', "B'"];
+/** The naive relay an arm is compared with: the one of its own protocol. */
+const naiveOf = (arm: Arm): Arm => (arm === 'A2' || arm === "B'" ? 'A2' : 'A1');
 if (PACED) {
   const runs = new Map<Arm, Array<{ cpu: number; busy: number; p50: number; p99: number }>>();
   for (let round = 0; round <= rounds; round++) {
@@ -55,11 +59,13 @@ if (PACED) {
       runs.set(arm, [...(runs.get(arm) ?? []), r]);
     }
   }
+  const cpuOf = (arm: Arm) => spreadOf((runs.get(arm) ?? []).map((x) => x.cpu)).median;
   for (const arm of arms) {
     const r = runs.get(arm) ?? [];
     const med = (pick: (x: (typeof r)[number]) => number) => spreadOf(r.map(pick)).median;
     console.log(
       `${arm.padEnd(3)} paced ${streams} x 50/s: ${med((x) => x.cpu).toFixed(1)} µs/frame, ` +
+        `${(cpuOf(arm) / cpuOf(naiveOf(arm))).toFixed(2)} x ${naiveOf(arm)}, ` +
         `${(med((x) => x.busy) * 100).toFixed(0)} % busy, p50 ${(med((x) => x.p50) / 1000).toFixed(2)} ms, ` +
         `p99 ${(med((x) => x.p99) / 1000).toFixed(1)} ms`,
     );
@@ -82,13 +88,13 @@ for (let round = 0; round < rounds; round++) {
     fps.get(arm)?.push(run.framesPerSecond);
   }
 }
-const a1 = spreadOf(cpu.get('A1') ?? []).median;
+const median = (arm: Arm) => spreadOf(cpu.get(arm) ?? []).median;
 for (const arm of arms) {
   const c = spreadOf(cpu.get(arm) ?? []);
   const f = spreadOf(fps.get(arm) ?? []);
   console.log(
     `${arm.padEnd(3)} ${size} B: ${c.median.toFixed(2)} µs/frame (${c.min.toFixed(2)}–${c.max.toFixed(2)}), ` +
-      `${(c.median / a1).toFixed(2)} x A1, ${f.median.toFixed(0)} frames/s`,
+      `${(c.median / median(naiveOf(arm))).toFixed(2)} x ${naiveOf(arm)}, ${f.median.toFixed(0)} frames/s`,
   );
 }
 await Promise.all([...children.values(), upstream].map((c) => c.stop()));

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Arm } from './clients.ts';
 import type { SessionsStep } from './measure.ts';
 import { fmtSpread, type Spread, spreadOf } from './stats.ts';
+import { pacedRatios, redisRatio, targetsTable } from './targets.ts';
 
 /** One arm in one latency block (µs; `added*` is minus A0 of the same block). */
 export interface LatencyRow {
@@ -21,6 +22,18 @@ export interface LatencyRow {
   /** The relay's CPU per frame at this pace, µs, and its busy share of one core. */
   relayCpuUsPerFrame: number;
   relayBusy: number;
+  /** BR only: redis-server's CPU per frame over the same runs, µs (NaN for the other arms). */
+  redisCpuUsPerFrame: number;
+}
+
+/** RSS and heap per idle connection of one protocol: sse2ws against its bare server. */
+export interface IdleMemory {
+  bareBytes: number;
+  bridgeBytes: number;
+  ratio: number;
+  bareHeap: number;
+  bridgeHeap: number;
+  spread: { bare: Spread; bridge: Spread };
 }
 
 /** Everything a run measured. */
@@ -28,6 +41,8 @@ export interface Results {
   quick: boolean;
   config: unknown;
   a3: string;
+  /** Whether the Redis arm (BR) ran, and against what; or why not. */
+  redis: string;
   latency: LatencyRow[];
   scale: LatencyRow[];
   saturation: Array<{
@@ -38,6 +53,8 @@ export interface Results {
     cpuUsPerFrame: number;
     cpuVsA1: number;
     fpsVsA1: number;
+    /** CPU per frame over the naive relay of the same protocol (A1 for /ws, A2 for Socket.IO). */
+    cpuVsNaive: number;
   }>;
   ttff: Array<{ round: number; arm: Arm; coldMs: number; warmMs: number }>;
   syscalls: Array<{ arm: Arm; frames: number; calls: number; perFrame: number }>;
@@ -45,12 +62,10 @@ export interface Results {
     | {
         connections: number;
         rounds: number;
-        bareBytes: number;
-        bridgeBytes: number;
-        ratio: number;
-        bareHeap: number;
-        bridgeHeap: number;
-        spread: { bare: Spread; bridge: Spread };
+        /** `/ws` against a bare ws server. */
+        ws: IdleMemory;
+        /** socket.io-client (websocket transport) against a bare socket.io server. */
+        socketIo: IdleMemory;
       }
     | undefined;
   ramp: Array<{
@@ -63,7 +78,7 @@ export interface Results {
   }>;
 }
 
-const ARMS: Arm[] = ['A0', 'A1', 'A2', 'A3', 'B', "B'"];
+const ARMS: Arm[] = ['A0', 'A1', 'A2', 'A3', 'B', "B'", 'BR'];
 const LABELS: Record<Arm, string> = {
   A0: 'A0 direct SSE (floor)',
   A1: 'A1 naive ws relay',
@@ -71,6 +86,7 @@ const LABELS: Record<Arm, string> = {
   A3: 'A3 Flask-SocketIO (eventlet)',
   B: 'B sse2ws /ws',
   "B'": "B' sse2ws Socket.IO",
+  BR: 'BR sse2ws /ws + Redis',
 };
 
 function col<T>(rows: T[], pick: (r: T) => number, digits = 0): string {
@@ -104,6 +120,17 @@ function latencyTable(rows: LatencyRow[], title: string): string[] {
     `| noise floor (A0 vs A0, \\|Δ\\|) | ${col(a0, (x) => x.noiseP50)} | | ${col(a0, (x) => x.noiseP99)} | | | | | | |`,
     '',
   );
+  out.push(
+    `Relay CPU per frame against the naive relay of the same protocol, per block: B / A1 ${fmtSpread(pacedRatios(rows, 'B', 'A1'), 2)}, B' / A2 ${fmtSpread(pacedRatios(rows, "B'", 'A2'), 2)}.`,
+    '',
+  );
+  const br = rows.filter((x) => x.arm === 'BR');
+  if (br.length > 0) {
+    out.push(
+      `BR (sse2ws /ws with its registry in Redis): bridge ${col(br, (x) => x.relayCpuUsPerFrame, 1)} µs/frame + redis-server ${col(br, (x) => x.redisCpuUsPerFrame, 1)} µs/frame (from /proc, 10 ms ticks; a shared server's other work counts too); (bridge + redis-server) / B ${fmtSpread(redisRatio(rows), 2)}.`,
+      '',
+    );
+  }
   return out;
 }
 
@@ -111,19 +138,24 @@ function latencyTable(rows: LatencyRow[], title: string): string[] {
 export function renderMarkdown(r: Results, seconds: number): string {
   const out = [`## sse2ws benchmark (${r.quick ? 'quick' : 'full'}, ${seconds.toFixed(0)} s)`, ''];
   out.push(`A3 Flask-SocketIO: ${r.a3}.`, '');
+  out.push(`BR Redis: ${r.redis}.`, '');
   out.push(...latencyTable(r.latency, 'Added latency'));
   out.push(...latencyTable(r.scale, 'Added latency at scale'));
 
   out.push('### Saturation (as fast as possible, 4 streams)', '');
   out.push('Median over blocks (min–max); CPU is the relay process only (user + system).', '');
-  out.push('| arm | frame | frames/s | CPU µs/frame | CPU vs A1 | frames/s vs A1 |');
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+  out.push(
+    '"CPU vs naive": over the naive relay of the same protocol (A1 for /ws, A2 for Socket.IO).',
+    '',
+  );
+  out.push('| arm | frame | frames/s | CPU µs/frame | CPU vs A1 | CPU vs naive | frames/s vs A1 |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const size of [...new Set(r.saturation.map((x) => x.size))]) {
     for (const arm of ARMS) {
       const s = r.saturation.filter((x) => x.arm === arm && x.size === size);
       if (s.length === 0) continue;
       out.push(
-        `| ${LABELS[arm]} | ${size} B | ${col(s, (x) => x.framesPerSecond)} | ${arm === 'A0' ? '—' : col(s, (x) => x.cpuUsPerFrame, 1)} | ${arm === 'A0' ? '—' : col(s, (x) => x.cpuVsA1, 2)} | ${col(s, (x) => x.fpsVsA1, 2)} |`,
+        `| ${LABELS[arm]} | ${size} B | ${col(s, (x) => x.framesPerSecond)} | ${arm === 'A0' ? '—' : col(s, (x) => x.cpuUsPerFrame, 1)} | ${arm === 'A0' ? '—' : col(s, (x) => x.cpuVsA1, 2)} | ${arm === 'A0' ? '—' : col(s, (x) => x.cpuVsNaive, 2)} | ${col(s, (x) => x.fpsVsA1, 2)} |`,
       );
     }
   }
@@ -151,18 +183,25 @@ export function renderMarkdown(r: Results, seconds: number): string {
 
   if (r.rss) {
     const { rss } = r;
-    out.push(`### Memory per idle connection (slope over ${rss.connections} /ws connections)`, '');
+    out.push(`### Memory per idle connection (slope over ${rss.connections} connections)`, '');
     out.push(
       `Median of ${rss.rounds} round(s), each on fresh processes (min–max); heap is V8's heap in use`,
-      'after a full GC, RSS the whole process (heap, native buffers, allocator slack).',
+      'after a full GC, RSS the whole process (heap, native buffers, allocator slack). Socket.IO',
+      'clients are socket.io-client over the websocket transport only.',
       '',
     );
     out.push('| server | RSS bytes | heap bytes |', '| --- | ---: | ---: |');
-    out.push(`| bare ws server | ${fmtSpread(rss.spread.bare, 0)} | ${rss.bareHeap.toFixed(0)} |`);
-    out.push(
-      `| sse2ws /ws | ${fmtSpread(rss.spread.bridge, 0)} (${rss.ratio.toFixed(2)} x bare) | ${rss.bridgeHeap.toFixed(0)} (${(rss.bridgeHeap / rss.bareHeap).toFixed(2)} x bare) |`,
-      '',
-    );
+    const rows = [
+      ['bare ws server', 'sse2ws /ws', rss.ws],
+      ['bare socket.io server', 'sse2ws Socket.IO', rss.socketIo],
+    ] as const;
+    for (const [bare, bridge, m] of rows) {
+      out.push(`| ${bare} | ${fmtSpread(m.spread.bare, 0)} | ${m.bareHeap.toFixed(0)} |`);
+      out.push(
+        `| ${bridge} | ${fmtSpread(m.spread.bridge, 0)} (${m.ratio.toFixed(2)} x bare) | ${m.bridgeHeap.toFixed(0)} (${(m.bridgeHeap / m.bareHeap).toFixed(2)} x bare) |`,
+      );
+    }
+    out.push('');
   }
   if (r.ramp.length > 0) {
     out.push('### (c) Concurrent streaming sessions (64 B frames)', '');
@@ -186,21 +225,22 @@ export function renderMarkdown(r: Results, seconds: number): string {
     out.push('');
     for (const ramp of r.ramp)
       out.push(
-        `- ${LABELS[ramp.arm]} at ${ramp.rate} frames/s each: most sessions within the limits ${ramp.maxSessions}${ramp.steps.length > 1 ? `; RSS per session (slope) ${(ramp.rssPerSession / 1024).toFixed(1)} KiB` : ''}.`,
+        `- ${LABELS[ramp.arm]} at ${ramp.rate} frames/s each: most sessions within the limits ${ramp.maxSessions}${ramp.steps.length > 1 ? `; RSS per session (slope) ${(ramp.rssPerSession / 1024).toFixed(1)} KiB (target ≤ 30 KiB)` : ''}.`,
       );
     out.push('');
   }
+  if (r.latency.length > 0 || r.ramp.length > 0) out.push(...targetsTable(r));
   return out.join('\n');
 }
 
 /** Two bar panels (added p50, added p99 over A0, median over blocks), one bar per relay arm. */
 export function renderSvg(r: Results): string {
-  const arms = ARMS.filter((a) => a !== 'A0');
+  const arms = ARMS.filter((a) => a !== 'A0' && (a !== 'BR' || r.latency.some((x) => x.arm === a)));
   const panels = [
     { title: 'added p50 over A0 (µs)', pick: (x: LatencyRow) => x.addedP50 },
     { title: 'added p99 over A0 (µs)', pick: (x: LatencyRow) => x.addedP99 },
   ];
-  const W = 360;
+  const W = 60 + arms.length * 75;
   const H = 240;
   const parts: string[] = [];
   panels.forEach((panel, i) => {
@@ -214,7 +254,7 @@ export function renderSvg(r: Results): string {
       const h = Number.isFinite(v) ? (Math.max(0, v) / max) * (H - 80) : 0;
       const x = x0 + 30 + j * 75;
       parts.push(
-        `<rect x="${x}" y="${H - 40 - h}" width="50" height="${h}" fill="${j < 2 ? '#999' : '#2a6'}"/>`,
+        `<rect x="${x}" y="${H - 40 - h}" width="50" height="${h}" fill="${arms[j]?.startsWith('B') ? '#2a6' : '#999'}"/>`,
       );
       parts.push(
         `<text x="${x + 25}" y="${H - 45 - h}" font-size="11" text-anchor="middle">${Number.isFinite(v) ? v.toFixed(0) : '—'}</text>`,

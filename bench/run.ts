@@ -1,11 +1,14 @@
 /**
  * The benchmark: the same fake SSE upstream consumed directly (A0, the floor), through naive
  * relays (A1 ws, A2 Socket.IO), Flask-SocketIO (A3, when installed) and sse2ws (B `/ws`,
- * B' Socket.IO). Arms run interleaved in blocks, each block in ABBA order, so drift of the host
- * hits every arm alike. Writes bench/out/results.jsonl, results.md and latency.svg.
+ * B' Socket.IO, BR `/ws` with its registry in Redis, when Redis answers). Arms run interleaved in
+ * blocks, each block in ABBA order, so drift of the host hits every arm alike. Writes
+ * bench/out/results.jsonl, results.md (ending with issue 19's targets) and latency.svg.
  *
- *   npm run bench          # the full run, under 10 minutes
+ *   npm run bench          # the full run
  *   npm run bench:quick    # under 2 minutes
+ *   npm run bench -- --redis-url redis://host:6379   # BR against another Redis
+ *   npm run bench -- --no-redis                      # without BR
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -24,12 +27,21 @@ import {
   timeToFirstFrame,
   type LatencyRun,
 } from './measure.ts';
+import { findRedisServer } from './redis-server.ts';
 import { renderMarkdown, renderSvg, type Results } from './report.ts';
 import { spreadOf } from './stats.ts';
 
 const QUICK = process.argv.includes('--quick');
 /** Only the sessions ramp (c), e.g. to repeat it; the report then holds just that table. */
 const RAMP_ONLY = process.argv.includes('--ramp-only');
+/** The Redis the BR arm uses; BR is skipped with a note when it does not answer. */
+const REDIS_URL = argValue('--redis-url') ?? 'redis://127.0.0.1:6379';
+const NO_REDIS = process.argv.includes('--no-redis');
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
 
 /** Sizes of every part; quick keeps the same shape with fewer blocks, streams and frames. */
 const CONFIG = QUICK
@@ -84,6 +96,7 @@ const RELAY_FILES: Record<Exclude<Arm, 'A0' | 'A3'>, string> = {
   A2: './naive-sio-relay.ts',
   B: './bridge-child.ts',
   "B'": './bridge-child.ts',
+  BR: './bridge-child.ts',
 };
 const A3_FILE = fileURLToPath(new URL('./flask-socketio-relay.py', import.meta.url));
 const A3_INSTALLED = flaskSocketIoInstalled();
@@ -91,12 +104,20 @@ const A3_INSTALLED = flaskSocketIoInstalled();
 const A3_LATENCY_MAX_FPS = 5_000;
 const ARMS: Arm[] = ['A0', 'A1', 'A2', ...(A3_INSTALLED ? (['A3'] as const) : []), 'B', "B'"];
 const RELAYS = ARMS.filter((a): a is Exclude<Arm, 'A0'> => a !== 'A0');
+const REDIS = NO_REDIS ? 'skipped: --no-redis' : await findRedisServer(REDIS_URL);
+/** The run's own Redis keys, apart from anything else the server holds. */
+const REDIS_PREFIX = `sse2ws-bench-${process.pid}:`;
 
 /** Start a relay arm's server: Node children through tsx, A3 with Debian's python3. */
 const startRelay = (arm: Exclude<Arm, 'A0'>, env: Record<string, string>): Promise<ChildHandle> =>
   arm === 'A3'
     ? startForeignChild('/usr/bin/python3', [A3_FILE], env)
-    : startChild(RELAY_FILES[arm], env);
+    : startChild(
+        RELAY_FILES[arm],
+        arm === 'BR' && typeof REDIS !== 'string'
+          ? { ...env, BENCH_REDIS_URL: REDIS.url, BENCH_REDIS_PREFIX: REDIS_PREFIX }
+          : env,
+      );
 
 const outDir = fileURLToPath(new URL('./out/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
@@ -160,6 +181,8 @@ async function main(): Promise<void> {
   const env = { BENCH_UPSTREAM_URL: `${upstream.url}/chat` };
   const relays = new Map<Arm, ChildHandle>();
   if (!RAMP_ONLY) for (const arm of RELAYS) relays.set(arm, await startRelay(arm, env));
+  const redis = typeof REDIS === 'string' || RAMP_ONLY ? undefined : REDIS;
+  if (redis) relays.set('BR', await startRelay('BR', env));
   const urlOf = (arm: Arm) => (arm === 'A0' ? upstream.url : (relays.get(arm)?.url ?? ''));
   const results: Results = {
     quick: QUICK,
@@ -167,6 +190,11 @@ async function main(): Promise<void> {
     a3: A3_INSTALLED
       ? 'measured (Flask-SocketIO on eventlet, Debian python3)'
       : 'skipped: /usr/bin/python3 lacks flask_socketio, eventlet or requests (apt install python3-flask-socketio python3-eventlet python3-requests)',
+    redis: redis
+      ? `measured: ${redis.url}, redis-server pid ${redis.pid} (its CPU over each run, including anything else it served meanwhile), keys under ${REDIS_PREFIX}`
+      : typeof REDIS === 'string'
+        ? REDIS
+        : 'skipped: --ramp-only',
     latency: [],
     scale: [],
     saturation: [],
@@ -190,6 +218,7 @@ async function main(): Promise<void> {
       size: 1024,
     });
   }
+  if (redis) await latencyRun('BR', urlOf('BR'), { ...CONFIG.latency, seconds: 1 });
 
   const latencyBlocks = async (
     p: typeof CONFIG.latency,
@@ -200,9 +229,13 @@ async function main(): Promise<void> {
     for (let block = 0; block < blocks; block++) {
       const runs = new Map<Arm, LatencyRun[]>();
       for (const arm of abba(arms)) {
-        const run = await latencyRun(arm, urlOf(arm), p, { relay: relays.get(arm), upstream });
+        const run = await latencyRun(arm, urlOf(arm), p, {
+          relay: relays.get(arm),
+          upstream,
+          sidecar: arm === 'BR' ? redis : undefined,
+        });
         log(
-          `${kind} block ${block} ${arm}: p50 ${run.p50.toFixed(0)} µs p99 ${run.p99.toFixed(0)} µs, relay ${run.relayCpuUsPerFrame.toFixed(1)} µs/frame, ${(run.relayBusy * 100).toFixed(0)} % busy`,
+          `${kind} block ${block} ${arm}: p50 ${run.p50.toFixed(0)} µs p99 ${run.p99.toFixed(0)} µs, relay ${run.relayCpuUsPerFrame.toFixed(1)} µs/frame, ${(run.relayBusy * 100).toFixed(0)} % busy${arm === 'BR' ? `, redis-server ${run.sidecarCpuUsPerFrame.toFixed(1)} µs/frame` : ''}`,
         );
         record(`${kind}-run`, { block, arm, streams: p.streams, ...run, samples: undefined });
         runs.set(arm, [...(runs.get(arm) ?? []), run]);
@@ -225,6 +258,7 @@ async function main(): Promise<void> {
           noiseP99: a0first && a0second ? Math.abs(a0first.p99 - a0second.p99) : NaN,
           relayCpuUsPerFrame: spreadOf(armRuns.map((r) => r.relayCpuUsPerFrame)).median,
           relayBusy: spreadOf(armRuns.map((r) => r.relayBusy)).median,
+          redisCpuUsPerFrame: spreadOf(armRuns.map((r) => r.sidecarCpuUsPerFrame)).median,
         };
         record(kind, row);
         results[kind].push(row);
@@ -233,9 +267,12 @@ async function main(): Promise<void> {
   };
   // A3 tops out near 10,000 frames/s on this kind of host: above half of that its backlog keeps
   // the Python process busy after each run and would slow the arms that follow it in the block.
-  const latencyArms = ARMS.filter(
-    (arm) => arm !== 'A3' || CONFIG.latency.streams * CONFIG.latency.rate <= A3_LATENCY_MAX_FPS,
-  );
+  const latencyArms: Arm[] = [
+    ...ARMS.filter(
+      (arm) => arm !== 'A3' || CONFIG.latency.streams * CONFIG.latency.rate <= A3_LATENCY_MAX_FPS,
+    ),
+    ...(redis ? (['BR'] as const) : []),
+  ];
   if (A3_INSTALLED && !latencyArms.includes('A3')) {
     results.a3 += `; left out of the latency blocks (${CONFIG.latency.streams * CONFIG.latency.rate} frames/s is above the ${A3_LATENCY_MAX_FPS} it is run at, see bench/README.md)`;
   }
@@ -263,6 +300,8 @@ async function main(): Promise<void> {
         const fps = spreadOf(r.fps).median;
         const cpu = spreadOf(r.cpu).median;
         const a1 = runs.get('A1');
+        // The naive relay of the same protocol: A2 for the Socket.IO arms, A1 for the /ws ones.
+        const naive = runs.get(arm === 'A2' || arm === 'A3' || arm === "B'" ? 'A2' : 'A1');
         const row = {
           block,
           arm,
@@ -271,6 +310,7 @@ async function main(): Promise<void> {
           cpuUsPerFrame: cpu,
           cpuVsA1: a1 ? cpu / spreadOf(a1.cpu).median : NaN,
           fpsVsA1: a1 ? fps / spreadOf(a1.fps).median : NaN,
+          cpuVsNaive: naive ? cpu / spreadOf(naive.cpu).median : NaN,
         };
         record('saturation', row);
         results.saturation.push(row);
@@ -295,6 +335,7 @@ async function main(): Promise<void> {
     }
   }
   for (const relay of relays.values()) await relay.stop();
+  if (redis) log(`redis: removed ${await redis.removeKeys(REDIS_PREFIX)} keys of this run`);
 
   for (let round = 0; round < CONFIG.ttffRounds; round++) {
     for (const arm of RELAYS) {
@@ -312,17 +353,20 @@ async function main(): Promise<void> {
   }
 
   // RSS slopes move with where the heap happens to grow: fresh children, alternating, medians.
-  const idle = {
-    bare: { rss: [] as number[], heap: [] as number[] },
-    bridge: { rss: [] as number[], heap: [] as number[] },
-  };
+  // Each protocol against its own bare server: `/ws` vs ws, Socket.IO vs socket.io.
+  const idleArms = [
+    { key: 'bareWs', file: './bare-ws-server.ts', client: 'B' },
+    { key: 'bridgeWs', file: './bridge-child.ts', client: 'B' },
+    { key: 'bareSio', file: './bare-sio-server.ts', client: "B'" },
+    { key: 'bridgeSio', file: './bridge-child.ts', client: "B'" },
+  ] as const;
+  const idle = Object.fromEntries(
+    idleArms.map(({ key }) => [key, { rss: [] as number[], heap: [] as number[] }]),
+  ) as Record<(typeof idleArms)[number]['key'], { rss: number[]; heap: number[] }>;
   for (let round = 0; round < CONFIG.idleRounds; round++) {
-    for (const [key, file] of [
-      ['bare', './bare-ws-server.ts'],
-      ['bridge', './bridge-child.ts'],
-    ] as const) {
+    for (const { key, file, client } of idleArms) {
       const child = await startChild(file, env);
-      const m = await memoryPerIdleConnection(child, CONFIG.idleConnections);
+      const m = await memoryPerIdleConnection(child, CONFIG.idleConnections, client);
       await child.stop();
       idle[key].rss.push(m.rss);
       idle[key].heap.push(m.heap);
@@ -332,15 +376,19 @@ async function main(): Promise<void> {
     }
   }
   const med = (xs: number[]) => spreadOf(xs).median;
+  const pair = (bare: keyof typeof idle, bridge: keyof typeof idle) => ({
+    bareBytes: med(idle[bare].rss),
+    bridgeBytes: med(idle[bridge].rss),
+    ratio: med(idle[bridge].rss) / med(idle[bare].rss),
+    bareHeap: med(idle[bare].heap),
+    bridgeHeap: med(idle[bridge].heap),
+    spread: { bare: spreadOf(idle[bare].rss), bridge: spreadOf(idle[bridge].rss) },
+  });
   results.rss = {
     connections: CONFIG.idleConnections,
     rounds: CONFIG.idleRounds,
-    bareBytes: med(idle.bare.rss),
-    bridgeBytes: med(idle.bridge.rss),
-    ratio: med(idle.bridge.rss) / med(idle.bare.rss),
-    bareHeap: med(idle.bare.heap),
-    bridgeHeap: med(idle.bridge.heap),
-    spread: { bare: spreadOf(idle.bare.rss), bridge: spreadOf(idle.bridge.rss) },
+    ws: pair('bareWs', 'bridgeWs'),
+    socketIo: pair('bareSio', 'bridgeSio'),
   };
   record('rss', results.rss);
 
