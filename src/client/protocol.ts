@@ -1,4 +1,5 @@
 /** What the bridge sends, as the client SDK hands it on (see docs/protocol.md). */
+import { CONVERSATION_ID_FIELDS } from '../core/protocol/conversation-fields.ts';
 
 /** The client protocols the bridge speaks. */
 export type ClientProtocol = 'socketio' | 'ws';
@@ -39,12 +40,7 @@ export interface UserMessage {
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** chat_message data fields that name a conversation (the bridge joins the sender to it). */
-export const CONVERSATION_ID_FIELDS = [
-  'conversation_id',
-  'conversationId',
-  'consultationId',
-  'sessionId',
-] as const;
+export { CONVERSATION_ID_FIELDS };
 
 /** The conversation a chat_message names, if any. */
 export function toConversationId(data: Record<string, unknown> | undefined): string | undefined {

@@ -4,21 +4,11 @@
  */
 import { BridgeError } from '../internal/errors.ts';
 import { isObject } from '../internal/json.ts';
+import { CONVERSATION_ID_FIELDS } from './conversation-fields.ts';
 
 /** Longest client-chosen id; request ids travel as the X-Request-Id header. */
 export const MAX_ID_LENGTH = 128;
 const ID_PATTERN = /^[\x21-\x7e]+$/;
-
-/**
- * Field names accepted for a conversation id, first match wins, under every profile: the seed
- * systems use all of them (`conversationId` is what socket-module clients send).
- */
-export const CONVERSATION_ID_FIELDS = [
-  'conversation_id',
-  'conversationId',
-  'consultationId',
-  'sessionId',
-] as const;
 
 /** The one plain-object test (internal/json.ts), also where session/profiles finds it. */
 
