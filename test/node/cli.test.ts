@@ -327,7 +327,7 @@ describe.skipIf(!HAS_PTY)('sse2ws on a terminal', { retry: 2 }, () => {
         'Ctrl+C',
         'sse2ws listening',
       ]);
-      expect(code).toBe(0);
+      expect(code, output).toBe(0);
       const base = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(output)?.[1] as string;
       expect(base).toBeDefined();
       expect(output).toMatch(new RegExp(`Playground +${base}/\n`));
