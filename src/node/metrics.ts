@@ -21,6 +21,13 @@ export const DEFAULT_FIRST_FRAME_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 /** Relaying takes well under a millisecond; the upper buckets catch a saturated event loop. */
 export const DEFAULT_FRAME_LAG_BUCKETS_S = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
+/**
+ * `frame_lag_seconds` observes one relayed frame in this many (the first of each run): a
+ * prom-client observe per frame (label hashing, an object per call) was 3 % of the bridge's CPU at
+ * paced load; one in 8 keeps the distribution with an eighth of the cost.
+ */
+export const DEFAULT_LAG_SAMPLE_EVERY = 8;
+
 /** Stop reasons a stream can end with besides an error code. */
 const STOP_REASONS = ['complete', 'cancelled', 'abandoned', 'error'];
 
@@ -84,10 +91,18 @@ export function createNodeMetrics(): NodeMetrics {
     help: 'Streams running on this instance (stop not yet sent)',
     registers,
   });
-  const framesRelayed = new Counter({
+  /** Frames relayed since the last scrape: a plain number per frame, added at scrape time. */
+  let relayedSinceScrape = 0;
+  /** Frames relayed in all, for the lag sampling. */
+  let relayed = 0;
+  new Counter({
     name: `${METRIC_PREFIX}frames_relayed_total`,
     help: 'chat_response frames sent to clients (one per frame per receiving client)',
     registers,
+    collect() {
+      this.inc(relayedSinceScrape);
+      relayedSinceScrape = 0;
+    },
   });
   const upstreamErrors = new Counter({
     name: `${METRIC_PREFIX}upstream_errors_total`,
@@ -109,7 +124,7 @@ export function createNodeMetrics(): NodeMetrics {
   });
   const frameLag = new Histogram({
     name: `${METRIC_PREFIX}frame_lag_seconds`,
-    help: 'Time from receiving a frame from the upstream to sending it to a client',
+    help: `Time from receiving a frame from the upstream to sending it to a client (one frame in ${DEFAULT_LAG_SAMPLE_EVERY})`,
     buckets: DEFAULT_FRAME_LAG_BUCKETS_S,
     registers,
   });
@@ -147,8 +162,8 @@ export function createNodeMetrics(): NodeMetrics {
     },
     firstFrame: (ms) => firstFrame.observe(ms / 1000),
     frameRelayed: (lagMs) => {
-      framesRelayed.inc();
-      frameLag.observe(lagMs / 1000);
+      relayedSinceScrape++;
+      if (relayed++ % DEFAULT_LAG_SAMPLE_EVERY === 0) frameLag.observe(lagMs / 1000);
     },
     upstreamError: (code) => upstreamErrors.inc({ code: toBoundedLabel(code, errorCodes) }),
     unmappedEvent: (dialect) => unmapped.inc({ dialect: toBoundedLabel(dialect, dialects) }),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { onCleanup, startBridge } from '../helpers/bridge.ts';
 import { assertWellFormed, connectSio, connectWs, type WsClient } from '../helpers/clients.ts';
 import { sseBody, sseFrames, startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { DEFAULT_LAG_SAMPLE_EVERY } from '../../src/node/metrics.ts';
 
 /** One sample of the exposition: `name{labels} value`. */
 interface Sample {
@@ -121,7 +122,10 @@ describe('GET /metrics', () => {
     expect(m.get('sse2ws_first_frame_seconds_bucket', { le: '+Inf' })).toBe(
       m.get('sse2ws_first_frame_seconds_count'),
     );
-    expect(m.get('sse2ws_frame_lag_seconds_count')).toBe(relayed);
+    // Sampled: the first frame relayed and every DEFAULT_LAG_SAMPLE_EVERY-th after it.
+    expect(m.get('sse2ws_frame_lag_seconds_count')).toBe(
+      Math.ceil(relayed / DEFAULT_LAG_SAMPLE_EVERY),
+    );
     expect(m.get('sse2ws_slow_clients_disconnected_total')).toBe(0);
     // Process metrics ride along (unprefixed, the names standard dashboards use).
     expect(m.get('process_cpu_user_seconds_total')).toBeGreaterThan(0);
