@@ -83,6 +83,7 @@ export type {
 } from './stream/hooks.ts';
 export { createLocalStreamHost, type LocalStreamHost } from './stream/host.ts';
 export { acceptSocketIo } from './transport/socketio.ts';
+export { toSocketIoEventText } from './transport/socketio-packet.ts';
 export { WsClient, type WsSocketOps } from './transport/ws.ts';
 export { createFetchUpstream, toConnectError, type UpstreamClient } from './upstream/client.ts';
 export { DIALECT_NAMES } from './upstream/dialects/index.ts';

@@ -11,6 +11,7 @@ import {
   type AdmittedClient,
   type ClientEntry,
   toSocketIoAnswer,
+  toSocketIoEventText,
 } from '../core/index.ts';
 import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 import { fromNodeHeaders } from './headers.ts';
@@ -196,9 +197,16 @@ export function serveNamespace(
     if (!client) return void socket.disconnect(true);
     gate?.connected(socket.conn);
     const bufferedBytes = watchSendSide(socket.conn as unknown as EngineConnection);
+    const { conn } = socket;
     const port = client.open({
       protocol: 'socketio',
-      send: (event, data) => (data === undefined ? socket.emit(event) : socket.emit(event, data)),
+      // What socket.emit writes, without socket.io-parser serialising each frame again per socket
+      // (its hasBinary walk and encode were 4 % of the CPU): the packet text is made once
+      // (core/transport/socketio-packet.ts) and written to engine.io as socket.io's own
+      // broadcasts write pre-encoded packets.
+      send: (event, data) => {
+        if (conn.readyState === 'open') conn.write(toSocketIoEventText(nsp.name, event, data));
+      },
       bufferedBytes,
       close: () => socket.disconnect(true),
       remoteAddress: socket.handshake.address,

@@ -39,6 +39,9 @@ export interface ChatResponse {
   timestamp: number;
 }
 
+/** The canonical text of the local frame last serialised with its upstream text (fan-out reuse). */
+const lastCanonical: { frame: object | undefined; json: string } = { frame: undefined, json: '' };
+
 /**
  * A frame numbered on this instance. Besides its JSON members it keeps, in private fields that
  * JSON, spreads and structured clone skip, its serialised text (made at most once: the registry
@@ -49,6 +52,8 @@ export interface ChatResponse {
  */
 export class LocalFrame implements ChatResponse {
   #json: string | undefined;
+  /** Whether `#json` is exactly `JSON.stringify(this)` (not the upstream text with its spacing). */
+  #canonical: boolean;
   readonly #numberedAt = performance.now();
 
   constructor(
@@ -61,6 +66,7 @@ export class LocalFrame implements ChatResponse {
     json?: string,
   ) {
     this.#json = json;
+    this.#canonical = json === undefined;
   }
 
   /** A frame's JSON text; serialised once per local frame, every time for any other object. */
@@ -69,6 +75,27 @@ export class LocalFrame implements ChatResponse {
     const local = frame as LocalFrame;
     local.#json ??= JSON.stringify(local);
     return local.#json;
+  }
+
+  /**
+   * `JSON.stringify(frame)` exactly (what socket.io-parser writes), without the upstream text's own
+   * spacing. A local frame's is made once for the frame last asked about, so a conversation's
+   * fan-out serialises it once; kept nowhere else, so the resume buffer holds one text per frame.
+   */
+  static canonicalJsonOf(frame: object): string {
+    if (!(#json in frame)) return JSON.stringify(frame);
+    const local = frame as LocalFrame;
+    if (local.#canonical) return LocalFrame.jsonOf(local);
+    if (frame !== lastCanonical.frame) {
+      lastCanonical.frame = frame;
+      lastCanonical.json = JSON.stringify(frame);
+    }
+    return lastCanonical.json;
+  }
+
+  /** Whether `frame` is a local frame (numbered here, never changed after). */
+  static isLocal(frame: object): frame is LocalFrame {
+    return #json in frame;
   }
 
   /** Milliseconds since a local frame was numbered; 0 for frames from elsewhere. */

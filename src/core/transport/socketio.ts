@@ -18,6 +18,7 @@ import { BridgeError, ERROR_TABLE, toBridgeError, WS_CLOSE } from '../internal/e
 import type { ClientConnection } from '../session/session.ts';
 import type { Answer } from './client-port.ts';
 import { toSocketIoAnswer } from './reply.ts';
+import { toSocketIoEventText } from './socketio-packet.ts';
 import {
   DEFAULT_MAX_HELD_PACKETS,
   DEFAULT_SOCKET_IO_CONNECT_TIMEOUT_MS,
@@ -45,8 +46,8 @@ interface NamespaceSocket {
   receiver: SocketIoReceiver | undefined;
   /** What emits to this client (given to the connect handler). */
   connection?: ClientConnection;
-  /** Events emitted before the CONNECT reply went out (inside the connect handler). */
-  early: Packet[] | undefined;
+  /** Events emitted before the CONNECT reply went out (inside the connect handler), as text. */
+  early: string[] | undefined;
   active: boolean;
 }
 
@@ -132,13 +133,9 @@ export function acceptSocketIo(
       protocol: 'socketio',
       send(event, data) {
         if (!socket.active) return;
-        const out: Packet = {
-          type: PacketType.EVENT,
-          nsp,
-          data: data === undefined ? [event] : [event, data],
-        };
+        const out = toSocketIoEventText(nsp, event, data);
         if (socket.early) socket.early.push(out);
-        else sendPacket(out);
+        else sendEngine('message', out);
       },
       // As Node's socket.disconnect(true): a DISCONNECT packet (the client sees "io server
       // disconnect"), then the transport closes with the code.
@@ -165,7 +162,7 @@ export function acceptSocketIo(
       sendPacket({ type: PacketType.CONNECT, nsp, data: { sid: crypto.randomUUID() } });
       const early = socket.early ?? [];
       socket.early = undefined;
-      for (const out of early) sendPacket(out);
+      for (const out of early) sendEngine('message', out);
     };
     let result: SocketIoReceiver | Promise<SocketIoReceiver>;
     try {

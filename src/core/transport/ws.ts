@@ -16,11 +16,23 @@ export interface WsEnvelope {
   id?: string | number;
 }
 
+/**
+ * The envelope of the local frame last sent (local frames never change): a conversation's fan-out
+ * sends the same string to every receiver, so it is built (and flattened on the first write) once.
+ */
+const lastEnvelope: { frame: object | undefined; text: string } = { frame: undefined, text: '' };
+
 /** Serialise one outgoing message. */
 export function toWsText(event: string, data?: unknown, id?: string | number): string {
   if (event === 'chat_response' && id === undefined && typeof data === 'object' && data !== null) {
     // The hot path: reuse the frame's text the registry already made.
-    return `{"event":"chat_response","data":${LocalFrame.jsonOf(data)}}`;
+    if (!LocalFrame.isLocal(data))
+      return `{"event":"chat_response","data":${JSON.stringify(data)}}`;
+    if (data !== lastEnvelope.frame) {
+      lastEnvelope.frame = data;
+      lastEnvelope.text = `{"event":"chat_response","data":${LocalFrame.jsonOf(data)}}`;
+    }
+    return lastEnvelope.text;
   }
   const envelope: WsEnvelope = { event };
   if (id !== undefined) envelope.id = id;
