@@ -75,6 +75,46 @@ describeRedis('Redis stream store', () => {
     expect(replay.status === 'ok' && replay.frames.map((f) => f.seq)).toEqual([0, 1]);
   });
 
+  it('stores the frames a stream makes in one tick with one script call, in order', async () => {
+    const keys = createRedisKeys(testPrefix());
+    const redis = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
+    onCleanup(() => {
+      redis.disconnect();
+    });
+    // Counted at the client: the shared Redis's own command stats see other tests' calls too.
+    let scriptCalls = 0;
+    const evalsha = redis.evalsha.bind(redis);
+    redis.evalsha = ((...args: Parameters<typeof evalsha>) => {
+      scriptCalls++;
+      return evalsha(...args);
+    }) as typeof redis.evalsha;
+    const store = createRedisStreamStore({
+      redis,
+      keys,
+      instanceId: 'one',
+      resumeBufferBytes: 10_000,
+      resumeRetentionMs: 5_000,
+      leaseTtlMs: LEASE_TTL_MS,
+    });
+    await store.claim({ requestId: 'a' });
+    await store.claim({ requestId: 'b' });
+    scriptCalls = 0;
+    // One upstream chunk each: three frames of `a`, two of `b`, pushed in the same tick.
+    await Promise.all([
+      append(store, frame('a', 0)),
+      append(store, frame('b', 0)),
+      append(store, frame('a', 1)),
+      append(store, frame('b', 1, 'stop')),
+      append(store, frame('a', 2)),
+    ]);
+    expect(scriptCalls).toBe(2);
+    const a = await store.read('a', -1);
+    expect(a.status === 'ok' && a.frames.map((f) => f.seq)).toEqual([0, 1, 2]);
+    const b = await store.read('b', -1);
+    expect(b).toMatchObject({ status: 'ok', done: true });
+    expect(b.status === 'ok' && b.frames.map((f) => f.seq)).toEqual([0, 1]);
+  });
+
   it('ends an orphaned stream once, however many instances watch it, and refuses the owner after', async () => {
     const [owner, ...watchers] = createStores(4) as [RedisStreamStore, ...RedisStreamStore[]];
     await owner.claim({ requestId: 'lost' });

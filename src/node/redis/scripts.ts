@@ -82,42 +82,53 @@ return 1
 );
 
 /**
- * KEYS meta, frames, lease; ARGV seq, frame JSON, its bytes, buffer bytes, record TTL, retention,
- * is-stop ('1'/'0'), length bound, stream channel, conversation channel ('' for none), payload.
- * Returns 1 stored, -1 the stream is finished (or was declared lost), -2 a frame before it is
- * missing (a write failed): the caller ends the stream instead of storing a gap.
+ * KEYS meta, frames, lease; ARGV buffer bytes, record TTL, retention, length bound, stream channel,
+ * conversation channel ('' for none), then five per frame, in seq order: seq, frame JSON, its
+ * bytes, is-stop ('1'/'0'), payload. One call stores and publishes every frame a stream made from
+ * one upstream chunk. Returns 1 stored, -1 the stream is finished (or was declared lost), -2 a
+ * frame before one of them is missing (a write failed): the caller ends the stream instead of
+ * storing a gap. A frame already stored (a retry) is skipped.
  */
 export const APPEND = script(
   'append',
   `
 local state = redis.call('HGET', KEYS[1], 'state')
-local seq = tonumber(ARGV[1])
 if state ~= 'running' then return -1 end
 local nxt = tonumber(redis.call('HGET', KEYS[1], 'next'))
-if seq < nxt then return 1 end
-if seq > nxt then return -2 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], '0-' .. (seq + 1), 'f', ARGV[2], 'n', ARGV[3])
-local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes')) + tonumber(ARGV[3])
-local limit = tonumber(ARGV[4])
-while bytes > limit do
-  -- Keep the newest frame, so a resume can still learn the first seq held.
-  local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 2)
-  if #head < 2 then break end
-  redis.call('XDEL', KEYS[2], head[1][1])
-  bytes = bytes - tonumber(head[1][2][4])
+local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes'))
+local limit = tonumber(ARGV[1])
+local ttl = ARGV[2]
+local result = 1
+for i = 7, #ARGV, 5 do
+  local seq = tonumber(ARGV[i])
+  if seq > nxt then
+    result = -2
+    break
+  end
+  if seq == nxt then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '0-' .. (seq + 1), 'f', ARGV[i + 1], 'n', ARGV[i + 2])
+    bytes = bytes + tonumber(ARGV[i + 2])
+    while bytes > limit do
+      -- Keep the newest frame, so a resume can still learn the first seq held.
+      local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 2)
+      if #head < 2 then break end
+      redis.call('XDEL', KEYS[2], head[1][1])
+      bytes = bytes - tonumber(head[1][2][4])
+    end
+    nxt = seq + 1
+    if ARGV[i + 3] == '1' then
+      redis.call('HSET', KEYS[1], 'state', 'done')
+      redis.call('DEL', KEYS[3])
+      ttl = ARGV[3]
+    end
+    redis.call('PUBLISH', ARGV[5], ARGV[i + 4])
+    if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[i + 4]) end
+  end
 end
-redis.call('HSET', KEYS[1], 'bytes', bytes, 'next', seq + 1)
-local ttl = ARGV[5]
-if ARGV[7] == '1' then
-  redis.call('HSET', KEYS[1], 'state', 'done')
-  redis.call('DEL', KEYS[3])
-  ttl = ARGV[6]
-end
+redis.call('HSET', KEYS[1], 'bytes', bytes, 'next', nxt)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('PUBLISH', ARGV[9], ARGV[11])
-if ARGV[10] ~= '' then redis.call('PUBLISH', ARGV[10], ARGV[11]) end
-return 1
+return result
 `,
 );
 

@@ -48,7 +48,11 @@ export interface RedisStreamStoreDeps {
 export interface RedisStreamStore {
   /** Create the record and take its lease; false when the id is taken. */
   claim(info: StreamInfo): Promise<boolean>;
-  /** Store and publish a frame. Rejects with `upstream_lost` when the stream was ended elsewhere. */
+  /**
+   * Store and publish a frame, batched with the stream's other frames of this tick. The batch's
+   * outcome comes through its first frame's promise (rejected with `upstream_lost` when the stream
+   * was ended elsewhere); later frames of the batch resolve at once.
+   */
   append(info: StreamInfo, frame: ChatResponse, json: string): Promise<void>;
   /** Frames after `afterSeq` (ending the stream first if its owner is lost). */
   read(requestId: string, afterSeq: number): Promise<ReplayResult>;
@@ -65,6 +69,19 @@ export interface RedisStreamStore {
    * subscribers (only zero or not matters across instances) plus live conversation members.
    */
   audienceElsewhere(info: StreamInfo): Promise<number>;
+}
+
+/** What a frame joining a waiting batch gets: the batch reports through its first frame. */
+const STORED_WITH_BATCH: Promise<void> = Promise.resolve();
+
+/** The frames of one stream waiting for their APPEND call, and its outcome. */
+interface AppendBatch {
+  info: StreamInfo;
+  /** Five script arguments per frame (see APPEND). */
+  args: Array<string | number>;
+  /** Settles with the batch's script call. */
+  done: Promise<void>;
+  settle(outcome: Promise<void>): void;
 }
 
 /** The publish payload of a message: the origin instance, a space, the topic message JSON. */
@@ -93,6 +110,46 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
     keys.conversationChannelPrefix,
   ];
 
+  /**
+   * Frames waiting for their stream's one APPEND call: every frame a stream makes from one upstream
+   * chunk is pushed in the same tick, so one script call per stream per chunk stores them all
+   * (one call per frame cost a Redis round trip and script run each at saturation).
+   */
+  const batches = new Map<string, AppendBatch>();
+  const appendBatch = async (batch: AppendBatch): Promise<void> => {
+    const { info } = batch;
+    const k = keys.stream(info.requestId);
+    const conversation =
+      info.conversationId === undefined ? '' : keys.channel(conversationTopic(info.conversationId));
+    const result = await call(
+      APPEND,
+      [k.meta, k.frames, k.lease],
+      [
+        deps.resumeBufferBytes,
+        recordTtlMs,
+        resumeRetentionMs,
+        maxLen,
+        keys.channel(streamTopic(info.requestId)),
+        conversation,
+        ...batch.args,
+      ],
+    );
+    if (result === -1) {
+      throw new BridgeError(
+        'upstream_lost',
+        'this instance lost its lease on the stream and another ended it',
+      );
+    }
+    if (result !== 1) {
+      throw new BridgeError('store_unavailable', 'a frame of this stream could not be stored');
+    }
+  };
+  const flush = (): void => {
+    const due = [...batches.values()];
+    batches.clear();
+    for (const batch of due) batch.settle(appendBatch(batch));
+  };
+
   return {
     async claim(info) {
       const k = keys.stream(info.requestId);
@@ -113,40 +170,29 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
       return (await call(CLAIM, [k.meta, k.lease, streams], args)) === 1;
     },
 
-    async append(info, frame, json) {
-      const k = keys.stream(info.requestId);
-      const conversation =
-        info.conversationId === undefined
-          ? ''
-          : keys.channel(conversationTopic(info.conversationId));
+    append(info, frame, json) {
+      let batch = batches.get(info.requestId);
+      const joined = batch !== undefined;
+      if (!batch) {
+        let settle: (outcome: Promise<void>) => void = () => {};
+        const done = new Promise<void>((resolve) => {
+          settle = resolve;
+        });
+        batch = { info, args: [], done, settle };
+        batches.set(info.requestId, batch);
+        if (batches.size === 1) queueMicrotask(flush);
+      }
       const key = JSON.stringify(info.requestId);
       const payload = toPayload(instanceId, `{"kind":"frame","key":${key},"frame":${json}}`);
-      const result = await call(
-        APPEND,
-        [k.meta, k.frames, k.lease],
-        [
-          frame.seq,
-          json,
-          Buffer.byteLength(json),
-          deps.resumeBufferBytes,
-          recordTtlMs,
-          resumeRetentionMs,
-          frame.type === 'stop' ? '1' : '0',
-          maxLen,
-          keys.channel(streamTopic(info.requestId)),
-          conversation,
-          payload,
-        ],
+      batch.args.push(
+        frame.seq,
+        json,
+        Buffer.byteLength(json),
+        frame.type === 'stop' ? '1' : '0',
+        payload,
       );
-      if (result === -1) {
-        throw new BridgeError(
-          'upstream_lost',
-          'this instance lost its lease on the stream and another ended it',
-        );
-      }
-      if (result !== 1) {
-        throw new BridgeError('store_unavailable', 'a frame of this stream could not be stored');
-      }
+      // The batch's outcome is reported once, through its first frame's promise.
+      return joined ? STORED_WITH_BATCH : batch.done;
     },
 
     async read(requestId, afterSeq) {
