@@ -4,7 +4,7 @@
  * sse2ws (B) and the bare ws server the benchmark compares it with. Heap only: taking a snapshot
  * grows RSS by itself, so RSS per connection is `npm run bench`'s to measure.
  *
- *   npm run bench:memory -- [--connections 2000] [--top 25]
+ *   npm run bench:memory -- [--connections 2000] [--top 25] [--socketio]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,9 @@ const arg = (name: string, fallback: number): number => {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
 const connections = arg('connections', 2_000);
+/** `--socketio`: Socket.IO clients (websocket transport) against a bare socket.io server instead. */
+const SOCKET_IO = process.argv.includes('--socketio');
+const clientArm = SOCKET_IO ? "B'" : 'B';
 const top = arg('top', 25);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -72,10 +75,10 @@ async function measure(label: string, file: string, env: Record<string, string>)
     `--diagnostic-dir=${dir}`,
   ]);
   // One round of connections first, so lazily made shared state is in both snapshots.
-  for (const c of await connectMany('B', child.url, 50)) c.close();
+  for (const c of await connectMany(clientArm, child.url, 50)) c.close();
   await sleep(500);
   const a = tally(await snapshot(child, dir));
-  const clients = await connectMany('B', child.url, connections);
+  const clients = await connectMany(clientArm, child.url, connections);
   await sleep(500);
   const b = tally(await snapshot(child, dir));
   for (const c of clients) c.close();
@@ -103,7 +106,13 @@ async function measure(label: string, file: string, env: Record<string, string>)
 }
 
 const upstream = await startChild('./upstream.ts');
-await measure('bare ws server', './bare-ws-server.ts', {});
-await measure('B sse2ws /ws', './bridge-child.ts', { BENCH_UPSTREAM_URL: `${upstream.url}/chat` });
+const env = { BENCH_UPSTREAM_URL: `${upstream.url}/chat` };
+if (SOCKET_IO) {
+  await measure('bare socket.io server', './bare-sio-server.ts', {});
+  await measure("B' sse2ws Socket.IO", './bridge-child.ts', env);
+} else {
+  await measure('bare ws server', './bare-ws-server.ts', {});
+  await measure('B sse2ws /ws', './bridge-child.ts', env);
+}
 await upstream.stop();
 process.exit(0);

@@ -69,7 +69,13 @@ export {
 } from './registry/registry.ts';
 export { ownerOfStreamKey } from './registry/stream-ownership.ts';
 export { resolveProfile } from './session/profiles/resolve.ts';
-export type { ClientProtocol, Reply, SessionHost, StreamHost } from './session/session.ts';
+export type {
+  ClientConnection,
+  ClientProtocol,
+  Reply,
+  SessionHost,
+  StreamHost,
+} from './session/session.ts';
 export type {
   BridgeHooks,
   ClientMessage,

@@ -10,41 +10,15 @@ import {
   type Admission,
   type AdmittedClient,
   type ClientEntry,
-  toSocketIoAnswer,
-  toSocketIoEventText,
 } from '../core/index.ts';
-import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 import { fromNodeHeaders } from './headers.ts';
+import { type EngineConnection, SocketIoClient } from './socketio-client.ts';
 
-type Ack = (payload: unknown) => void;
-
-/** The parts of an engine.io connection that hold unsent data. */
-interface EngineConnection extends NodeJS.EventEmitter {
-  transport?: { socket?: { bufferedAmount?: number } };
-}
-
-/**
- * Watch an engine.io connection's send side. Returns the bytes its client has not taken yet:
- * packets engine.io still queues (long-polling waits for the next GET; WebSocket waits for the
- * previous write) plus what the WebSocket has not written to the TCP socket. The queue is counted
- * as packets are created and emptied by 'flush' (which takes the whole queue): summing the queue
- * on every frame was O(queue) per frame, 7 % of the bridge's CPU with Socket.IO at saturation.
- * Each flush is corked, so the queued packets leave in one TCP write (see cork.ts).
- */
-function watchSendSide(conn: EngineConnection): () => number {
-  let queued = 0;
-  conn.on('packetCreate', (packet: { data?: unknown }) => {
-    if (typeof packet.data === 'string') queued += packet.data.length;
-  });
-  conn.on('flush', () => {
-    queued = 0;
-    corkForTick(tcpSocketOf(conn.transport?.socket));
-  });
-  return () => {
-    const ws = conn.transport?.socket;
-    return (ws?.bufferedAmount ?? 0) - batchedBytes(tcpSocketOf(ws)) + queued;
-  };
-}
+/** An Engine.IO session as the handshake gate sees it. */
+type PendingConnection = EngineConnection & {
+  request?: object | null;
+  close(discard?: boolean): void;
+};
 
 /** How long an allowed Engine.IO handshake may take to become a session before its slot is freed. */
 const RESERVATION_MS = 10_000;
@@ -67,6 +41,14 @@ function gateEngineHandshakes(admission: Admission, handshakeTimeoutMs: number) 
     reserved.delete(req);
   };
   admission.countPending(() => pending.size + reserved.size);
+  /** When each pending session is discarded unless it connects. */
+  const deadlines = new WeakMap<object, ReturnType<typeof setTimeout>>();
+  // Shared (`this` is the connection): a connection holds no closures of the gate's.
+  function onPendingClose(this: object): void {
+    clearTimeout(deadlines.get(this));
+    deadlines.delete(this);
+    pending.delete(this);
+  }
   const allowRequest = (
     req: IncomingMessage,
     callback: (err: string | null, ok: boolean) => void,
@@ -94,22 +76,23 @@ function gateEngineHandshakes(admission: Admission, handshakeTimeoutMs: number) 
   return {
     allowRequest,
     /** A new Engine.IO session: pending until its namespace CONNECT. */
-    opened(conn: EngineConnection & { request?: object; close(discard?: boolean): void }): void {
+    opened(conn: PendingConnection): void {
       if (conn.request) release(conn.request);
       pending.add(conn);
       // socket.io's own connectTimeout closes gracefully, which on long-polling waits for a next
       // poll (up to 30 s) that a flood never sends: discard the transport instead.
-      const timer = setTimeout(() => {
-        if (pending.has(conn)) conn.close(true);
-      }, handshakeTimeoutMs);
-      conn.once('close', () => {
-        clearTimeout(timer);
-        pending.delete(conn);
-      });
+      deadlines.set(
+        conn,
+        setTimeout(() => {
+          if (pending.has(conn)) conn.close(true);
+        }, handshakeTimeoutMs),
+      );
+      conn.once('close', onPendingClose);
     },
     /** Its namespace CONNECT was admitted: the session counts as a session now. */
-    connected(conn: object): void {
-      pending.delete(conn);
+    connected(conn: PendingConnection): void {
+      onPendingClose.call(conn);
+      conn.off('close', onPendingClose);
     },
   };
 }
@@ -171,7 +154,7 @@ export function attachSocketIo(
 export function serveNamespace(
   nsp: Namespace,
   entry: ClientEntry,
-  gate?: { connected(conn: object): void },
+  gate?: { connected(conn: PendingConnection): void },
 ): void {
   const admitted = new WeakMap<Socket, AdmittedClient>();
   nsp.use(async (socket, next) => {
@@ -192,31 +175,16 @@ export function serveNamespace(
     next();
   });
   nsp.on('connection', (socket) => {
-    const client = admitted.get(socket);
+    const admittedClient = admitted.get(socket);
     // Unreachable: io.use above admitted every socket that connects.
-    if (!client) return void socket.disconnect(true);
-    gate?.connected(socket.conn);
-    const bufferedBytes = watchSendSide(socket.conn as unknown as EngineConnection);
-    const { conn } = socket;
-    const port = client.open({
-      protocol: 'socketio',
-      // What socket.emit writes, without socket.io-parser serialising each frame again per socket
-      // (its hasBinary walk and encode were 4 % of the CPU): the packet text is made once
-      // (core/transport/socketio-packet.ts) and written to engine.io as socket.io's own
-      // broadcasts write pre-encoded packets.
-      send: (event, data) => {
-        if (conn.readyState === 'open') conn.write(toSocketIoEventText(nsp.name, event, data));
-      },
-      bufferedBytes,
-      close: () => socket.disconnect(true),
-      remoteAddress: socket.handshake.address,
-    });
-    const { session } = port;
-    socket.onAny((event: string, ...args: unknown[]) => {
-      const last = args[args.length - 1];
-      const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
-      port.receive(event, args[0], ack && toSocketIoAnswer(ack, session.connection));
-    });
-    socket.on('disconnect', () => session.close());
+    if (!admittedClient) return void socket.disconnect(true);
+    const conn = socket.conn as unknown as PendingConnection;
+    gate?.connected(conn);
+    const client = new SocketIoClient(socket);
+    client.listen(admittedClient.open(client));
+    // On its own server the bridge is the Engine.IO connection's only namespace, and admission
+    // and the session have read what they need of the first HTTP request: let it go (socket.io's
+    // memory-usage advice). An application's server may still read it for its other namespaces.
+    if (gate) conn.request = null;
   });
 }
