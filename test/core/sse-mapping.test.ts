@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DONE, toFrame } from '../../src/core/upstream/dialects/legacy.ts';
+import { createLegacyDialect, DONE, toFrame } from '../../src/core/upstream/dialects/legacy.ts';
 
 const json = (value: unknown): string => JSON.stringify(value);
 
@@ -124,6 +124,21 @@ describe('rule 3: [DONE]', () => {
 
   it('also under the default event name', () => {
     expect(toFrame({ event: 'message', data: '[DONE]' })).toBe(DONE);
+  });
+
+  // Bug: after an error frame, [DONE] ended the stream with stop {"reason":"complete"} (a failure
+  // presented as a success); the end of the body already said "error", as openai and ai-sdk do.
+  it('ends with stop reason error after an error frame, complete otherwise', () => {
+    const failed = createLegacyDialect();
+    failed.map({ data: json({ type: 'error', content: { code: 'x', message: 'boom' } }) });
+    expect(failed.map({ data: '[DONE]' })).toEqual([
+      { type: 'stop', content: { reason: 'error' } },
+    ]);
+    const fine = createLegacyDialect();
+    fine.map({ data: json({ type: 'text', content: { data: 'hi' } }) });
+    expect(fine.map({ data: '[DONE]' })).toEqual([
+      { type: 'stop', content: { reason: 'complete' } },
+    ]);
   });
 
   it('is only the exact sentinel', () => {

@@ -175,7 +175,7 @@ function createMapper(dialect: Dialect): RefMapper {
       return {
         map(event) {
           const frame = legacyFrame(event);
-          if (frame === 'done') return [stopFrame('complete')];
+          if (frame === 'done') return [stopFrame(reason())];
           return frame === undefined ? [] : note([frame]);
         },
         end: () => stopFrame(reason()),

@@ -16,7 +16,7 @@ export function createLegacyDialect(report: DialectReport = silentReport): Diale
     name: 'legacy',
     map(event) {
       const frame = toFrame(event);
-      if (frame === DONE) return [toStopFrame('complete')];
+      if (frame === DONE) return [end()];
       if (frame === undefined) {
         report.dropped('legacy', event);
         return [];
