@@ -32,6 +32,11 @@ interface Topic {
 
 interface StreamRecord {
   info: StreamInfo;
+  /**
+   * Its topics, made once: a topic string built per frame was hashed anew by every Map lookup.
+   */
+  topic: string;
+  conversationTopic: string | undefined;
   /** Held frames are `frames[head..]`; dropped ones stay in front until the next compaction. */
   frames: ChatResponse[];
   sizes: number[];
@@ -86,6 +91,9 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
       if (streams.has(info.requestId)) return false;
       streams.set(info.requestId, {
         info,
+        topic: streamTopic(info.requestId),
+        conversationTopic:
+          info.conversationId === undefined ? undefined : conversationTopic(info.conversationId),
         frames: [],
         sizes: [],
         head: 0,
@@ -121,9 +129,9 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
         }
       }
       const message: TopicMessage = { kind: 'frame', frame, key: info.requestId };
-      deliver(streamTopic(info.requestId), message);
+      deliver(record?.topic ?? streamTopic(info.requestId), message);
       if (info.conversationId !== undefined) {
-        deliver(conversationTopic(info.conversationId), message);
+        deliver(record?.conversationTopic ?? conversationTopic(info.conversationId), message);
       }
     },
 
