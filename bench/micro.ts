@@ -4,11 +4,16 @@
  * `chat_response` is serialised as `/ws` would send it, then dropped. Single process, so it is far
  * steadier than the socket benchmarks; use it to compare hot-path changes.
  *
- *   npm run bench:micro -- [--frames 200000] [--batch 32] [--streams 4] [--rounds 5]
+ *   npm run bench:micro -- [--frames 200000] [--batch 32] [--streams 4] [--rounds 5] [--push]
+ *
+ * The body is an async iterable, as fetch gives (one promise per chunk); with `--push` it is a
+ * push body, as the Node client gives: 64 chunks per event-loop turn, each one a call into the
+ * relay. `--batch 1 --push` against `--batch 1` shows the per-chunk cost of the two reads.
  */
 import { createLocalBridge } from '../src/core/bridge.ts';
 import { defaultOptions } from '../src/core/config/resolve.ts';
 import type { UpstreamClient } from '../src/core/upstream/client.ts';
+import type { BodySink, PushBody } from '../src/core/upstream/push-body.ts';
 import { toWsText } from '../src/core/transport/ws.ts';
 import { createNodeMetrics } from '../src/node/metrics.ts';
 
@@ -20,23 +25,69 @@ const frames = arg('frames', 200_000);
 const batch = arg('batch', 32);
 const streams = arg('streams', 4);
 const rounds = arg('rounds', 5);
+const push = process.argv.includes('--push');
 
 const encoder = new TextEncoder();
 const frameText = (seq: number): string =>
   `data: {"type":"text","content":{"data":"token ${seq} of the answer, ~64 B"}}\n\n`;
 
-/** An upstream whose body is `frames` text frames, `batch` per chunk, then a stop. */
+/** The body's chunks: `frames` text frames, `batch` per chunk, then a stop. */
+function* chunks(): Generator<Uint8Array> {
+  for (let seq = 0; seq < frames; seq += batch) {
+    let chunk = '';
+    for (let i = seq; i < Math.min(frames, seq + batch); i++) chunk += frameText(i);
+    yield encoder.encode(chunk);
+  }
+  yield encoder.encode('data: {"type":"stop","content":{}}\n\n');
+}
+
+/** The same chunks pushed, a socket read's worth (64 chunks) per event-loop turn. */
+function pushBody(): PushBody {
+  const source = chunks();
+  let sink: BodySink | undefined;
+  let paused = false;
+  let scheduled = false;
+  const turn = (): void => {
+    scheduled = false;
+    for (let n = 0; n < 64 && !paused; n++) {
+      const next = source.next();
+      if (next.done) return sink?.end();
+      sink?.data(next.value);
+    }
+    if (!paused) schedule();
+  };
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(turn);
+  };
+  return {
+    attach(target) {
+      sink = target;
+      schedule();
+    },
+    pause: () => (paused = true),
+    resume() {
+      paused = false;
+      schedule();
+    },
+  };
+}
+
+/** An upstream whose body is the chunks above, iterated or pushed. */
 const upstream: UpstreamClient = async () => ({
   status: 200,
   contentType: 'text/event-stream',
-  body: (async function* () {
-    for (let seq = 0; seq < frames; seq += batch) {
-      let chunk = '';
-      for (let i = seq; i < Math.min(frames, seq + batch); i++) chunk += frameText(i);
-      yield encoder.encode(chunk);
-    }
-    yield encoder.encode('data: {"type":"stop","content":{}}\n\n');
-  })(),
+  body: push
+    ? pushBody()
+    : (async function* () {
+        for (let seq = 0; seq < frames; seq += batch) {
+          let chunk = '';
+          for (let i = seq; i < Math.min(frames, seq + batch); i++) chunk += frameText(i);
+          yield encoder.encode(chunk);
+        }
+        yield encoder.encode('data: {"type":"stop","content":{}}\n\n');
+      })(),
 });
 
 async function round(): Promise<number> {
@@ -86,5 +137,5 @@ results.sort((a, b) => a - b);
 console.log(
   `core: ${(results[Math.floor(results.length / 2)] as number).toFixed(0)} ns/frame median ` +
     `(${(results[0] as number).toFixed(0)}–${(results[results.length - 1] as number).toFixed(0)}), ` +
-    `${frames} frames x ${streams} streams, ${batch} frames per chunk`,
+    `${frames} frames x ${streams} streams, ${batch} frames per chunk, ${push ? 'pushed' : 'iterated'}`,
 );

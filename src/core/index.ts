@@ -91,7 +91,14 @@ export { createLocalStreamHost, type LocalStreamHost } from './stream/host.ts';
 export { acceptSocketIo } from './transport/socketio.ts';
 export { toSocketIoEventText } from './transport/socketio-packet.ts';
 export { WsClient, type WsSocketOps } from './transport/ws.ts';
-export { createFetchUpstream, toConnectError, type UpstreamClient } from './upstream/client.ts';
+export {
+  createFetchUpstream,
+  toConnectError,
+  type UpstreamClient,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from './upstream/client.ts';
+export type { BodySink, PushBody } from './upstream/push-body.ts';
 export { DIALECT_NAMES } from './upstream/dialects/index.ts';
 export {
   type BridgeConfig,

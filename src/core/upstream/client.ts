@@ -3,6 +3,7 @@
  * Workers the global fetch; both turn connection failures into BridgeErrors.
  */
 import { BridgeError } from '../internal/errors.ts';
+import type { UpstreamBody } from './push-body.ts';
 import type { UpstreamMethod } from './request-config.ts';
 
 /** One upstream request as the core builds it. */
@@ -13,18 +14,18 @@ export interface UpstreamRequest {
   /** JSON text: the chat_message data unchanged, or the config's body template filled; none for GET. */
   body?: string | undefined;
   headers: Record<string, string>;
-  /** Aborting it must abort the request and end the body iteration. */
+  /** Aborting it must abort the request and end the body (its iteration, or a push body's `error`). */
   signal: AbortSignal;
 }
 
-/** The response head plus a body the core reads chunk by chunk. */
+/** The response head plus a body the core reads chunk by chunk, pulled or pushed. */
 export interface UpstreamResponse {
   status: number;
   /** The Content-Type header, or null. */
   contentType: string | null;
   /** Any response header by lower-case name, or null (dialect detection reads it). */
   header?: (name: string) => string | null;
-  body: AsyncIterable<Uint8Array>;
+  body: UpstreamBody;
 }
 
 /**

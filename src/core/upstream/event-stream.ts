@@ -7,6 +7,7 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import type { Logger } from '../internal/logger.ts';
 import { cancelTimer, type Timer } from '../internal/timers.ts';
 import type { UpstreamClient } from './client.ts';
+import { toChunks } from './push-body.ts';
 import { createSseReader } from './sse-reader.ts';
 
 /** Reconnection delay until the server sends `retry:` (what browsers' EventSource use, ~3 s). */
@@ -101,7 +102,7 @@ export async function runEventStream(deps: EventStreamDeps): Promise<void> {
       });
       const isSse = response.contentType?.toLowerCase().startsWith('text/event-stream') === true;
       if (response.status !== 200 || !isSse) {
-        for await (const _chunk of response.body) {
+        for await (const _chunk of toChunks(response.body)) {
           // Drained so the connection can be reused.
         }
         if (isFinal(response.status)) {
@@ -129,7 +130,7 @@ export async function runEventStream(deps: EventStreamDeps): Promise<void> {
           },
           throwOnOversized: false,
         });
-        for await (const chunk of response.body) reader.push(chunk);
+        for await (const chunk of toChunks(response.body)) reader.push(chunk);
         logger.debug({}, 'events stream: backend closed it; reconnecting');
       }
     } catch (error) {

@@ -8,6 +8,7 @@ import { DONE, toFrame } from './dialects/legacy.ts';
 import { createDialectChooser, type DialectChoice, type RelayReport } from './dialect-chooser.ts';
 import type { UpstreamMethod } from './request-config.ts';
 import type { UpstreamClient } from './client.ts';
+import { drivePushBody, isPushBody, type UpstreamBody } from './push-body.ts';
 import { createSseReader } from './sse-reader.ts';
 import { readText, toBodyKind } from './text-body.ts';
 import { cancelTimer, type Timer } from '../internal/timers.ts';
@@ -205,10 +206,7 @@ interface SseReading extends DialectChoice {
 }
 
 /** Read an SSE body through its dialect; resolves with the dialect (undefined: completed). */
-async function readSse(
-  body: AsyncIterable<Uint8Array>,
-  reading: SseReading,
-): Promise<Dialect | undefined> {
+async function readSse(body: UpstreamBody, reading: SseReading): Promise<Dialect | undefined> {
   const { onBytes, isCompleted, waitForRoom } = reading;
   const chooser = createDialectChooser(reading);
   // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
@@ -217,13 +215,21 @@ async function readSse(
     onEvent: (event) => chooser.onEvent(event),
     watchDataless: () => chooser.wantsDatalessEnd(),
   });
+  // After the stop the body is still read (and dropped) so the connection can be reused.
+  const take = (chunk: Uint8Array): Promise<void> | undefined => {
+    onBytes();
+    if (isCompleted()) return undefined;
+    reader.push(chunk);
+    return waitForRoom();
+  };
   try {
-    for await (const chunk of body) {
-      onBytes();
-      if (isCompleted()) continue;
-      reader.push(chunk);
-      const room = waitForRoom();
-      if (room) await room;
+    if (isPushBody(body)) {
+      await drivePushBody(body, take);
+    } else {
+      for await (const chunk of body) {
+        const room = take(chunk);
+        if (room) await room;
+      }
     }
   } catch (error) {
     // Whatever arrived before the failure reaches the client before the failure does.

@@ -2,6 +2,7 @@
  * Answers that are not SSE: which kind a content type is, and reading a body whole as bounded text
  * (a JSON or text answer, or the preview of a non-2xx one).
  */
+import { toChunks, type UpstreamBody } from './push-body.ts';
 
 /** How an answer's body is read: as SSE, or whole as JSON or text. */
 export type BodyKind = 'sse' | 'json' | 'text';
@@ -20,14 +21,14 @@ export function toBodyKind(contentType: string | null): BodyKind | undefined {
  * Read a body as text, up to `limit` bytes (the rest is left unread); `onBytes` runs per chunk.
  */
 export async function readText(
-  body: AsyncIterable<Uint8Array>,
+  body: UpstreamBody,
   limit: number,
   onBytes: () => void,
 ): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
   let bytes = 0;
-  for await (const chunk of body) {
+  for await (const chunk of toChunks(body)) {
     onBytes();
     const room = limit - bytes;
     bytes += chunk.byteLength;
