@@ -67,11 +67,21 @@ export function createSseReader(options: SseReaderOptions): SseReader {
   // would only ever eat real upstream text, and only when unsplit. A blank first line disarms it.
   parser.feed('\n');
   const lineEnds = createLineEndNormaliser();
-  const dataless = watchDataless ? createDatalessEventWatcher(onEvent) : undefined;
+  const dataless = watchDataless ? createDatalessEventWatcher() : undefined;
   const feed = (text: string): void => {
-    const watch = dataless !== undefined && (watchDataless as () => boolean)();
-    parser.feed(text);
-    if (watch) dataless(text);
+    if (dataless === undefined || !(watchDataless as () => boolean)()) {
+      parser.feed(text);
+      return;
+    }
+    // The parser reads up to the blank line that ends each dataless `end`, then the `end` is
+    // reported: events before it come first and events after it after, however the body is cut.
+    let from = 0;
+    for (const cut of dataless(text)) {
+      parser.feed(text.slice(from, cut));
+      onEvent({ event: 'end', data: '' });
+      from = cut;
+    }
+    parser.feed(from === 0 ? text : text.slice(from));
   };
   return {
     push(chunk) {
@@ -87,19 +97,22 @@ export function createSseReader(options: SseReaderOptions): SseReader {
 }
 
 /**
- * Calls `onEvent` for an `end` event that has no `data:` line (LF line ends only: the text has
- * been normalised). It runs after the parser saw the same text, so events before it come first.
+ * Finds `end` events that have no `data:` line (LF line ends only: the text has been normalised):
+ * for each chunk, the offsets just past the blank lines that end them. State carries across
+ * chunks, so an event cut anywhere is still found once.
  */
-function createDatalessEventWatcher(onEvent: (event: EventSourceMessage) => void) {
+function createDatalessEventWatcher(): (text: string) => number[] {
   // Only the start of each line matters; keeping a bounded head keeps long lines linear.
   const HEAD = 64;
   let head = '';
   let empty = true;
   let name: string | undefined;
   let hasData = false;
-  const endLine = (): void => {
+  /** Whether the line just ended completes a dataless `end` event. */
+  const endLine = (): boolean => {
+    let ended = false;
     if (empty) {
-      if (name === 'end' && !hasData) onEvent({ event: name, data: '' });
+      ended = name === 'end' && !hasData;
       name = undefined;
       hasData = false;
     } else if (head.startsWith('event:')) {
@@ -109,8 +122,10 @@ function createDatalessEventWatcher(onEvent: (event: EventSourceMessage) => void
     }
     head = '';
     empty = true;
+    return ended;
   };
-  return (text: string): void => {
+  return (text: string): number[] => {
+    const cuts: number[] = [];
     let from = 0;
     for (;;) {
       const newline = text.indexOf('\n', from);
@@ -119,8 +134,8 @@ function createDatalessEventWatcher(onEvent: (event: EventSourceMessage) => void
         empty = false;
         if (head.length < HEAD) head += text.slice(from, Math.min(to, from + HEAD - head.length));
       }
-      if (newline === -1) return;
-      endLine();
+      if (newline === -1) return cuts;
+      if (endLine()) cuts.push(newline + 1);
       from = newline + 1;
     }
   };

@@ -134,6 +134,18 @@ describe('the SSE reader', () => {
     }
   });
 
+  // Bug: the watcher ran after the parser had read the whole chunk, so an event after a dataless
+  // `end` in the same chunk came out before it; split after the `end`, it came after.
+  it('reports a dataless `end` before the events after it, wherever the body is cut', () => {
+    const body = bytes('event: data\ndata: 1\n\nevent: end\n\ndata: 2\n\nevent: x\ndata: 3\n\n');
+    for (const chunks of everySplit(body)) {
+      const seen = read(chunks, { watchDataless: () => true }).events.map(
+        (e) => `${e.event ?? ''}:${e.data}`,
+      );
+      expect(seen).toEqual(['data:1', 'end:', ':2', 'x:3']);
+    }
+  });
+
   it('does not report an `end` event with a data line twice', () => {
     const result = read([bytes('event: end\ndata: {}\n\n')], { watchDataless: () => true });
     expect(result.events).toEqual([{ event: 'end', data: '{}', id: undefined }]);
