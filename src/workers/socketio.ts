@@ -66,7 +66,7 @@ export function mountSocketIo(app: Hono, entry: ClientEntry): void {
         const { session } = port;
         return {
           connection: session.connection,
-          receive: port.receive,
+          receive: (event, data, answer) => port.receive(event, data, answer),
           close() {
             session.close();
             // The session's leave/unsubscribe calls must finish after this request context ends.

@@ -116,7 +116,7 @@ async function startRig(
           const port = toClientPort(bridge.openSession(connection, { headers: {}, token }));
           const { session } = port;
           return {
-            receive: port.receive,
+            receive: (event, data, answer) => port.receive(event, data, answer),
             close() {
               record.receiverCloses++;
               session.close();

@@ -63,6 +63,19 @@ export function createSessionOpener(
   const clientTopics = features.clientTopics
     ? createClientTopics(host.registry, logger)
     : undefined;
+  /** Client topic joins not yet settled, so a close leaves only after its join. */
+  const joining = new Map<Session, Promise<void>>();
+  // One listener for every session (it gets the session): no closures kept per connection.
+  const onSessionClosed = (session: Session): void => {
+    sessions.delete(session);
+    observer.connectionClosed(session.connection.protocol);
+    if (!clientTopics) return;
+    const joined = joining.get(session);
+    joining.delete(session);
+    // After a failed join too: the session must leave the index either way.
+    const leave = () => clientTopics.leave(session);
+    (joined ?? Promise.resolve()).then(leave, leave).catch(() => {});
+  };
   return {
     options,
     logger,
@@ -79,21 +92,18 @@ export function createSessionOpener(
       session.grant = { conversations: handshake.conversations, expiresAt: handshake.expiresAt };
       sessions.add(session);
       observer.connectionOpened(connection.protocol);
-      session.onClose(() => {
-        sessions.delete(session);
-        observer.connectionClosed(connection.protocol);
-      });
       if (clientTopics) {
-        const joined = clientTopics.join(session);
-        joined.catch((error: unknown) =>
-          logger.error({ sessionId: session.id, err: String(error) }, 'client topics failed'),
-        );
-        session.onClose(() => {
-          // After a failed join too: the session must leave the index either way.
-          const leave = () => clientTopics.leave(session);
-          joined.then(leave, leave).catch(() => {});
+        const joined = clientTopics
+          .join(session)
+          .catch((error: unknown) =>
+            logger.error({ sessionId: session.id, err: String(error) }, 'client topics failed'),
+          );
+        joining.set(session, joined);
+        void joined.then(() => {
+          if (joining.get(session) === joined) joining.delete(session);
         });
       }
+      session.onClose(onSessionClosed);
       if (features.events) {
         const stop = new AbortController();
         session.onClose(() => stop.abort());

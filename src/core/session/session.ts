@@ -61,7 +61,8 @@ export class Session {
   /** The chain of client events being handled, one after another. */
   private queue: Promise<void> | undefined;
   private closed = false;
-  private readonly rateLimit: RateLimit;
+  /** Made at the first message: an idle connection never needs its bucket. */
+  private rateLimitPart: RateLimit | undefined;
 
   constructor(
     host: SessionHost,
@@ -75,7 +76,6 @@ export class Session {
     this.forwardedHeaders = forwardedHeaders;
     this.userId = userId;
     this.owner = toStreamOwner(userId, this.id);
-    this.rateLimit = new RateLimit(host.options.rateLimit, host.options.rateLimitBurst);
   }
 
   private get delivery(): Delivery {
@@ -151,7 +151,9 @@ export class Session {
     // Rights end at exp, whether or not the timer has fired yet.
     if (this.credentials?.expired) return this.expire();
     this.lastActiveAt = Date.now();
-    const admission = this.rateLimit.admit(this.host.options.rateLimitBurst);
+    const { options } = this.host;
+    this.rateLimitPart ??= new RateLimit(options.rateLimit, options.rateLimitBurst);
+    const admission = this.rateLimitPart.admit(options.rateLimitBurst);
     if (admission === 'cut-off') {
       this.connection.close?.(ERROR_TABLE.rate_limited.close, 'rate limit exceeded');
       this.close();

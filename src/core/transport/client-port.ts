@@ -28,13 +28,21 @@ export interface AdmittedClient {
   open(connection: ClientConnection): ClientPort;
 }
 
+/**
+ * The port of an open session: one small object per connection, with no closures of its own (an
+ * idle connection's memory counts); the answer-once wrapper is made only for a message that asked
+ * for an answer.
+ */
+class SessionPort implements ClientPort {
+  constructor(readonly session: Session) {}
+
+  receive(event: string, data: unknown, answer?: Answer): void {
+    const { session } = this;
+    session.receive(event, data, answer && toReplyOnce(answer, () => !session.isClosed));
+  }
+}
+
 /** The port of an open session. */
 export function toClientPort(session: Session): ClientPort {
-  const isActive = (): boolean => !session.isClosed;
-  return {
-    session,
-    receive(event, data, answer) {
-      session.receive(event, data, answer && toReplyOnce(answer, isActive));
-    },
-  };
+  return new SessionPort(session);
 }
