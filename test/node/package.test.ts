@@ -186,6 +186,8 @@ describe('the npm package, installed from its tarball', () => {
     };
     for (const target of toExportTargets(pkg.exports)) {
       await expect(access(join(installed, target)), target).resolves.toBeUndefined();
+      // Compiled JavaScript and declarations only: plain Node cannot import a .ts source.
+      expect(target, target).toMatch(/\.(js|d\.ts|json)$/);
     }
     for (const subpath of ['.', './client', './workers']) {
       expect(Object.keys(pkg.exports[subpath] as object), subpath).toEqual([
@@ -307,7 +309,7 @@ describe('the npm package, installed from its tarball', () => {
         [tsc, '-p', 'tsconfig.worker.json', '--listFiles'],
         project,
       );
-      expect(stdout).toContain('node_modules/sse2ws/dist/workers-types/workers/index.d.ts');
+      expect(stdout).toContain('node_modules/sse2ws/dist/workers/workers/index.d.ts');
 
       // wrangler (the repository's) bundles the project's worker.ts (wrangler.toml beside it).
       const outdir = join(dir, 'worker-out');
