@@ -182,3 +182,66 @@ describe('publish routing when the registry fails', () => {
     await waitFor(first, 'hello', (d) => d.n === 1);
   });
 });
+
+describe('publish to a client that has just connected, through a registry whose subscribe takes a round trip', () => {
+  /** A registry whose subscriptions take effect 150 ms after they are asked for, as over a slow link to Redis. */
+  async function startSlowRig() {
+    const upstream = await startFakeUpstream(sseBody(sseFrames({ type: 'stop' })));
+    onCleanup(() => upstream.close());
+    const options = testOptions({ adminToken: ADMIN, jwtSecret: SECRET });
+    const registry = createMemoryRegistry(options);
+    const subscribe = registry.subscribe.bind(registry);
+    const active = new Map<string, number>();
+    registry.subscribe = async (topic, listener) => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const unsubscribe = await subscribe(topic, listener);
+      active.set(topic, (active.get(topic) ?? 0) + 1);
+      return async () => {
+        active.set(topic, (active.get(topic) ?? 0) - 1);
+        await unsubscribe();
+      };
+    };
+    const bridge = await startNodeServer(options, { upstreamUrl: upstream.url, registry });
+    onCleanup(() => bridge.close());
+    return { bridge, active };
+  }
+
+  it('reaches it by user, by client id and as a broadcast as soon as it sees itself connected, on both protocols', async () => {
+    const { bridge } = await startSlowRig();
+    const [ws, sio] = await Promise.all([
+      connectWs(bridge.url, { query: `token=${await tokenFor('alice')}` }),
+      connectSio(bridge.url, {
+        transports: ['websocket'],
+        auth: { token: await tokenFor('alice') },
+      }),
+    ]);
+    const toUser = await admin(bridge.url, '/publish', {
+      body: { event: 'hello', data: { n: 1 }, to: { user: 'alice' } },
+    });
+    expect(toUser.body).toEqual({ delivered: 2 });
+    const toAll = await admin(bridge.url, '/publish', {
+      body: { event: 'hello', data: { n: 2 }, to: 'all' },
+    });
+    expect(toAll.body).toEqual({ delivered: 2 });
+    for (const client of [ws, sio]) {
+      await waitFor(client, 'hello', (d) => d.n === 1);
+      await waitFor(client, 'hello', (d) => d.n === 2);
+    }
+    // Another user's client, connected a moment ago, by its id.
+    const bob = await connectWs(bridge.url, { query: `token=${await tokenFor('bob')}` });
+    const { body } = await admin(bridge.url, '/clients?user=bob');
+    const bobId = body.clients[0].id as string;
+    await admin(bridge.url, '/publish', {
+      body: { event: 'hello', data: { n: 3 }, to: { client: bobId } },
+    });
+    await waitFor(bob, 'hello', (d) => d.n === 3);
+  });
+
+  it("lets go of the user's topic once the user's last client left", async () => {
+    const { bridge, active } = await startSlowRig();
+    const ws = await connectWs(bridge.url, { query: `token=${await tokenFor('alice')}` });
+    expect(active.get('user:alice')).toBe(1);
+    ws.ws.close();
+    await expect.poll(() => active.get('user:alice'), { timeout: 3000 }).toBe(0);
+  });
+});

@@ -21,6 +21,8 @@ export interface ClientEntry {
   enter(request: AdmissionRequest): Promise<EntryResult>;
 }
 
+const noop = (): void => {};
+
 /** Join a bridge's admission and session opener into its entry. */
 export function createClientEntry(opener: SessionOpener, admission: Admission): ClientEntry {
   return {
@@ -30,12 +32,20 @@ export function createClientEntry(opener: SessionOpener, admission: Admission): 
       const result = await admission.admit(request);
       if (!result.ok) return result;
       const { handshake } = result;
+      // Before the transport tells the client it is connected (101, Socket.IO's CONNECT): from
+      // then on, what is published to it must reach it.
+      const release = (await opener.prepare?.(handshake)) ?? noop;
       return {
         ok: true,
         client: {
           handshake,
           options: opener.options,
-          open: (connection) => toClientPort(opener.openSession(connection, handshake)),
+          open(connection) {
+            const port = toClientPort(opener.openSession(connection, handshake));
+            // The session now holds its topics itself.
+            release();
+            return port;
+          },
         },
       };
     },

@@ -9,6 +9,7 @@
  * connection, measured with `npm run bench:memory`; with Redis, two channels per client).
  */
 import type { Logger } from '../internal/logger.ts';
+import { cancelTimer, type Timer } from '../internal/timers.ts';
 import {
   BROADCAST_TOPIC,
   CLIENTS_TOPIC,
@@ -38,12 +39,22 @@ async function publishUserPresence(
 /** A verified user's clients on this instance and the one subscription they share. */
 interface UserEntry {
   sessions: Set<Session>;
+  /** Admitted clients not yet open ({@link ClientTopics.prepare}): they keep the subscription. */
+  holds: number;
   /** Undefined after a failed subscribe: the user's next client subscribes again for all. */
   subscription: Promise<Unsubscribe> | undefined;
 }
 
 /** The clients of one instance (one bridge) as publish targets. */
 export interface ClientTopics {
+  /**
+   * Before an admitted client is told it is connected: listen to the topics that will reach it
+   * (the instance's two, and its user's), so that a publish made once the client sees itself
+   * connected reaches it, also through a registry whose subscribe takes a round trip (Redis).
+   * Resolves with the release of that hold, to call once the client's session joined; a hold
+   * never released lets go by itself after `maxHoldMs` (a client that never opened).
+   */
+  prepare(userId: string | undefined, maxHoldMs: number): Promise<() => void>;
   /** Make `session` reachable; resolves once it is (and its user's other clients were told). */
   join(session: Session): Promise<void>;
   /** The session left (call once, after `join` settled, whether it failed or not). */
@@ -69,6 +80,16 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
     byId.get(message.toSession)?.deliver(message);
   };
 
+  const subscribeShared = (): Promise<Unsubscribe[]> =>
+    (shared ??= Promise.all([
+      registry.subscribe(BROADCAST_TOPIC, onBroadcast),
+      registry.subscribe(CLIENTS_TOPIC, onClientMessage),
+    ]).catch((error: unknown) => {
+      // Try again with the next client.
+      shared = undefined;
+      throw error;
+    }));
+
   const subscribeUser = (userId: string, entry: UserEntry): Promise<Unsubscribe> => {
     const subscription = registry.subscribe(userTopic(userId), (message) => {
       for (const s of entry.sessions) s.deliver(message);
@@ -80,13 +101,25 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
     return subscription;
   };
 
-  const joinUser = async (userId: string, session: Session): Promise<void> => {
+  /** The user's entry, made and subscribed if it is new; synchronous, so no leave can drop it. */
+  const userEntry = (userId: string): UserEntry => {
     let entry = users.get(userId);
     if (!entry) {
-      entry = { sessions: new Set(), subscription: undefined };
+      entry = { sessions: new Set(), holds: 0, subscription: undefined };
       users.set(userId, entry);
     }
-    entry.sessions.add(session);
+    if (!entry.subscription) subscribeUser(userId, entry);
+    return entry;
+  };
+
+  /** Nothing here needs the user's topic any more: stop listening to it. */
+  const dropIfUnused = async (userId: string, entry: UserEntry): Promise<void> => {
+    if (entry.sessions.size > 0 || entry.holds > 0 || users.get(userId) !== entry) return;
+    users.delete(userId);
+    await entry.subscription?.then((unsubscribe) => unsubscribe()).catch(() => {});
+  };
+
+  const joinUser = async (userId: string, session: Session, entry: UserEntry): Promise<void> => {
     await (entry.subscription ?? subscribeUser(userId, entry));
     const presence = await registry.joinConversation(userDevicesKey(userId), session.id, userId);
     counted.add(session);
@@ -96,10 +129,7 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
 
   const leaveUser = async (userId: string, session: Session): Promise<void> => {
     const entry = users.get(userId);
-    if (entry?.sessions.delete(session) && entry.sessions.size === 0) {
-      users.delete(userId);
-      await entry.subscription?.then((unsubscribe) => unsubscribe()).catch(() => {});
-    }
+    if (entry?.sessions.delete(session)) await dropIfUnused(userId, entry);
     // A session whose join failed before it was counted has nothing to uncount.
     if (!counted.delete(session)) return;
     try {
@@ -110,19 +140,43 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
     }
   };
 
+  /** Pending holds' timers, cleared when the bridge closes. */
+  const holdTimers = new Set<Timer>();
+
   return {
+    async prepare(userId, maxHoldMs) {
+      const entry = userId === undefined ? undefined : userEntry(userId);
+      let timer: Timer | undefined;
+      let held = entry !== undefined;
+      const release = (): void => {
+        if (timer !== undefined) holdTimers.delete(timer);
+        cancelTimer(timer);
+        if (!held || entry === undefined || userId === undefined) return;
+        held = false;
+        entry.holds -= 1;
+        void dropIfUnused(userId, entry);
+      };
+      if (entry) entry.holds += 1;
+      try {
+        await Promise.all([subscribeShared(), entry?.subscription]);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      if (held) {
+        timer = setTimeout(release, maxHoldMs);
+        holdTimers.add(timer);
+      }
+      return release;
+    },
     async join(session) {
       byId.set(session.id, session);
-      shared ??= Promise.all([
-        registry.subscribe(BROADCAST_TOPIC, onBroadcast),
-        registry.subscribe(CLIENTS_TOPIC, onClientMessage),
-      ]).catch((error: unknown) => {
-        // Try again with the next client.
-        shared = undefined;
-        throw error;
-      });
-      await shared;
-      if (session.userId !== undefined) await joinUser(session.userId, session);
+      // Counted in its user's entry before any await: a hold released meanwhile keeps the topic.
+      const { userId } = session;
+      const entry = userId === undefined ? undefined : userEntry(userId);
+      entry?.sessions.add(session);
+      await subscribeShared();
+      if (userId !== undefined && entry) await joinUser(userId, session, entry);
     },
     async leave(session) {
       byId.delete(session.id);
@@ -134,6 +188,8 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
         ...[...users.values()].map((entry) => entry.subscription?.then((u) => [u])),
       ];
       shared = undefined;
+      for (const timer of holdTimers) cancelTimer(timer);
+      holdTimers.clear();
       users.clear();
       byId.clear();
       counted.clear();

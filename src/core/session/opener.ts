@@ -27,6 +27,13 @@ export interface SessionOpener {
   readonly profile: Profile;
   /** Sessions whose client is still connected. */
   readonly sessions: ReadonlySet<Session>;
+  /**
+   * An admitted client is about to be told it is connected: make sure what is published to it
+   * from then on reaches it (see `ClientTopics.prepare`). Resolves with a release to call
+   * once its session is open. Never rejects: a registry that fails leaves the client to connect
+   * without its publish topics, as a failed join does.
+   */
+  prepare?(handshake: Handshake): Promise<() => void>;
   /** A new client connected (its handshake already admitted). */
   openSession(connection: ClientConnection, handshake: Handshake): Session;
   /** The shutdown state admission reads, when the opener belongs to a bridge that drains. */
@@ -83,6 +90,15 @@ export function createSessionOpener(
     profile,
     sessions,
     releaseTopics: async () => clientTopics?.close(),
+    ...(clientTopics && {
+      prepare: (handshake: Handshake) =>
+        clientTopics
+          .prepare(handshake.userId, options.handshakeTimeoutMs)
+          .catch((error: unknown) => {
+            logger.error({ err: String(error) }, 'client topics failed');
+            return () => {};
+          }),
+    }),
     openSession(connection, handshake) {
       const forwarded = toForwardedHeaders(handshake, options.forwardHeaders);
       const session = identity
