@@ -111,28 +111,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stderr.write(`sse2ws: --host/--port: cannot listen: ${reason}\n`);
     process.exit(1);
   }
-  logger.info(
-    {
-      url: bridge.url,
-      socketio: `${bridge.url}/socket.io/`,
-      ws: `${bridge.url.replace(/^http/, 'ws')}/ws`,
-      upstream: toLoggedUrl(upstreamUrl),
-    },
-    'sse2ws listening',
-  );
-  // For a person at a terminal only: stderr of a service manager or a test stays empty.
-  if (process.stderr.isTTY === true && options.logLevel !== 'silent') {
-    const version = readVersion();
-    process.stderr.write(
-      toBanner({
-        url: bridge.url,
-        playground: servesPlayground(options, demo !== undefined),
-        upstream: toLoggedUrl(upstreamUrl),
-        demo: demo !== undefined,
-        ...(version === undefined ? {} : { version }),
-      }),
-    );
-  }
+  // Before anything announces the bridge: a SIGTERM once it listens is a drain, never the default
+  // kill (the log line below may block on a full stdout pipe, and a signal can come meanwhile).
   let signals = 0;
   const stop = (signal: NodeJS.Signals): void => {
     signals++;
@@ -160,6 +140,28 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  logger.info(
+    {
+      url: bridge.url,
+      socketio: `${bridge.url}/socket.io/`,
+      ws: `${bridge.url.replace(/^http/, 'ws')}/ws`,
+      upstream: toLoggedUrl(upstreamUrl),
+    },
+    'sse2ws listening',
+  );
+  // For a person at a terminal only: stderr of a service manager or a test stays empty.
+  if (process.stderr.isTTY === true && options.logLevel !== 'silent') {
+    const version = readVersion();
+    process.stderr.write(
+      toBanner({
+        url: bridge.url,
+        playground: servesPlayground(options, demo !== undefined),
+        upstream: toLoggedUrl(upstreamUrl),
+        demo: demo !== undefined,
+        ...(version === undefined ? {} : { version }),
+      }),
+    );
+  }
 }
 
 await main(process.argv.slice(2), process.env);
