@@ -33,6 +33,9 @@ export type {
   StreamHost,
 } from './contracts.ts';
 
+/** Told once when a session closes. */
+type CloseListener = (session: Session) => void;
+
 /** One connected client and what it receives. */
 export class Session {
   readonly id: string;
@@ -41,18 +44,17 @@ export class Session {
   forwardedHeaders: Readonly<Record<string, string>>;
   /** The verified user id (JWT `sub`, the connect check's `userId`, or `onConnect`'s), if any. */
   readonly userId: string | undefined;
-  /** Who owns the streams this client starts (`stream-ownership.ts`). */
-  readonly owner: string;
   /** When the client connected (ms since the epoch). */
   readonly connectedAt = Date.now();
-  /** When the client last sent a message (ms since the epoch); its connect time before that. */
-  lastActiveAt = this.connectedAt;
   /** What the application's `onConnect` hook attached to this client, if anything. */
   data: Readonly<Record<string, unknown>> | undefined;
   /** What the client's credentials allow, and until when; made only for credentials that say so. */
   private credentials: SessionCredentials | undefined;
   private readonly host: SessionHost;
-  private readonly closeListeners: Array<(session: Session) => void> = [];
+  /** Usually the opener's one listener: an array only when there are more (idle memory). */
+  private closeListeners: CloseListener | CloseListener[] | undefined;
+  /** When the client last sent a message; unset (no number kept) until it does. */
+  private lastMessageAt: number | undefined;
   // The parts below are made on first use (see their getters): most connections sit idle, and
   // their collections cost about 1 KB each connection. Each part makes its own lazily too.
   private deliveryPart: Delivery | undefined;
@@ -67,7 +69,7 @@ export class Session {
   constructor(
     host: SessionHost,
     connection: ClientConnection,
-    forwardedHeaders: Record<string, string>,
+    forwardedHeaders: Readonly<Record<string, string>>,
     userId?: string,
   ) {
     this.id = newId();
@@ -75,7 +77,16 @@ export class Session {
     this.connection = connection;
     this.forwardedHeaders = forwardedHeaders;
     this.userId = userId;
-    this.owner = toStreamOwner(userId, this.id);
+  }
+
+  /** Who owns the streams this client starts (`stream-ownership.ts`); made when asked for. */
+  get owner(): string {
+    return toStreamOwner(this.userId, this.id);
+  }
+
+  /** When the client last sent a message (ms since the epoch); its connect time before that. */
+  get lastActiveAt(): number {
+    return this.lastMessageAt ?? this.connectedAt;
   }
 
   private get delivery(): Delivery {
@@ -120,9 +131,15 @@ export class Session {
   }
 
   /** Called once when the session closes. */
-  onClose(listener: (session: Session) => void): void {
-    if (this.closed) listener(this);
-    else this.closeListeners.push(listener);
+  onClose(listener: CloseListener): void {
+    if (this.closed) {
+      listener(this);
+      return;
+    }
+    const listeners = this.closeListeners;
+    if (listeners === undefined) this.closeListeners = listener;
+    else if (typeof listeners === 'function') this.closeListeners = [listeners, listener];
+    else listeners.push(listener);
   }
 
   /** Whether the client is gone. */
@@ -150,7 +167,7 @@ export class Session {
     if (this.closed) return;
     // Rights end at exp, whether or not the timer has fired yet.
     if (this.credentials?.expired) return this.expire();
-    this.lastActiveAt = Date.now();
+    this.lastMessageAt = Date.now();
     const { options } = this.host;
     this.rateLimitPart ??= new RateLimit(options.rateLimit, options.rateLimitBurst);
     const admission = this.rateLimitPart.admit(options.rateLimitBurst);
@@ -195,7 +212,10 @@ export class Session {
     this.closed = true;
     this.credentials?.stop();
     this.deliveryPart?.stop();
-    for (const listener of this.closeListeners.splice(0)) listener(this);
+    const listeners = this.closeListeners;
+    this.closeListeners = undefined;
+    if (typeof listeners === 'function') listeners(this);
+    else for (const listener of listeners ?? []) listener(this);
     const requestIds = this.deliveryPart?.streamKeys() ?? [];
     const conversationIds = this.conversationsPart?.ids() ?? [];
     this.queue = (this.queue ?? Promise.resolve()).then(async () => {
