@@ -10,6 +10,8 @@ import type { WebSocket } from 'ws';
 
 /** The sockets kept alive by pings. */
 export interface WsHeartbeat {
+  /** The tracked sockets: every connected `/ws` client (the bridge's `webSockets`). */
+  readonly sockets: ReadonlySet<WebSocket>;
   track(ws: WebSocket): void;
   untrack(ws: WebSocket): void;
 }
@@ -50,6 +52,7 @@ export function createWsHeartbeat(options: {
   };
 
   return {
+    sockets,
     track(ws) {
       sockets.add(ws);
       ws.on('pong', onPong);

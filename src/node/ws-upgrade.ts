@@ -2,11 +2,12 @@
  * `/ws` on Node, the one path its upgrades take: straight to `ws`, through the bridge's entry
  * (admission, then one {@link WsClient} per socket). Hono's WebSocket adapter would keep each
  * upgrade's Context, Request, URL and a dozen closures for the life of the connection (about 8 KB
- * per idle client); here a connection holds its ws socket, its WsClient and one Map entry.
+ * per idle client); here a connection holds its ws socket (which carries its WsClient) and one
+ * entry in the heartbeat's set.
  */
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WebSocket, WebSocketServer } from 'ws';
+import { type Server as WsServer, WebSocket, WebSocketServer } from 'ws';
 import {
   BridgeError,
   ERROR_TABLE,
@@ -20,6 +21,29 @@ import type { WsHeartbeat } from './heartbeat.ts';
 
 /** Node's `upgrade` event listener. */
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/**
+ * ws's socket with its bridge client on it: one field of the socket instead of an index entry per
+ * connection (ws makes its sockets from this class, see {@link createWsServer}).
+ */
+export class BridgeWebSocket extends WebSocket {
+  /** Set once the client's session is open. */
+  client: WsClient<BridgeWebSocket> | undefined = undefined;
+}
+
+/**
+ * The ws server of `/ws` (upgrades come through {@link createWsUpgrade}). It keeps no set of its
+ * own: the heartbeat's is the one (ws's tracking adds a closure and a listener per connection).
+ */
+export function createWsServer(maxPayload: number): WsServer<typeof BridgeWebSocket> {
+  return new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    WebSocket: BridgeWebSocket,
+    maxPayload,
+    perMessageDeflate: false,
+  });
+}
 
 /** How every `/ws` client of a bridge sends: batched per tick (cork.ts), backpressure from ws. */
 export const NODE_WS_OPS: WsSocketOps<WebSocket> = {
@@ -52,20 +76,20 @@ export function refuseUpgrade(socket: Duplex, error: BridgeError): void {
 /** The listener for upgrades to the `/ws` path. */
 export function createWsUpgrade(deps: {
   entry: ClientEntry;
-  wss: WebSocketServer;
+  wss: WsServer<typeof BridgeWebSocket>;
   heartbeat: WsHeartbeat;
 }): UpgradeListener {
   const { entry, wss, heartbeat } = deps;
   const { logger } = entry.opener;
-  const clients = new Map<WebSocket, WsClient<WebSocket>>();
-  // Shared listeners (`this` is the socket): no closures per connection.
+  // Shared listeners (`this` is the socket, which `wss` made a BridgeWebSocket): no closures
+  // per connection.
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-    clients.get(this)?.receive(isBinary ? data : data.toString());
+    (this as BridgeWebSocket).client?.receive(isBinary ? data : data.toString());
   }
+  // ws emits 'close' once: `on`, as `once` would wrap the listener in 3 objects per connection.
   function onClose(this: WebSocket): void {
     heartbeat.untrack(this);
-    clients.get(this)?.session.close();
-    clients.delete(this);
+    (this as BridgeWebSocket).client?.session.close();
   }
   // ws emits protocol errors (bad frames, too large) and then closes the socket itself; without
   // a listener the error would be thrown. Node hands over an upgrade's TCP socket without its own
@@ -91,18 +115,21 @@ export function createWsUpgrade(deps: {
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', onError);
-      let client: WsClient<WebSocket>;
       try {
-        client = new WsClient(result.client, NODE_WS_OPS, ws, req.socket.remoteAddress);
+        ws.client = new WsClient<BridgeWebSocket>(
+          result.client,
+          NODE_WS_OPS,
+          ws,
+          req.socket.remoteAddress,
+        );
       } catch (error) {
         // The 101 is out: an HTTP answer is no longer possible.
         logger.error({ err: String(error) }, '/ws session failed to open');
         ws.close(ERROR_TABLE.internal_error.close, 'internal error');
         return;
       }
-      clients.set(ws, client);
       ws.on('message', onMessage);
-      ws.once('close', onClose);
+      ws.on('close', onClose);
       heartbeat.track(ws);
     });
   };
