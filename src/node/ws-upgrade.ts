@@ -55,6 +55,8 @@ export const NODE_WS_OPS: WsSocketOps<WebSocket> = {
   },
   close: (ws, code, reason) => ws.close(code, reason),
   bufferedBytes: (ws) => ws.bufferedAmount - batchedBytes(tcpSocketOf(ws)),
+  // Node caches the address on the TCP socket once read (an object and a string): only on demand.
+  remoteAddress: (ws) => tcpSocketOf(ws)?.remoteAddress,
 };
 
 /** Answer an upgrade with a plain HTTP response (a refusal, its status from the error table). */
@@ -116,12 +118,7 @@ export function createWsUpgrade(deps: {
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', onError);
       try {
-        ws.client = new WsClient<BridgeWebSocket>(
-          result.client,
-          NODE_WS_OPS,
-          ws,
-          req.socket.remoteAddress,
-        );
+        ws.client = new WsClient<BridgeWebSocket>(result.client, NODE_WS_OPS, ws);
       } catch (error) {
         // The 101 is out: an HTTP answer is no longer possible.
         logger.error({ err: String(error) }, '/ws session failed to open');

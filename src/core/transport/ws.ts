@@ -106,6 +106,11 @@ export interface WsSocketOps<S> {
   close(socket: S, code: number, reason: string): void;
   /** Bytes sent but not yet taken by the client; absent where the runtime cannot tell. */
   bufferedBytes?(socket: S): number;
+  /**
+   * The peer's IP address, read when asked for (`GET /clients`) rather than kept per connection;
+   * absent where the runtime cannot tell from the socket.
+   */
+  remoteAddress?(socket: S): string | undefined;
 }
 
 /** One `/ws` client: the connection its session sends through, fed by the runtime's socket. */
@@ -115,18 +120,23 @@ export class WsClient<S> implements ClientConnection {
   readonly #ops: WsSocketOps<S>;
   readonly #socket: S;
   readonly #maxMessageBytes: number;
+  readonly #remoteAddress: string | undefined;
 
-  /** Opens the admitted client's session over `socket`. */
-  constructor(
-    admitted: AdmittedClient,
-    ops: WsSocketOps<S>,
-    socket: S,
-    readonly remoteAddress?: string,
-  ) {
+  /**
+   * Opens the admitted client's session over `socket`. `remoteAddress`: the peer's address where
+   * the socket cannot tell it (`ops.remoteAddress`).
+   */
+  constructor(admitted: AdmittedClient, ops: WsSocketOps<S>, socket: S, remoteAddress?: string) {
     this.#ops = ops;
     this.#socket = socket;
     this.#maxMessageBytes = admitted.options.maxMessageBytes;
+    this.#remoteAddress = remoteAddress;
     this.#port = admitted.open(this);
+  }
+
+  /** The peer's IP address, where the runtime knows it. */
+  get remoteAddress(): string | undefined {
+    return this.#remoteAddress ?? this.#ops.remoteAddress?.(this.#socket);
   }
 
   get session(): Session {
