@@ -21,7 +21,10 @@ export interface EngineConnection extends NodeJS.EventEmitter {
 
 type Ack = (payload: unknown) => void;
 
-/** Each engine.io connection's and socket's bridge client, for the shared listeners. */
+/**
+ * Each engine.io connection's bridge client, for the shared listeners (a socket's listeners find it
+ * through `socket.conn`: one entry per client, not two).
+ */
 const clients = new WeakMap<object, SocketIoClient>();
 
 /**
@@ -36,7 +39,7 @@ function onFlush(this: EngineConnection): void {
 
 /** A client event, with its ack when it asked for one. */
 function onAnyEvent(this: Socket, event: string, ...args: unknown[]): void {
-  const client = clients.get(this);
+  const client = clients.get(this.conn);
   if (!client?.port) return;
   const last = args[args.length - 1];
   const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
@@ -45,7 +48,7 @@ function onAnyEvent(this: Socket, event: string, ...args: unknown[]): void {
 }
 
 function onDisconnect(this: Socket): void {
-  clients.get(this)?.port?.session.close();
+  clients.get(this.conn)?.port?.session.close();
 }
 
 /** A connected Socket.IO client: its session's connection. */
@@ -63,7 +66,6 @@ export class SocketIoClient implements ClientConnection {
     this.#socket = socket;
     this.#conn = socket.conn as unknown as EngineConnection;
     this.remoteAddress = socket.handshake.address;
-    clients.set(socket, this);
     clients.set(this.#conn, this);
   }
 
