@@ -53,8 +53,6 @@ function onDisconnect(this: Socket): void {
 
 /** A connected Socket.IO client: its session's connection. */
 export class SocketIoClient implements ClientConnection {
-  readonly protocol = 'socketio' as const;
-  readonly remoteAddress: string;
   /** Bytes of our packets engine.io holds unsent (emptied by its 'flush', which takes them all). */
   queued = 0;
   /** The session's port, once opened. */
@@ -65,8 +63,16 @@ export class SocketIoClient implements ClientConnection {
   constructor(socket: Socket) {
     this.#socket = socket;
     this.#conn = socket.conn as unknown as EngineConnection;
-    this.remoteAddress = socket.handshake.address;
     clients.set(this.#conn, this);
+  }
+
+  // Getters, not fields of every connection: socket.io keeps the handshake's address anyway.
+  get protocol(): 'socketio' {
+    return 'socketio';
+  }
+
+  get remoteAddress(): string {
+    return this.#socket.handshake.address;
   }
 
   /** Take the session's port and start listening to the client. */

@@ -115,7 +115,6 @@ export interface WsSocketOps<S> {
 
 /** One `/ws` client: the connection its session sends through, fed by the runtime's socket. */
 export class WsClient<S> implements ClientConnection {
-  readonly protocol = 'ws' as const;
   readonly #port: ClientPort;
   readonly #ops: WsSocketOps<S>;
   readonly #socket: S;
@@ -137,6 +136,11 @@ export class WsClient<S> implements ClientConnection {
   /** The peer's IP address, where the runtime knows it. */
   get remoteAddress(): string | undefined {
     return this.#remoteAddress ?? this.#ops.remoteAddress?.(this.#socket);
+  }
+
+  /** On the prototype, not a field of every connection. */
+  get protocol(): 'ws' {
+    return 'ws';
   }
 
   get session(): Session {
