@@ -7,8 +7,9 @@ import type { Socket } from 'socket.io';
 import {
   toSocketIoAnswer,
   toSocketIoEventText,
+  receiveFromClient,
   type ClientConnection,
-  type ClientPort,
+  type Session,
 } from '../core/index.ts';
 import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 
@@ -39,24 +40,23 @@ function onFlush(this: EngineConnection): void {
 
 /** A client event, with its ack when it asked for one. */
 function onAnyEvent(this: Socket, event: string, ...args: unknown[]): void {
-  const client = clients.get(this.conn);
-  if (!client?.port) return;
+  const session = clients.get(this.conn)?.session;
+  if (!session) return;
   const last = args[args.length - 1];
   const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
-  const { port } = client;
-  port.receive(event, args[0], ack && toSocketIoAnswer(ack, port.session.connection));
+  receiveFromClient(session, event, args[0], ack && toSocketIoAnswer(ack, session.connection));
 }
 
 function onDisconnect(this: Socket): void {
-  clients.get(this.conn)?.port?.session.close();
+  clients.get(this.conn)?.session?.close();
 }
 
 /** A connected Socket.IO client: its session's connection. */
 export class SocketIoClient implements ClientConnection {
   /** Bytes of our packets engine.io holds unsent (emptied by its 'flush', which takes them all). */
   queued = 0;
-  /** The session's port, once opened. */
-  port: ClientPort | undefined;
+  /** The session, once opened (its messages go in through receiveFromClient: no port kept). */
+  session: Session | undefined;
   readonly #socket: Socket;
   readonly #conn: EngineConnection;
 
@@ -75,9 +75,9 @@ export class SocketIoClient implements ClientConnection {
     return this.#socket.handshake.address;
   }
 
-  /** Take the session's port and start listening to the client. */
-  listen(port: ClientPort): void {
-    this.port = port;
+  /** Take the session and start listening to the client. */
+  listen(session: Session): void {
+    this.session = session;
     this.#conn.on('flush', onFlush);
     this.#socket.onAny(onAnyEvent);
     this.#socket.on('disconnect', onDisconnect);

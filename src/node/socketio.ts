@@ -184,7 +184,7 @@ export function serveNamespace(
     const conn = socket.conn as unknown as PendingConnection;
     gate?.connected(conn);
     const client = new SocketIoClient(socket);
-    client.listen(admittedClient.open(client));
+    client.listen(admittedClient.open(client).session);
     // On its own server the bridge is the Engine.IO connection's only namespace, and admission
     // and the session have read what they need of the first HTTP request: let it go (socket.io's
     // memory-usage advice). An application's server may still read it for its other namespaces.

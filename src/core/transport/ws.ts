@@ -7,7 +7,7 @@ import { BridgeError, ERROR_TABLE } from '../internal/errors.ts';
 import { LocalFrame } from '../protocol/frame.ts';
 import { withTimestamp } from '../internal/timestamp.ts';
 import type { ClientConnection, Session } from '../session/session.ts';
-import type { AdmittedClient, Answer, ClientPort } from './client-port.ts';
+import { type AdmittedClient, type Answer, receiveFromClient } from './client-port.ts';
 
 /** One parsed client message. */
 export interface WsEnvelope {
@@ -71,9 +71,9 @@ export function fromWsText(
   return { ok: true, envelope };
 }
 
-/** Handle one text frame from a `/ws` client. */
+/** Handle one text frame from a `/ws` client of `session`. */
 export function receiveWsText(
-  port: ClientPort,
+  session: Session,
   text: string,
   sendText: (text: string) => void,
 ): void {
@@ -91,7 +91,7 @@ export function receiveWsText(
           if ('error' in outcome) sendText(toWsText('error', outcome.error, id));
           else sendText(toWsText(outcome.event ?? 'ack', outcome.data ?? {}, id));
         };
-  port.receive(event, data, answer);
+  receiveFromClient(session, event, data, answer);
 }
 
 /**
@@ -115,7 +115,7 @@ export interface WsSocketOps<S> {
 
 /** One `/ws` client: the connection its session sends through, fed by the runtime's socket. */
 export class WsClient<S> implements ClientConnection {
-  readonly #port: ClientPort;
+  readonly #session: Session;
   readonly #ops: WsSocketOps<S>;
   readonly #socket: S;
   readonly #maxMessageBytes: number;
@@ -130,7 +130,8 @@ export class WsClient<S> implements ClientConnection {
     this.#socket = socket;
     this.#maxMessageBytes = admitted.options.maxMessageBytes;
     this.#remoteAddress = remoteAddress;
-    this.#port = admitted.open(this);
+    // The session, not its port: the port's rule is receiveFromClient (one object less per client).
+    this.#session = admitted.open(this).session;
   }
 
   /** The peer's IP address, where the runtime knows it. */
@@ -144,7 +145,7 @@ export class WsClient<S> implements ClientConnection {
   }
 
   get session(): Session {
-    return this.#port.session;
+    return this.#session;
   }
 
   /** 0 where the runtime cannot tell (Workers): such a client is never seen as congested. */
@@ -176,6 +177,6 @@ export class WsClient<S> implements ClientConnection {
       this.close(ERROR_TABLE.message_too_big.close, 'message too big');
       return;
     }
-    receiveWsText(this.#port, data, (text) => this.sendText(text));
+    receiveWsText(this.#session, data, (text) => this.sendText(text));
   }
 }
