@@ -14,6 +14,11 @@ export interface WsHeartbeat {
   readonly sockets: ReadonlySet<WebSocket>;
   track(ws: WebSocket): void;
   untrack(ws: WebSocket): void;
+  /**
+   * `ws` answered a ping. Its socket reports it (ws-upgrade.ts's BridgeWebSocket): a 'pong'
+   * listener per socket would double the size of its listener table.
+   */
+  answered(ws: WebSocket): void;
 }
 
 /** Ping every tracked `/ws` peer each interval and drop the ones silent past the timeout. */
@@ -29,9 +34,6 @@ export function createWsHeartbeat(options: {
   let interval: ReturnType<typeof setInterval> | undefined;
   let rounds = 0;
 
-  function onPong(this: WebSocket): void {
-    waiting.delete(this);
-  }
   const pingAll = (): void => {
     const round = ++rounds;
     const pinged: WebSocket[] = [];
@@ -53,15 +55,16 @@ export function createWsHeartbeat(options: {
 
   return {
     sockets,
+    answered(ws) {
+      waiting.delete(ws);
+    },
     track(ws) {
       sockets.add(ws);
-      ws.on('pong', onPong);
       interval ??= setInterval(pingAll, options.heartbeatIntervalMs);
     },
     untrack(ws) {
       sockets.delete(ws);
       waiting.delete(ws);
-      ws.off('pong', onPong);
       if (sockets.size === 0 && interval !== undefined) {
         clearInterval(interval);
         interval = undefined;

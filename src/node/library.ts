@@ -152,8 +152,8 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
   });
   const admission = createAdmission(core, { fetch, hooks, bindHost: deps.bindHost });
   const entry = createClientEntry(core, admission);
-  const wss = createWsServer(options.maxMessageBytes);
   const heartbeat = createWsHeartbeat(options);
+  const wss = createWsServer(options.maxMessageBytes, heartbeat);
   const wsUpgrade = createWsUpgrade({ entry, wss, heartbeat });
   const app = createHttpApp({ entry });
   mountAdminApi(app, { bridge: core, registry: core.registry });

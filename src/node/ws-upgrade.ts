@@ -35,11 +35,24 @@ export class BridgeWebSocket extends WebSocket {
  * The ws server of `/ws` (upgrades come through {@link createWsUpgrade}). It keeps no set of its
  * own: the heartbeat's is the one (ws's tracking adds a closure and a listener per connection).
  */
-export function createWsServer(maxPayload: number): WsServer<typeof BridgeWebSocket> {
+export function createWsServer(
+  maxPayload: number,
+  heartbeat: WsHeartbeat,
+): WsServer<typeof BridgeWebSocket> {
+  /**
+   * Tells the heartbeat of each pong itself: a 'pong' listener would be the socket's fourth event
+   * name (with error, message and close), which doubles its listener table (96 B per connection).
+   */
+  class HeartbeatWebSocket extends BridgeWebSocket {
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'pong') heartbeat.answered(this);
+      return super.emit(event, ...args);
+    }
+  }
   return new WebSocketServer({
     noServer: true,
     clientTracking: false,
-    WebSocket: BridgeWebSocket,
+    WebSocket: HeartbeatWebSocket,
     maxPayload,
     perMessageDeflate: false,
   });
