@@ -130,6 +130,10 @@ export function createWsUpgrade(deps: {
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', onError);
+      // One of the bridge's webSockets from the 101 until it closes, whether or not its session
+      // opens (as with ws's own tracking): a drain or close() reaches it.
+      ws.on('close', onClose);
+      heartbeat.track(ws);
       try {
         ws.client = new WsClient<BridgeWebSocket>(result.client, NODE_WS_OPS, ws);
       } catch (error) {
@@ -139,8 +143,6 @@ export function createWsUpgrade(deps: {
         return;
       }
       ws.on('message', onMessage);
-      ws.on('close', onClose);
-      heartbeat.track(ws);
     });
   };
 
