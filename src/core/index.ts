@@ -73,6 +73,7 @@ export type {
   ClientConnection,
   ClientProtocol,
   Reply,
+  Session,
   SessionHost,
   StreamHost,
 } from './session/session.ts';
@@ -106,6 +107,11 @@ export {
   parseBridgeConfigText,
 } from './upstream/request-config.ts';
 export { toSocketIoAnswer } from './transport/reply.ts';
-export type { AdmittedClient, Answer, ClientPort } from './transport/client-port.ts';
+export {
+  type AdmittedClient,
+  type Answer,
+  type ClientPort,
+  receiveFromClient,
+} from './transport/client-port.ts';
 export { type ClientEntry, createClientEntry } from './http/entry.ts';
 export { createLifecycle, type Lifecycle } from './internal/lifecycle.ts';

@@ -10,8 +10,15 @@ import type { WebSocket } from 'ws';
 
 /** The sockets kept alive by pings. */
 export interface WsHeartbeat {
+  /** The tracked sockets: every connected `/ws` client (the bridge's `webSockets`). */
+  readonly sockets: ReadonlySet<WebSocket>;
   track(ws: WebSocket): void;
   untrack(ws: WebSocket): void;
+  /**
+   * `ws` answered a ping. Its socket reports it (ws-upgrade.ts's BridgeWebSocket): a 'pong'
+   * listener per socket would double the size of its listener table.
+   */
+  answered(ws: WebSocket): void;
 }
 
 /** Ping every tracked `/ws` peer each interval and drop the ones silent past the timeout. */
@@ -27,9 +34,6 @@ export function createWsHeartbeat(options: {
   let interval: ReturnType<typeof setInterval> | undefined;
   let rounds = 0;
 
-  function onPong(this: WebSocket): void {
-    waiting.delete(this);
-  }
   const pingAll = (): void => {
     const round = ++rounds;
     const pinged: WebSocket[] = [];
@@ -50,15 +54,17 @@ export function createWsHeartbeat(options: {
   };
 
   return {
+    sockets,
+    answered(ws) {
+      waiting.delete(ws);
+    },
     track(ws) {
       sockets.add(ws);
-      ws.on('pong', onPong);
       interval ??= setInterval(pingAll, options.heartbeatIntervalMs);
     },
     untrack(ws) {
       sockets.delete(ws);
       waiting.delete(ws);
-      ws.off('pong', onPong);
       if (sockets.size === 0 && interval !== undefined) {
         clearInterval(interval);
         interval = undefined;

@@ -8,7 +8,7 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { type Namespace, Server as SocketIoServer } from 'socket.io';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import {
   DEFAULT_WS_PATH,
   OptionError,
@@ -41,7 +41,12 @@ import { toBridgeConfig } from './config.ts';
 import { createWsHeartbeat } from './heartbeat.ts';
 import { attachSocketIo, serveNamespace } from './socketio.ts';
 import { createNodeUpstream } from './upstream.ts';
-import { createWsUpgrade, refuseUpgrade, type UpgradeListener } from './ws-upgrade.ts';
+import {
+  createWsServer,
+  createWsUpgrade,
+  refuseUpgrade,
+  type UpgradeListener,
+} from './ws-upgrade.ts';
 
 /** What `attach` set up on a server. */
 export interface AttachedServer {
@@ -147,12 +152,8 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
   });
   const admission = createAdmission(core, { fetch, hooks, bindHost: deps.bindHost });
   const entry = createClientEntry(core, admission);
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: options.maxMessageBytes,
-    perMessageDeflate: false,
-  });
   const heartbeat = createWsHeartbeat(options);
+  const wss = createWsServer(options.maxMessageBytes, heartbeat);
   const wsUpgrade = createWsUpgrade({ entry, wss, heartbeat });
   const app = createHttpApp({ entry });
   mountAdminApi(app, { bridge: core, registry: core.registry });
@@ -172,7 +173,7 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
     admission,
     app,
     get webSockets() {
-      return wss.clients;
+      return heartbeat.sockets;
     },
     handler(req, res, next) {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -222,7 +223,7 @@ export function createBridgeFrom(options: BridgeOptions, deps: BridgeDeps): SseB
     startDraining: () => core.lifecycle.startDraining(),
     async close() {
       core.lifecycle.startDraining();
-      for (const client of wss.clients) client.terminate();
+      for (const client of heartbeat.sockets) client.terminate();
       for (const nsp of namespaces) nsp.disconnectSockets(true);
       await Promise.all([...detachers].map((detach) => detach()));
       await core.close();

@@ -7,8 +7,9 @@ import type { Socket } from 'socket.io';
 import {
   toSocketIoAnswer,
   toSocketIoEventText,
+  receiveFromClient,
   type ClientConnection,
-  type ClientPort,
+  type Session,
 } from '../core/index.ts';
 import { batchedBytes, corkForTick, tcpSocketOf } from './cork.ts';
 
@@ -21,7 +22,10 @@ export interface EngineConnection extends NodeJS.EventEmitter {
 
 type Ack = (payload: unknown) => void;
 
-/** Each engine.io connection's and socket's bridge client, for the shared listeners. */
+/**
+ * Each engine.io connection's bridge client, for the shared listeners (a socket's listeners find it
+ * through `socket.conn`: one entry per client, not two).
+ */
 const clients = new WeakMap<object, SocketIoClient>();
 
 /**
@@ -36,40 +40,44 @@ function onFlush(this: EngineConnection): void {
 
 /** A client event, with its ack when it asked for one. */
 function onAnyEvent(this: Socket, event: string, ...args: unknown[]): void {
-  const client = clients.get(this);
-  if (!client?.port) return;
+  const session = clients.get(this.conn)?.session;
+  if (!session) return;
   const last = args[args.length - 1];
   const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined;
-  const { port } = client;
-  port.receive(event, args[0], ack && toSocketIoAnswer(ack, port.session.connection));
+  receiveFromClient(session, event, args[0], ack && toSocketIoAnswer(ack, session.connection));
 }
 
 function onDisconnect(this: Socket): void {
-  clients.get(this)?.port?.session.close();
+  clients.get(this.conn)?.session?.close();
 }
 
 /** A connected Socket.IO client: its session's connection. */
 export class SocketIoClient implements ClientConnection {
-  readonly protocol = 'socketio' as const;
-  readonly remoteAddress: string;
   /** Bytes of our packets engine.io holds unsent (emptied by its 'flush', which takes them all). */
   queued = 0;
-  /** The session's port, once opened. */
-  port: ClientPort | undefined;
+  /** The session, once opened (its messages go in through receiveFromClient: no port kept). */
+  session: Session | undefined;
   readonly #socket: Socket;
   readonly #conn: EngineConnection;
 
   constructor(socket: Socket) {
     this.#socket = socket;
     this.#conn = socket.conn as unknown as EngineConnection;
-    this.remoteAddress = socket.handshake.address;
-    clients.set(socket, this);
     clients.set(this.#conn, this);
   }
 
-  /** Take the session's port and start listening to the client. */
-  listen(port: ClientPort): void {
-    this.port = port;
+  // Getters, not fields of every connection: socket.io keeps the handshake's address anyway.
+  get protocol(): 'socketio' {
+    return 'socketio';
+  }
+
+  get remoteAddress(): string {
+    return this.#socket.handshake.address;
+  }
+
+  /** Take the session and start listening to the client. */
+  listen(session: Session): void {
+    this.session = session;
     this.#conn.on('flush', onFlush);
     this.#socket.onAny(onAnyEvent);
     this.#socket.on('disconnect', onDisconnect);

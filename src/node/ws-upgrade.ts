@@ -2,11 +2,12 @@
  * `/ws` on Node, the one path its upgrades take: straight to `ws`, through the bridge's entry
  * (admission, then one {@link WsClient} per socket). Hono's WebSocket adapter would keep each
  * upgrade's Context, Request, URL and a dozen closures for the life of the connection (about 8 KB
- * per idle client); here a connection holds its ws socket, its WsClient and one Map entry.
+ * per idle client); here a connection holds its ws socket (which carries its WsClient) and one
+ * entry in the heartbeat's set.
  */
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WebSocket, WebSocketServer } from 'ws';
+import { type Server as WsServer, WebSocket, WebSocketServer } from 'ws';
 import {
   BridgeError,
   ERROR_TABLE,
@@ -21,6 +22,42 @@ import type { WsHeartbeat } from './heartbeat.ts';
 /** Node's `upgrade` event listener. */
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+/**
+ * ws's socket with its bridge client on it: one field of the socket instead of an index entry per
+ * connection (ws makes its sockets from this class, see {@link createWsServer}).
+ */
+export class BridgeWebSocket extends WebSocket {
+  /** Set once the client's session is open. */
+  client: WsClient<BridgeWebSocket> | undefined = undefined;
+}
+
+/**
+ * The ws server of `/ws` (upgrades come through {@link createWsUpgrade}). It keeps no set of its
+ * own: the heartbeat's is the one (ws's tracking adds a closure and a listener per connection).
+ */
+export function createWsServer(
+  maxPayload: number,
+  heartbeat: WsHeartbeat,
+): WsServer<typeof BridgeWebSocket> {
+  /**
+   * Tells the heartbeat of each pong itself: a 'pong' listener would be the socket's fourth event
+   * name (with error, message and close), which doubles its listener table (96 B per connection).
+   */
+  class HeartbeatWebSocket extends BridgeWebSocket {
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'pong') heartbeat.answered(this);
+      return super.emit(event, ...args);
+    }
+  }
+  return new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    WebSocket: HeartbeatWebSocket,
+    maxPayload,
+    perMessageDeflate: false,
+  });
+}
+
 /** How every `/ws` client of a bridge sends: batched per tick (cork.ts), backpressure from ws. */
 export const NODE_WS_OPS: WsSocketOps<WebSocket> = {
   isOpen: (ws) => ws.readyState === 1,
@@ -31,6 +68,8 @@ export const NODE_WS_OPS: WsSocketOps<WebSocket> = {
   },
   close: (ws, code, reason) => ws.close(code, reason),
   bufferedBytes: (ws) => ws.bufferedAmount - batchedBytes(tcpSocketOf(ws)),
+  // Node caches the address on the TCP socket once read (an object and a string): only on demand.
+  remoteAddress: (ws) => tcpSocketOf(ws)?.remoteAddress,
 };
 
 /** Answer an upgrade with a plain HTTP response (a refusal, its status from the error table). */
@@ -52,20 +91,20 @@ export function refuseUpgrade(socket: Duplex, error: BridgeError): void {
 /** The listener for upgrades to the `/ws` path. */
 export function createWsUpgrade(deps: {
   entry: ClientEntry;
-  wss: WebSocketServer;
+  wss: WsServer<typeof BridgeWebSocket>;
   heartbeat: WsHeartbeat;
 }): UpgradeListener {
   const { entry, wss, heartbeat } = deps;
   const { logger } = entry.opener;
-  const clients = new Map<WebSocket, WsClient<WebSocket>>();
-  // Shared listeners (`this` is the socket): no closures per connection.
+  // Shared listeners (`this` is the socket, which `wss` made a BridgeWebSocket): no closures
+  // per connection.
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-    clients.get(this)?.receive(isBinary ? data : data.toString());
+    (this as BridgeWebSocket).client?.receive(isBinary ? data : data.toString());
   }
+  // ws emits 'close' once: `on`, as `once` would wrap the listener in 3 objects per connection.
   function onClose(this: WebSocket): void {
     heartbeat.untrack(this);
-    clients.get(this)?.session.close();
-    clients.delete(this);
+    (this as BridgeWebSocket).client?.session.close();
   }
   // ws emits protocol errors (bad frames, too large) and then closes the socket itself; without
   // a listener the error would be thrown. Node hands over an upgrade's TCP socket without its own
@@ -91,19 +130,19 @@ export function createWsUpgrade(deps: {
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', onError);
-      let client: WsClient<WebSocket>;
+      // One of the bridge's webSockets from the 101 until it closes, whether or not its session
+      // opens (as with ws's own tracking): a drain or close() reaches it.
+      ws.on('close', onClose);
+      heartbeat.track(ws);
       try {
-        client = new WsClient(result.client, NODE_WS_OPS, ws, req.socket.remoteAddress);
+        ws.client = new WsClient<BridgeWebSocket>(result.client, NODE_WS_OPS, ws);
       } catch (error) {
         // The 101 is out: an HTTP answer is no longer possible.
         logger.error({ err: String(error) }, '/ws session failed to open');
         ws.close(ERROR_TABLE.internal_error.close, 'internal error');
         return;
       }
-      clients.set(ws, client);
       ws.on('message', onMessage);
-      ws.once('close', onClose);
-      heartbeat.track(ws);
     });
   };
 

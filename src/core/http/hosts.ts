@@ -17,13 +17,23 @@ export function isLoopbackBind(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
+/**
+ * The last `Host` value read and its name: a server's clients send the same few, and parsing one
+ * makes a URL and its strings on every connect.
+ */
+let lastHost: { header: string; name: string | undefined } | undefined;
+
 /** The name of a `Host` header value, lower case, without its port (`[::1]` keeps its brackets). */
 export function hostNameOf(hostHeader: string): string | undefined {
+  if (lastHost?.header === hostHeader) return lastHost.name;
+  let name: string | undefined;
   try {
-    return new URL(`http://${hostHeader.trim()}`).hostname.toLowerCase();
+    name = new URL(`http://${hostHeader.trim()}`).hostname.toLowerCase();
   } catch {
-    return undefined;
+    name = undefined;
   }
+  lastHost = { header: hostHeader, name };
+  return name;
 }
 
 /**

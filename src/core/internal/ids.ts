@@ -8,15 +8,19 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 /** Byte indexes after which a UUID has a dash. */
 const DASH_AFTER = new Set([3, 5, 7, 9]);
 
+/** The random bytes and the parts of the id being made, reused: a connection's id leaves no garbage. */
+const bytes = new Uint8Array(16);
+const parts: string[] = [];
+
 /** A random UUID v4 as one flat string. */
 export function newId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  crypto.getRandomValues(bytes);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const parts: string[] = [];
+  let p = 0;
   for (let i = 0; i < 16; i++) {
-    parts.push(HEX[bytes[i] ?? 0] ?? '00');
-    if (DASH_AFTER.has(i)) parts.push('-');
+    parts[p++] = HEX[bytes[i] ?? 0] ?? '00';
+    if (DASH_AFTER.has(i)) parts[p++] = '-';
   }
   return parts.join('');
 }

@@ -19,6 +19,9 @@ export interface Handshake {
 /** Values containing CR or LF would let a client smuggle headers into the upstream request. */
 const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
 
+/** No header to forward: one shared record instead of an empty object per connection. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * The handshake headers named in `--forward-headers`, plus `Authorization: Bearer <token>` when a
  * token was given and the handshake had no Authorization header (browsers cannot set headers on
@@ -27,7 +30,7 @@ const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
 export function toForwardedHeaders(
   handshake: Handshake,
   forwardHeaders: readonly string[],
-): Record<string, string> {
+): Readonly<Record<string, string>> {
   const forwarded: Record<string, string> = {};
   for (const name of forwardHeaders) {
     const value = handshake.headers[name];
@@ -44,5 +47,5 @@ export function toForwardedHeaders(
   ) {
     forwarded.authorization = `Bearer ${token}`;
   }
-  return forwarded;
+  return Object.keys(forwarded).length === 0 ? NO_HEADERS : forwarded;
 }

@@ -55,7 +55,11 @@ export interface ClientTopics {
    * never released lets go by itself after `maxHoldMs` (a client that never opened).
    */
   prepare(userId: string | undefined, maxHoldMs: number): Promise<() => void>;
-  /** Make `session` reachable; resolves once it is (and its user's other clients were told). */
+  /**
+   * `session` opened (it is reached through the bridge's index of open sessions): subscribe its
+   * user's topic and count it in its user's presence; resolves once its user's other clients were
+   * told.
+   */
   join(session: Session): Promise<void>;
   /** The session left (call once, after `join` settled, whether it failed or not). */
   leave(session: Session): Promise<void>;
@@ -63,9 +67,19 @@ export interface ClientTopics {
   close(): Promise<void>;
 }
 
-/** The publish routing of one bridge over `registry`. */
-export function createClientTopics(registry: Registry, logger: Logger): ClientTopics {
-  const byId = new Map<string, Session>();
+/** The sessions publish reaches: the bridge's open ones (the opener's index, not a copy). */
+export interface ClientTopicTargets {
+  /** The open session with this id, if any. */
+  get(id: string): Session | undefined;
+  values(): Iterable<Session>;
+}
+
+/** The publish routing of one bridge over `registry`, to `sessions`. */
+export function createClientTopics(
+  registry: Registry,
+  logger: Logger,
+  sessions: ClientTopicTargets,
+): ClientTopics {
   const users = new Map<string, UserEntry>();
   /** Sessions counted in their user's presence (the leave must uncount exactly these). */
   const counted = new Set<Session>();
@@ -73,11 +87,11 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
   let shared: Promise<Unsubscribe[]> | undefined;
 
   const onBroadcast = (message: TopicMessage): void => {
-    for (const session of byId.values()) session.deliver(message);
+    for (const session of sessions.values()) session.deliver(message);
   };
   const onClientMessage = (message: TopicMessage): void => {
     if (message.kind !== 'event' || message.toSession === undefined) return;
-    byId.get(message.toSession)?.deliver(message);
+    sessions.get(message.toSession)?.deliver(message);
   };
 
   const subscribeShared = (): Promise<Unsubscribe[]> =>
@@ -170,7 +184,6 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
       return release;
     },
     async join(session) {
-      byId.set(session.id, session);
       // Counted in its user's entry before any await: a hold released meanwhile keeps the topic.
       const { userId } = session;
       const entry = userId === undefined ? undefined : userEntry(userId);
@@ -179,7 +192,6 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
       if (userId !== undefined && entry) await joinUser(userId, session, entry);
     },
     async leave(session) {
-      byId.delete(session.id);
       if (session.userId !== undefined) await leaveUser(session.userId, session);
     },
     async close() {
@@ -191,7 +203,6 @@ export function createClientTopics(registry: Registry, logger: Logger): ClientTo
       for (const timer of holdTimers) cancelTimer(timer);
       holdTimers.clear();
       users.clear();
-      byId.clear();
       counted.clear();
       await Promise.all(
         subscriptions.map((s) =>

@@ -16,6 +16,7 @@ import {
   resolveProfile,
 } from './profiles/index.ts';
 import { type ClientConnection, Session, type SessionHost } from './session.ts';
+import { SessionIndex } from './session-index.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
 
 /** What transports need to open client sessions. */
@@ -64,11 +65,11 @@ export function createSessionOpener(
   profile: Profile = resolveProfile(host.options.profile),
   features: SessionFeatures = {},
 ): SessionOpener {
-  const sessions = new Set<Session>();
+  const sessions = new SessionIndex();
   const { options, observer } = host;
   const identity = isIdentityProfile(profile);
   const clientTopics = features.clientTopics
-    ? createClientTopics(host.registry, logger)
+    ? createClientTopics(host.registry, logger, sessions)
     : undefined;
   /** Client topic joins not yet settled, so a close leaves only after its join. */
   const joining = new Map<Session, Promise<void>>();

@@ -33,6 +33,26 @@ export type {
   StreamHost,
 } from './contracts.ts';
 
+/** Told once when a session closes. */
+type CloseListener = (session: Session) => void;
+
+/**
+ * The parts of a session made on first use: most connections sit idle, and their collections
+ * cost about 1 KB each connection; kept together, an idle session holds one field for all of them.
+ * Each part makes its own collections lazily too.
+ */
+class ActiveParts {
+  delivery: Delivery | undefined = undefined;
+  conversations: Conversations | undefined = undefined;
+  chat: ChatStreams | undefined = undefined;
+  /** The chain of client events being handled, one after another. */
+  queue: Promise<void> | undefined = undefined;
+  /** Made at the first message: an idle connection never needs its bucket. */
+  rateLimit: RateLimit | undefined = undefined;
+  /** When the client last sent a message. */
+  lastMessageAt: number | undefined = undefined;
+}
+
 /** One connected client and what it receives. */
 export class Session {
   readonly id: string;
@@ -41,33 +61,23 @@ export class Session {
   forwardedHeaders: Readonly<Record<string, string>>;
   /** The verified user id (JWT `sub`, the connect check's `userId`, or `onConnect`'s), if any. */
   readonly userId: string | undefined;
-  /** Who owns the streams this client starts (`stream-ownership.ts`). */
-  readonly owner: string;
   /** When the client connected (ms since the epoch). */
   readonly connectedAt = Date.now();
-  /** When the client last sent a message (ms since the epoch); its connect time before that. */
-  lastActiveAt = this.connectedAt;
   /** What the application's `onConnect` hook attached to this client, if anything. */
   data: Readonly<Record<string, unknown>> | undefined;
   /** What the client's credentials allow, and until when; made only for credentials that say so. */
   private credentials: SessionCredentials | undefined;
   private readonly host: SessionHost;
-  private readonly closeListeners: Array<(session: Session) => void> = [];
-  // The parts below are made on first use (see their getters): most connections sit idle, and
-  // their collections cost about 1 KB each connection. Each part makes its own lazily too.
-  private deliveryPart: Delivery | undefined;
-  private conversationsPart: Conversations | undefined;
-  private chatPart: ChatStreams | undefined;
-  /** The chain of client events being handled, one after another. */
-  private queue: Promise<void> | undefined;
+  /** Usually the opener's one listener: an array only when there are more (idle memory). */
+  private closeListeners: CloseListener | CloseListener[] | undefined;
+  /** What the client's activity needs, made at its first use (see {@link ActiveParts}). */
+  private activeParts: ActiveParts | undefined;
   private closed = false;
-  /** Made at the first message: an idle connection never needs its bucket. */
-  private rateLimitPart: RateLimit | undefined;
 
   constructor(
     host: SessionHost,
     connection: ClientConnection,
-    forwardedHeaders: Record<string, string>,
+    forwardedHeaders: Readonly<Record<string, string>>,
     userId?: string,
   ) {
     this.id = newId();
@@ -75,17 +85,34 @@ export class Session {
     this.connection = connection;
     this.forwardedHeaders = forwardedHeaders;
     this.userId = userId;
-    this.owner = toStreamOwner(userId, this.id);
   }
 
+  /** Who owns the streams this client starts (`stream-ownership.ts`); made when asked for. */
+  get owner(): string {
+    return toStreamOwner(this.userId, this.id);
+  }
+
+  /** When the client last sent a message (ms since the epoch); its connect time before that. */
+  get lastActiveAt(): number {
+    return this.activeParts?.lastMessageAt ?? this.connectedAt;
+  }
+
+  private get active(): ActiveParts {
+    return (this.activeParts ??= new ActiveParts());
+  }
   private get delivery(): Delivery {
-    return (this.deliveryPart ??= new Delivery(this.host, this));
+    return (this.active.delivery ??= new Delivery(this.host, this));
   }
   private get conversations(): Conversations {
-    return (this.conversationsPart ??= new Conversations(this.host, this));
+    return (this.active.conversations ??= new Conversations(this.host, this));
   }
   private get chat(): ChatStreams {
-    return (this.chatPart ??= new ChatStreams(this.host, this, this.delivery, this.conversations));
+    return (this.active.chat ??= new ChatStreams(
+      this.host,
+      this,
+      this.delivery,
+      this.conversations,
+    ));
   }
 
   /** What the client's credentials say about conversations and their lifetime. */
@@ -120,9 +147,15 @@ export class Session {
   }
 
   /** Called once when the session closes. */
-  onClose(listener: (session: Session) => void): void {
-    if (this.closed) listener(this);
-    else this.closeListeners.push(listener);
+  onClose(listener: CloseListener): void {
+    if (this.closed) {
+      listener(this);
+      return;
+    }
+    const listeners = this.closeListeners;
+    if (listeners === undefined) this.closeListeners = listener;
+    else if (typeof listeners === 'function') this.closeListeners = [listeners, listener];
+    else listeners.push(listener);
   }
 
   /** Whether the client is gone. */
@@ -132,12 +165,12 @@ export class Session {
 
   /** The conversations this client is a member of. */
   get conversationIds(): string[] {
-    return this.conversationsPart?.ids() ?? [];
+    return this.activeParts?.conversations?.ids() ?? [];
   }
 
   /** Running streams this client started. */
   get runningStreams(): number {
-    return this.chatPart?.running ?? 0;
+    return this.activeParts?.chat?.running ?? 0;
   }
 
   /** Deliver a message from a topic the client listens to besides its streams and conversations. */
@@ -150,10 +183,11 @@ export class Session {
     if (this.closed) return;
     // Rights end at exp, whether or not the timer has fired yet.
     if (this.credentials?.expired) return this.expire();
-    this.lastActiveAt = Date.now();
+    const active = this.active;
+    active.lastMessageAt = Date.now();
     const { options } = this.host;
-    this.rateLimitPart ??= new RateLimit(options.rateLimit, options.rateLimitBurst);
-    const admission = this.rateLimitPart.admit(options.rateLimitBurst);
+    active.rateLimit ??= new RateLimit(options.rateLimit, options.rateLimitBurst);
+    const admission = active.rateLimit.admit(options.rateLimitBurst);
     if (admission === 'cut-off') {
       this.connection.close?.(ERROR_TABLE.rate_limited.close, 'rate limit exceeded');
       this.close();
@@ -164,7 +198,7 @@ export class Session {
       return;
     }
     const stamped = reply && toStampedReply(reply);
-    this.queue = (this.queue ?? Promise.resolve()).then(async () => {
+    active.queue = (active.queue ?? Promise.resolve()).then(async () => {
       if (this.closed) return;
       try {
         const message = await this.applyMessageHook({ event, data });
@@ -177,7 +211,7 @@ export class Session {
 
   /** Resolves once every event received so far has been handled. */
   settled(): Promise<void> {
-    return this.queue ?? Promise.resolve();
+    return this.activeParts?.queue ?? Promise.resolve();
   }
 
   /** Report an error that belongs to no stream: to the reply when there is one, else as `error`. */
@@ -194,11 +228,16 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.credentials?.stop();
-    this.deliveryPart?.stop();
-    for (const listener of this.closeListeners.splice(0)) listener(this);
-    const requestIds = this.deliveryPart?.streamKeys() ?? [];
-    const conversationIds = this.conversationsPart?.ids() ?? [];
-    this.queue = (this.queue ?? Promise.resolve()).then(async () => {
+    const parts = this.activeParts;
+    parts?.delivery?.stop();
+    const listeners = this.closeListeners;
+    this.closeListeners = undefined;
+    if (typeof listeners === 'function') listeners(this);
+    else for (const listener of listeners ?? []) listener(this);
+    const requestIds = parts?.delivery?.streamKeys() ?? [];
+    const conversationIds = parts?.conversations?.ids() ?? [];
+    const active = this.active;
+    active.queue = (active.queue ?? Promise.resolve()).then(async () => {
       // A store outage must not fail a departure: shared entries expire with their TTL.
       await Promise.allSettled([
         ...requestIds.map((id) => this.delivery.unsubscribe(id)),
@@ -263,7 +302,7 @@ export class Session {
       return;
     }
     const key = message.key ?? message.frame.request_id;
-    if (message.frame.type === 'stop') this.chatPart?.stopped(key);
+    if (message.frame.type === 'stop') this.activeParts?.chat?.stopped(key);
     this.delivery.receive(message.frame, key);
   }
 }

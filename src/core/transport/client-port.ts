@@ -29,16 +29,26 @@ export interface AdmittedClient {
 }
 
 /**
- * The port of an open session: one small object per connection, with no closures of its own (an
- * idle connection's memory counts); the answer-once wrapper is made only for a message that asked
- * for an answer.
+ * What a port's `receive` does: one client message into `session`, its answer (when asked for)
+ * sent at most once and not once the session closed. A transport that keeps only the session (no
+ * port object per connection: idle memory) sends its messages through here.
  */
+export function receiveFromClient(
+  session: Session,
+  event: string,
+  data: unknown,
+  answer?: Answer,
+): void {
+  // The answer-once wrapper is made only for a message that asked for an answer.
+  session.receive(event, data, answer && toReplyOnce(answer, () => !session.isClosed));
+}
+
+/** The port of an open session: one small object, with no closures of its own. */
 class SessionPort implements ClientPort {
   constructor(readonly session: Session) {}
 
   receive(event: string, data: unknown, answer?: Answer): void {
-    const { session } = this;
-    session.receive(event, data, answer && toReplyOnce(answer, () => !session.isClosed));
+    receiveFromClient(this.session, event, data, answer);
   }
 }
 

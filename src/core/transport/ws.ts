@@ -7,7 +7,7 @@ import { BridgeError, ERROR_TABLE } from '../internal/errors.ts';
 import { LocalFrame } from '../protocol/frame.ts';
 import { withTimestamp } from '../internal/timestamp.ts';
 import type { ClientConnection, Session } from '../session/session.ts';
-import type { AdmittedClient, Answer, ClientPort } from './client-port.ts';
+import { type AdmittedClient, type Answer, receiveFromClient } from './client-port.ts';
 
 /** One parsed client message. */
 export interface WsEnvelope {
@@ -71,9 +71,9 @@ export function fromWsText(
   return { ok: true, envelope };
 }
 
-/** Handle one text frame from a `/ws` client. */
+/** Handle one text frame from a `/ws` client of `session`. */
 export function receiveWsText(
-  port: ClientPort,
+  session: Session,
   text: string,
   sendText: (text: string) => void,
 ): void {
@@ -91,7 +91,7 @@ export function receiveWsText(
           if ('error' in outcome) sendText(toWsText('error', outcome.error, id));
           else sendText(toWsText(outcome.event ?? 'ack', outcome.data ?? {}, id));
         };
-  port.receive(event, data, answer);
+  receiveFromClient(session, event, data, answer);
 }
 
 /**
@@ -106,31 +106,46 @@ export interface WsSocketOps<S> {
   close(socket: S, code: number, reason: string): void;
   /** Bytes sent but not yet taken by the client; absent where the runtime cannot tell. */
   bufferedBytes?(socket: S): number;
+  /**
+   * The peer's IP address, read when asked for (`GET /clients`) rather than kept per connection;
+   * absent where the runtime cannot tell from the socket.
+   */
+  remoteAddress?(socket: S): string | undefined;
 }
 
 /** One `/ws` client: the connection its session sends through, fed by the runtime's socket. */
 export class WsClient<S> implements ClientConnection {
-  readonly protocol = 'ws' as const;
-  readonly #port: ClientPort;
+  readonly #session: Session;
   readonly #ops: WsSocketOps<S>;
   readonly #socket: S;
   readonly #maxMessageBytes: number;
+  readonly #remoteAddress: string | undefined;
 
-  /** Opens the admitted client's session over `socket`. */
-  constructor(
-    admitted: AdmittedClient,
-    ops: WsSocketOps<S>,
-    socket: S,
-    readonly remoteAddress?: string,
-  ) {
+  /**
+   * Opens the admitted client's session over `socket`. `remoteAddress`: the peer's address where
+   * the socket cannot tell it (`ops.remoteAddress`).
+   */
+  constructor(admitted: AdmittedClient, ops: WsSocketOps<S>, socket: S, remoteAddress?: string) {
     this.#ops = ops;
     this.#socket = socket;
     this.#maxMessageBytes = admitted.options.maxMessageBytes;
-    this.#port = admitted.open(this);
+    this.#remoteAddress = remoteAddress;
+    // The session, not its port: the port's rule is receiveFromClient (one object less per client).
+    this.#session = admitted.open(this).session;
+  }
+
+  /** The peer's IP address, where the runtime knows it. */
+  get remoteAddress(): string | undefined {
+    return this.#remoteAddress ?? this.#ops.remoteAddress?.(this.#socket);
+  }
+
+  /** On the prototype, not a field of every connection. */
+  get protocol(): 'ws' {
+    return 'ws';
   }
 
   get session(): Session {
-    return this.#port.session;
+    return this.#session;
   }
 
   /** 0 where the runtime cannot tell (Workers): such a client is never seen as congested. */
@@ -162,6 +177,6 @@ export class WsClient<S> implements ClientConnection {
       this.close(ERROR_TABLE.message_too_big.close, 'message too big');
       return;
     }
-    receiveWsText(this.#port, data, (text) => this.sendText(text));
+    receiveWsText(this.#session, data, (text) => this.sendText(text));
   }
 }

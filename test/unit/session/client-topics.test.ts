@@ -34,7 +34,7 @@ afterEach(() => {
 describe('client topics: the hold before a session opens', () => {
   it("subscribes the user's topic and the instance's two before it resolves", async () => {
     const { registry, live } = countingRegistry();
-    const topics = createClientTopics(registry, silentLogger);
+    const topics = createClientTopics(registry, silentLogger, new Map());
     const release = await topics.prepare('alice', 60_000);
     expect(live.get('user:alice')).toBe(1);
     expect(live.get('broadcast')).toBe(1);
@@ -48,7 +48,7 @@ describe('client topics: the hold before a session opens', () => {
 
   it('two holds of one user share one subscription, which ends with the last release', async () => {
     const { registry, live } = countingRegistry();
-    const topics = createClientTopics(registry, silentLogger);
+    const topics = createClientTopics(registry, silentLogger, new Map());
     const [a, b] = await Promise.all([
       topics.prepare('alice', 60_000),
       topics.prepare('alice', 60_000),
@@ -66,7 +66,7 @@ describe('client topics: the hold before a session opens', () => {
 
   it('lets go by itself after maxHoldMs when the client never opened', async () => {
     const { registry, live } = countingRegistry();
-    const topics = createClientTopics(registry, silentLogger);
+    const topics = createClientTopics(registry, silentLogger, new Map());
     vi.useFakeTimers();
     const release = topics.prepare('alice', 5_000);
     await vi.advanceTimersByTimeAsync(0);
@@ -86,7 +86,7 @@ describe('client topics: the hold before a session opens', () => {
       if (topic.startsWith('user:')) throw new Error('store down');
       return subscribe(topic, listener);
     };
-    const topics = createClientTopics(registry, silentLogger);
+    const topics = createClientTopics(registry, silentLogger, new Map());
     await expect(topics.prepare('alice', 60_000)).rejects.toThrow('store down');
     // The next client of the user subscribes again.
     registry.subscribe = subscribe;

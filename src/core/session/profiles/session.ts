@@ -18,7 +18,7 @@ export class ProfiledSession extends Session {
     host: SessionHost,
     connection: ProfileConnection,
     profile: Profile,
-    forwardedHeaders: Record<string, string>,
+    forwardedHeaders: Readonly<Record<string, string>>,
     userId?: string,
   ) {
     super(host, connection, forwardedHeaders, userId);
@@ -74,7 +74,7 @@ export function createProfiledSession(
   host: SessionHost,
   connection: Parameters<typeof toProfileConnection>[0],
   profile: Profile,
-  forwardedHeaders: Record<string, string>,
+  forwardedHeaders: Readonly<Record<string, string>>,
   userId?: string,
 ): Session {
   return new ProfiledSession(
