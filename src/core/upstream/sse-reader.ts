@@ -50,7 +50,7 @@ export interface SseReader {
 
 /** A reader for one body; the callbacks are made once, nothing is allocated per event. */
 export function createSseReader(options: SseReaderOptions): SseReader {
-  const { onEvent, watchDataless } = options;
+  const { onEvent } = options;
   const throwOnOversized = options.throwOnOversized ?? true;
   const decoder = new TextDecoder();
   let tooBig = false;
@@ -67,9 +67,10 @@ export function createSseReader(options: SseReaderOptions): SseReader {
   // would only ever eat real upstream text, and only when unsplit. A blank first line disarms it.
   parser.feed('\n');
   const lineEnds = createLineEndNormaliser();
-  const dataless = watchDataless ? createDatalessEventWatcher() : undefined;
+  const dataless = options.watchDataless ? createDatalessEventWatcher() : undefined;
   const feed = (text: string): void => {
-    if (dataless === undefined || !(watchDataless as () => boolean)()) {
+    // Called as a method: the options may be an object whose state it reads.
+    if (dataless === undefined || !options.watchDataless?.()) {
       parser.feed(text);
       return;
     }
