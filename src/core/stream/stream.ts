@@ -27,15 +27,16 @@ export class Stream {
   private stateValue: StreamState = 'running';
   private readonly abort = new AbortController();
   private readonly doneListeners: Array<(stream: Stream) => void> = [];
-  private readonly sink: FrameSink;
+  private readonly sink: FrameSink | undefined;
   private graceTimer: Timer | undefined;
   private paused: { promise: Promise<void>; resolve: () => void } | undefined;
   /** `,"request_id":"…","seq":` — appended to passed-through upstream JSON, before the seq. */
   private readonly membersHead: string;
   /** The request id frames carry (the client's; `info.requestId` is the registry key). */
-  private readonly clientRequestId: string;
+  readonly clientRequestId: string;
 
-  constructor(info: StreamInfo, sink: FrameSink) {
+  /** Without `sink`, a subclass overrides {@link Stream.deliver}. */
+  constructor(info: StreamInfo, sink?: FrameSink) {
     this.info = info;
     this.sink = sink;
     this.clientRequestId = info.clientRequestId ?? info.requestId;
@@ -83,7 +84,7 @@ export class Stream {
     const seq = this.nextSeq++;
     // Numbered now, once: a replayed frame keeps this time.
     const timestamp = Date.now();
-    this.sink(
+    this.deliver(
       new LocalFrame(
         frame.type,
         frame.content,
@@ -94,6 +95,11 @@ export class Stream {
       ),
     );
     if (isStop) for (const listener of this.doneListeners.splice(0)) listener(this);
+  }
+
+  /** Hand a numbered frame on (to the sink given at construction). */
+  protected deliver(frame: ChatResponse): void {
+    (this.sink as FrameSink)(frame);
   }
 
   /** The frame's JSON made from its upstream text, when it has one that ends its object. */
