@@ -259,6 +259,8 @@ class Relay implements DialectChoice, ChunkTaker, SseReaderOptions, EventListene
   async readSse(body: UpstreamBody): Promise<Dialect | undefined> {
     const chooser = createDialectChooser(this);
     this.chooser = chooser;
+    // Read by the chooser once, at its start: the response head need not live as long as the body.
+    this.header = noHeader;
     // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
     // algorithm; the named-event dialect needs them, so they are watched for until it is ruled out.
     this.reader = createSseReader(this);
