@@ -12,7 +12,7 @@ import type { BridgeConfig } from '../upstream/request-config.ts';
 import type { StreamHost } from './stream-host.ts';
 import type { Stream } from './stream.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
-import { relayUpstream } from '../upstream/relay.ts';
+import { createRelay } from '../upstream/relay.ts';
 import { toHookErrorLogger } from './frame-hook.ts';
 import { LocalStream, type LocalStreamContext } from './local-stream.ts';
 import { createRunningStreams } from './running-streams.ts';
@@ -101,9 +101,11 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       stream.method = request.method;
       stream.body = request.body;
       stream.headers = shaped.headers;
+      // The stream is the relay's input, and cancels it directly: no AbortSignal, no closure.
+      const relay = createRelay(stream);
+      stream.relay = relay;
       relaysRunning++;
-      // The stream is the relay's input: no per-stream object or closure for it.
-      void relayUpstream(stream).then(relayEnded, relayEnded);
+      void relay.run().then(relayEnded, relayEnded);
     },
     async findRunning(requestId) {
       return running.get(requestId)?.info;

@@ -10,7 +10,7 @@ import type { BridgeObserver } from '../internal/observer.ts';
 import { type ChatResponse, type Frame, toStopFrame } from '../protocol/frame.ts';
 import type { Registry, StreamInfo } from '../registry/registry.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
-import type { RelayInput } from '../upstream/relay.ts';
+import type { RelayInput, UpstreamRelay } from '../upstream/relay.ts';
 import type { UpstreamMethod } from '../upstream/request-config.ts';
 import { applyFrameHook } from './frame-hook.ts';
 import type { BridgeHooks } from './hooks.ts';
@@ -36,6 +36,8 @@ export class LocalStream extends Stream implements RelayInput {
   method: UpstreamMethod = 'POST';
   body: string | undefined;
   headers: Record<string, string> = {};
+  /** Its upstream request, once it went out. */
+  relay: UpstreamRelay | undefined;
   #first = true;
   /** Made at the first registry write that returns a promise (a shared store), not before. */
   #onStoreError: ((error: unknown) => void) | undefined;
@@ -89,6 +91,10 @@ export class LocalStream extends Stream implements RelayInput {
   fail(error: unknown): void {
     this.emit({ type: 'error', content: toBridgeError(error).toPayload() });
     this.emit(toStopFrame('error'));
+  }
+
+  protected override cancelled(): void {
+    this.relay?.cancel();
   }
 
   protected override deliver(frame: ChatResponse): void {

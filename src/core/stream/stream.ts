@@ -25,7 +25,6 @@ export class Stream {
   readonly info: StreamInfo;
   private nextSeq = 0;
   private stateValue: StreamState = 'running';
-  private readonly abort = new AbortController();
   private readonly doneListeners: Array<(stream: Stream) => void> = [];
   private readonly sink: FrameSink | undefined;
   private graceTimer: Timer | undefined;
@@ -45,11 +44,6 @@ export class Stream {
 
   get requestId(): string {
     return this.info.requestId;
-  }
-
-  /** Aborted when the stream is cancelled or abandoned; the upstream relay listens to it. */
-  get signal(): AbortSignal {
-    return this.abort.signal;
   }
 
   get state(): StreamState {
@@ -110,11 +104,14 @@ export class Stream {
     return `${upstream.slice(0, -1)}${this.membersHead}${seq},"timestamp":${timestamp}}`;
   }
 
-  /** End the stream now with a stop of this reason and abort its upstream request. */
+  /** End the stream now with a stop of this reason and stop its upstream request. */
   cancel(reason: StopReason = 'cancelled'): void {
     this.push(toStopFrame(reason));
-    this.abort.abort();
+    this.cancelled();
   }
+
+  /** After {@link Stream.cancel}: a subclass stops its upstream request here. */
+  protected cancelled(): void {}
 
   /** Nobody receives the stream: keep it running for `graceMs`, then abandon it. */
   startGrace(graceMs: number): void {

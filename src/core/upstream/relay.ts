@@ -42,8 +42,11 @@ export interface RelayInput {
   body?: string | undefined;
   headers: Record<string, string>;
   timeouts: RelayTimeouts;
-  /** Aborted when the stream is cancelled; the relay then ends quietly. */
-  signal: AbortSignal;
+  /**
+   * Aborted when the stream is cancelled; the relay then ends quietly. Without one, the stream
+   * calls {@link UpstreamRelay.cancel} instead (an AbortSignal per stream is not small).
+   */
+  signal?: AbortSignal | undefined;
   /** Receives every frame in order; the last one is a stop. */
   emit: (frame: Frame) => void;
   /**
@@ -64,6 +67,19 @@ const silentRelayReport: RelayReport = {
   dropped: () => {},
 };
 
+/** One upstream request being relayed. */
+export interface UpstreamRelay {
+  /** Relay the request into frames. Never throws; always emits a final stop. Call once. */
+  run(): Promise<void>;
+  /** The stream was cancelled: end quietly (what aborting `signal` does). */
+  cancel(): void;
+}
+
+/** A relay of one upstream request, to run and perhaps cancel. */
+export function createRelay(input: RelayInput): UpstreamRelay {
+  return new Relay(input);
+}
+
 /** Relay one upstream request into frames. Never throws; always emits a final stop. */
 export function relayUpstream(input: RelayInput): Promise<void> {
   return new Relay(input).run();
@@ -76,7 +92,9 @@ const noHeader = (): string | null => null;
  * run as argument): thousands of streams run at once, and a closure apiece per step was a good
  * part of what each one cost.
  */
-class Relay implements DialectChoice, ChunkTaker, SseReaderOptions, EventListenerObject {
+class Relay
+  implements UpstreamRelay, DialectChoice, ChunkTaker, SseReaderOptions, EventListenerObject
+{
   readonly abort = new AbortController();
   timedOut: string | undefined;
   completed = false;
@@ -86,6 +104,7 @@ class Relay implements DialectChoice, ChunkTaker, SseReaderOptions, EventListene
   /** One idle timer per request, not one per chunk: activity only moves this. */
   lastActivity = 0;
   gotResponse = false;
+  cancelled = false;
   readonly report: RelayReport;
   readonly format: UpstreamFormat;
   header: (name: string) => string | null = noHeader;
@@ -99,7 +118,7 @@ class Relay implements DialectChoice, ChunkTaker, SseReaderOptions, EventListene
 
   async run(): Promise<void> {
     const { input } = this;
-    input.signal.addEventListener('abort', this, { once: true });
+    input.signal?.addEventListener('abort', this, { once: true });
     this.firstFrameTimer = setTimeout(
       Relay.firstFrameTimedOut,
       input.timeouts.firstFrameTimeoutMs,
@@ -145,7 +164,7 @@ class Relay implements DialectChoice, ChunkTaker, SseReaderOptions, EventListene
     } catch (error) {
       if (!this.completed) {
         const failure = toFailure(error, {
-          cancelled: input.signal.aborted,
+          cancelled: this.cancelled || input.signal?.aborted === true,
           timedOut: this.timedOut,
           gotResponse: this.gotResponse,
         });
@@ -159,13 +178,18 @@ class Relay implements DialectChoice, ChunkTaker, SseReaderOptions, EventListene
     } finally {
       cancelTimer(this.firstFrameTimer);
       cancelTimer(this.idleTimer);
-      input.signal.removeEventListener('abort', this);
+      input.signal?.removeEventListener('abort', this);
       this.abort.abort();
     }
   }
 
   /** The stream was cancelled (its signal aborted). */
   handleEvent(): void {
+    this.cancel();
+  }
+
+  cancel(): void {
+    this.cancelled = true;
     this.abort.abort();
   }
 
