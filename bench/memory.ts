@@ -5,7 +5,7 @@
  * grows RSS by itself, so RSS per connection is `npm run bench`'s to measure.
  *
  *   npm run bench:memory -- [--connections 2000] [--top 25] [--socketio]
- *   npm run bench:memory -- --streaming [--connections 500] [--top 25]
+ *   npm run bench:memory -- --streaming [--connections 500] [--top 25] [--dist]
  *
  * `--streaming`: heap per streaming session on sse2ws instead (`/ws` clients, each with one stream
  * at the sessions ramp's pace), with who holds the largest kinds and every closure per session.
@@ -27,6 +27,8 @@ const connections = arg('connections', STREAMING ? 500 : 2_000);
 const SOCKET_IO = process.argv.includes('--socketio');
 const clientArm = SOCKET_IO ? "B'" : 'B';
 const top = arg('top', 25);
+/** `--dist`: sse2ws from dist/ (compiled JavaScript; `npm run build` first), not tsx-run sources. */
+const DIST = process.argv.includes('--dist');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface HeapSnapshot {
@@ -321,7 +323,10 @@ async function measureStreaming(env: Record<string, string>): Promise<void> {
 const RETAINED_KINDS = 15;
 
 const upstream = await startChild('./upstream.ts');
-const env = { BENCH_UPSTREAM_URL: `${upstream.url}/chat` };
+const env = {
+  BENCH_UPSTREAM_URL: `${upstream.url}/chat`,
+  ...(DIST ? { BENCH_BRIDGE_DIST: '1' } : {}),
+};
 if (STREAMING) {
   await measureStreaming(env);
 } else if (SOCKET_IO) {
