@@ -63,9 +63,7 @@ function dispatchUpstream(agent: Agent, req: UpstreamRequest): Promise<UpstreamR
         dispatch,
       );
     } catch (error) {
-      dispatch.settle();
-      dispatch.responded = true;
-      reject(toConnectError(error));
+      dispatch.failed(toConnectError(error));
     }
   });
 }
@@ -84,11 +82,35 @@ class UpstreamDispatch implements Dispatcher.DispatchHandler, PushBody, EventLis
   #ended = false;
   #failure: { error: unknown } | undefined;
 
+  /** The response promise's resolvers, let go once it settled (they would outlive the head). */
+  #resolve: ((response: UpstreamResponse) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+
   constructor(
     private readonly signal: AbortSignal,
-    private readonly resolve: (response: UpstreamResponse) => void,
-    private readonly reject: (error: unknown) => void,
-  ) {}
+    resolve: (response: UpstreamResponse) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Settle the response promise (once: `responded` is set first by every caller). */
+  #respond(response: UpstreamResponse | undefined, error?: unknown): void {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    if (response) resolve?.(response);
+    else reject?.(error);
+  }
+
+  /** The request could not be made at all. */
+  failed(error: unknown): void {
+    this.settle();
+    this.responded = true;
+    this.#respond(undefined, error);
+  }
 
   /** The signal aborted. */
   handleEvent(): void {
@@ -97,7 +119,7 @@ class UpstreamDispatch implements Dispatcher.DispatchHandler, PushBody, EventLis
     // need not wait for it (it is aborted in onRequestStart then).
     if (!this.responded) {
       this.responded = true;
-      this.reject(this.signal.reason);
+      this.#respond(undefined, this.signal.reason);
     }
   }
 
@@ -140,7 +162,7 @@ class UpstreamDispatch implements Dispatcher.DispatchHandler, PushBody, EventLis
     started.rawHeaders = null;
     // Held until the core attaches its reader.
     started.pause();
-    this.resolve({
+    this.#respond({
       status: statusCode,
       contentType: firstValue(headers['content-type']),
       header: (name) => firstValue(headers[name]),
@@ -163,7 +185,7 @@ class UpstreamDispatch implements Dispatcher.DispatchHandler, PushBody, EventLis
     this.settle();
     if (!this.responded) {
       this.responded = true;
-      this.reject(this.signal.aborted ? error : toConnectError(error));
+      this.#respond(undefined, this.signal.aborted ? error : toConnectError(error));
     } else if (this.#sink) {
       this.#sink.error(error);
     } else {

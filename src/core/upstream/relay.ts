@@ -13,7 +13,7 @@ import {
 } from './dialect-chooser.ts';
 import type { UpstreamMethod } from './request-config.ts';
 import type { UpstreamClient } from './client.ts';
-import { type ChunkTaker, drivePushBody, isPushBody, type UpstreamBody } from './push-body.ts';
+import { type ChunkTaker, drivePushBody, isPushBody } from './push-body.ts';
 import { createSseReader, type SseReader, type SseReaderOptions } from './sse-reader.ts';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { readText, toBodyKind } from './text-body.ts';
@@ -150,7 +150,17 @@ class Relay
       }
       if (kind === 'sse') {
         if (response.header) this.header = response.header;
-        const dialect = await this.readSse(response.body);
+        const chooser = this.startSse();
+        const { body } = response;
+        try {
+          // Awaited here, not in a helper: every async function suspended is memory per stream.
+          await (isPushBody(body) ? drivePushBody(body, this) : this.pull(body));
+        } catch (error) {
+          // Whatever arrived before the failure reaches the client before the failure does.
+          if (!this.completed) chooser.settle('stream failed before a dialect was decided');
+          throw error;
+        }
+        const dialect = this.endSse(chooser);
         if (dialect) this.forward(dialect.end());
       } else {
         const text = await readText(response.body, DEFAULT_MAX_BUFFERED_BODY_BYTES, () =>
@@ -279,8 +289,8 @@ class Relay
     return (this.chooser as DialectChooser).wantsDatalessEnd();
   }
 
-  /** Read an SSE body through its dialect; resolves with the dialect (undefined: completed). */
-  async readSse(body: UpstreamBody): Promise<Dialect | undefined> {
+  /** Start reading an SSE body: its dialect chooser, and the reader that feeds it. */
+  startSse(): DialectChooser {
     const chooser = createDialectChooser(this);
     this.chooser = chooser;
     // Read by the chooser once, at its start: the response head need not live as long as the body.
@@ -288,21 +298,20 @@ class Relay
     // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
     // algorithm; the named-event dialect needs them, so they are watched for until it is ruled out.
     this.reader = createSseReader(this);
-    try {
-      if (isPushBody(body)) {
-        await drivePushBody(body, this);
-      } else {
-        for await (const chunk of body) {
-          const room = this.take(chunk);
-          if (room) await room;
-        }
-      }
-    } catch (error) {
-      // Whatever arrived before the failure reaches the client before the failure does.
-      if (!this.completed) chooser.settle('stream failed before a dialect was decided');
-      throw error;
+    return chooser;
+  }
+
+  /** Read a pulled body (fetch) chunk by chunk. */
+  async pull(body: AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const chunk of body) {
+      const room = this.take(chunk);
+      if (room) await room;
     }
-    if (!this.completed) this.reader.end();
+  }
+
+  /** The SSE body ended: the dialect, if the stream still needs its end (undefined: completed). */
+  endSse(chooser: DialectChooser): Dialect | undefined {
+    if (!this.completed) (this.reader as SseReader).end();
     if (this.isCompleted()) return undefined;
     const dialect = chooser.settle('stream ended before a dialect was decided');
     return this.isCompleted() ? undefined : dialect;
