@@ -73,7 +73,13 @@ function dispatchUpstream(agent: Agent, req: UpstreamRequest): Promise<UpstreamR
  * listener of its abort signal, in one object. A class rather than closures: its methods are
  * shared by every request, where a closure apiece cost each of thousands of running streams.
  */
-class UpstreamDispatch implements Dispatcher.DispatchHandler, PushBody, EventListenerObject {
+class UpstreamDispatch
+  implements Dispatcher.DispatchHandler, PushBody, UpstreamResponse, EventListenerObject
+{
+  status = 0;
+  contentType: string | null = null;
+  /** The response head, until the body is attached (the dialect is chosen before that). */
+  #headers: IncomingHttpHeaders | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   responded = false;
   #sink: BodySink | undefined;
@@ -127,7 +133,18 @@ class UpstreamDispatch implements Dispatcher.DispatchHandler, PushBody, EventLis
     this.signal.removeEventListener('abort', this);
   }
 
+  /** A response header; read before the body is attached, when the head is let go. */
+  header(name: string): string | null {
+    return this.#headers === undefined ? null : firstValue(this.#headers[name]);
+  }
+
+  /** The response is its own push body. */
+  get body(): PushBody {
+    return this;
+  }
+
   attach(target: BodySink): void {
+    this.#headers = undefined;
     this.#sink = target;
     if (this.#early) for (const chunk of this.#early) target.data(chunk);
     this.#early = undefined;
@@ -162,12 +179,10 @@ class UpstreamDispatch implements Dispatcher.DispatchHandler, PushBody, EventLis
     started.rawHeaders = null;
     // Held until the core attaches its reader.
     started.pause();
-    this.#respond({
-      status: statusCode,
-      contentType: firstValue(headers['content-type']),
-      header: (name) => firstValue(headers[name]),
-      body: this,
-    });
+    this.status = statusCode;
+    this.contentType = firstValue(headers['content-type']);
+    this.#headers = headers;
+    this.#respond(this);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -61,7 +61,8 @@ class Chooser implements DialectChooser {
   constructor(readonly choice: DialectChoice) {
     if (choice.format !== 'auto') this.decide({ dialect: choice.format, reason: 'configured' });
     else {
-      const fromHeaders = detectFromHeaders(choice.header);
+      // Called as a method: the choice may be an object whose state it reads.
+      const fromHeaders = detectFromHeaders((name) => choice.header(name));
       if (fromHeaders) this.decide(fromHeaders);
     }
   }

@@ -12,7 +12,7 @@ import {
   type RelayReport,
 } from './dialect-chooser.ts';
 import type { UpstreamMethod } from './request-config.ts';
-import type { UpstreamClient } from './client.ts';
+import type { UpstreamClient, UpstreamResponse } from './client.ts';
 import { type ChunkTaker, drivePushBody, isPushBody } from './push-body.ts';
 import { createSseReader, type SseReader, type SseReaderOptions } from './sse-reader.ts';
 import type { EventSourceMessage } from 'eventsource-parser';
@@ -85,8 +85,6 @@ export function relayUpstream(input: RelayInput): Promise<void> {
   return new Relay(input).run();
 }
 
-const noHeader = (): string | null => null;
-
 /**
  * One relay run. Its state is fields and its steps are methods (timer callbacks static, with the
  * run as argument): thousands of streams run at once, and a closure apiece per step was a good
@@ -107,7 +105,8 @@ class Relay
   cancelled = false;
   readonly report: RelayReport;
   readonly format: UpstreamFormat;
-  header: (name: string) => string | null = noHeader;
+  /** The response while its dialect is chosen (`header` reads it), then let go. */
+  head: UpstreamResponse | undefined;
   chooser: DialectChooser | undefined;
   reader: SseReader | undefined;
 
@@ -149,8 +148,7 @@ class Relay
         );
       }
       if (kind === 'sse') {
-        if (response.header) this.header = response.header;
-        const chooser = this.startSse();
+        const chooser = this.startSse(response);
         const { body } = response;
         try {
           // Awaited here, not in a helper: every async function suspended is memory per stream.
@@ -289,12 +287,17 @@ class Relay
     return (this.chooser as DialectChooser).wantsDatalessEnd();
   }
 
+  header(name: string): string | null {
+    return this.head?.header?.(name) ?? null;
+  }
+
   /** Start reading an SSE body: its dialect chooser, and the reader that feeds it. */
-  startSse(): DialectChooser {
-    const chooser = createDialectChooser(this);
-    this.chooser = chooser;
+  startSse(response: UpstreamResponse): DialectChooser {
     // Read by the chooser once, at its start: the response head need not live as long as the body.
-    this.header = noHeader;
+    this.head = response;
+    const chooser = createDialectChooser(this);
+    this.head = undefined;
+    this.chooser = chooser;
     // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
     // algorithm; the named-event dialect needs them, so they are watched for until it is ruled out.
     this.reader = createSseReader(this);
