@@ -3,9 +3,19 @@
  * With `BENCH_REDIS_URL` set (arm BR) streams and conversations go through Redis, under
  * `BENCH_REDIS_PREFIX` so a shared redis-server keeps the run's keys apart.
  */
-import { defaultOptions } from '../src/core/config/resolve.ts';
-import { startNodeServer } from '../src/node/server.ts';
+import type * as Resolve from '../src/core/config/resolve.ts';
+import type * as Server from '../src/node/server.ts';
 import { reportReady, upstreamUrlFromEnv } from './child-ipc.ts';
+
+/**
+ * `BENCH_BRIDGE_DIST=1`: run the compiled package (dist/, `npm run build` first) instead of the
+ * sources through tsx, whose esbuild `keepNames` gives every arrow function made per stream a
+ * property array that compiled JavaScript does not have (see bench/README.md, bench:memory).
+ */
+const fromDist = process.env['BENCH_BRIDGE_DIST'] === '1';
+const [root, ext] = fromDist ? ['../dist', '.js'] : ['../src', '.ts'];
+const { defaultOptions } = (await import(`${root}/core/config/resolve${ext}`)) as typeof Resolve;
+const { startNodeServer } = (await import(`${root}/node/server${ext}`)) as typeof Server;
 
 /** Far above any load the harness makes: the limits are not what is measured. */
 const UNLIMITED = 1_000_000;

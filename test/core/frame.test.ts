@@ -58,6 +58,32 @@ describe('LocalFrame', () => {
     expect(LocalFrame.ageMs(new LocalFrame('text', {}, 'r', 0, 1))).toBeGreaterThanOrEqual(0);
     expect(LocalFrame.ageMs({ type: 'text', content: {}, request_id: 'r', seq: 0 })).toBe(0);
   });
+
+  it('comes back from its text as it was (the resume buffer keeps only the text)', () => {
+    // A passed-through frame keeps the upstream's spacing; a mapped one is canonical.
+    const [passed, mapped] = numbered('{"type": "text", "content": {"a": 1}}', 'plain words');
+    for (const entry of [passed, mapped]) {
+      const frame = entry?.frame as ChatResponse;
+      const json = LocalFrame.jsonOf(frame);
+      const back = LocalFrame.fromJson(
+        json,
+        LocalFrame.numberedAtOf(frame),
+        LocalFrame.hasCanonicalJson(frame),
+      );
+      expect(LocalFrame.isLocal(back)).toBe(true);
+      expect(back).toEqual(frame);
+      expect(LocalFrame.jsonOf(back)).toBe(json);
+      expect(LocalFrame.canonicalJsonOf(back)).toBe(JSON.stringify(frame));
+      expect(LocalFrame.numberedAtOf(back)).toBe(LocalFrame.numberedAtOf(frame));
+    }
+    expect(LocalFrame.hasCanonicalJson(passed?.frame as ChatResponse)).toBe(false);
+    expect(LocalFrame.hasCanonicalJson(mapped?.frame as ChatResponse)).toBe(true);
+    // A frame from elsewhere comes back as the plain object it was.
+    const plain = { type: 'text', content: {}, request_id: 'r', seq: 0, timestamp: 1 };
+    const back = LocalFrame.fromJson(JSON.stringify(plain), LocalFrame.numberedAtOf(plain), true);
+    expect(LocalFrame.isLocal(back)).toBe(false);
+    expect(back).toEqual(plain);
+  });
 });
 
 describe('upstream JSON pass-through', () => {

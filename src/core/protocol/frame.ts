@@ -54,7 +54,7 @@ export class LocalFrame implements ChatResponse {
   #json: string | undefined;
   /** Whether `#json` is exactly `JSON.stringify(this)` (not the upstream text with its spacing). */
   #canonical: boolean;
-  readonly #numberedAt = performance.now();
+  #numberedAt = performance.now();
 
   constructor(
     public type: string,
@@ -96,6 +96,33 @@ export class LocalFrame implements ChatResponse {
   /** Whether `frame` is a local frame (numbered here, never changed after). */
   static isLocal(frame: object): frame is LocalFrame {
     return #json in frame;
+  }
+
+  /**
+   * When a local frame was numbered (`performance.now()`); NaN for frames from elsewhere. With
+   * {@link LocalFrame.hasCanonicalJson} and the text, what the resume buffer keeps of a frame.
+   */
+  static numberedAtOf(frame: object): number {
+    return #numberedAt in frame ? (frame as LocalFrame).#numberedAt : NaN;
+  }
+
+  /** Whether `jsonOf(frame)` is exactly `JSON.stringify(frame)` (any frame not local is). */
+  static hasCanonicalJson(frame: object): boolean {
+    return #json in frame ? (frame as LocalFrame).#canonical : true;
+  }
+
+  /**
+   * The frame back from its text (`jsonOf`'s exact bytes) and the other two: a local frame as it
+   * was numbered, or, for a frame from elsewhere (`numberedAt` NaN), the plain parsed object.
+   */
+  static fromJson(json: string, numberedAt: number, canonical: boolean): ChatResponse {
+    const parsed = JSON.parse(json) as ChatResponse;
+    if (Number.isNaN(numberedAt)) return parsed;
+    const { type, content, request_id, seq, timestamp } = parsed;
+    const frame = new LocalFrame(type, content, request_id, seq, timestamp, json);
+    frame.#numberedAt = numberedAt;
+    frame.#canonical = canonical;
+    return frame;
   }
 
   /** Milliseconds since a local frame was numbered; 0 for frames from elsewhere. */

@@ -37,9 +37,18 @@ interface StreamRecord {
    */
   topic: string;
   conversationTopic: string | undefined;
-  /** Held frames are `frames[head..]`; dropped ones stay in front until the next compaction. */
-  frames: ChatResponse[];
+  /**
+   * The frames kept for resume, as their texts (`LocalFrame.jsonOf`'s bytes): a frame object, its
+   * parsed content and its numbers cost several times the text, and a replay, which is rare,
+   * parses them back. Held frames are `texts[head..]`; dropped ones stay in front until the next
+   * compaction. Seqs are consecutive, so `texts[i]` is the frame of seq `firstSeq + i`.
+   */
+  texts: string[];
+  /** Per frame, when it was numbered (`LocalFrame.numberedAtOf`; the lag metric of a replay). */
+  numberedAt: number[];
+  /** Per frame, its UTF-8 size; negative when its text is not `JSON.stringify(frame)`. */
   sizes: number[];
+  firstSeq: number;
   head: number;
   bytes: number;
   done: boolean;
@@ -94,8 +103,10 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
         topic: streamTopic(info.requestId),
         conversationTopic:
           info.conversationId === undefined ? undefined : conversationTopic(info.conversationId),
-        frames: [],
+        texts: [],
+        numberedAt: [],
         sizes: [],
+        firstSeq: 0,
         head: 0,
         bytes: 0,
         done: false,
@@ -111,20 +122,25 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
     appendFrame(info, frame) {
       const record = streams.get(info.requestId);
       if (record && !record.done) {
-        const size = utf8Length(LocalFrame.jsonOf(frame));
-        record.frames.push(frame);
-        record.sizes.push(size);
+        const text = LocalFrame.jsonOf(frame);
+        const size = utf8Length(text);
+        if (record.texts.length === 0) record.firstSeq = frame.seq;
+        record.texts.push(text);
+        record.numberedAt.push(LocalFrame.numberedAtOf(frame));
+        record.sizes.push(LocalFrame.hasCanonicalJson(frame) ? size : -size);
         record.bytes += size;
         // Keep at least the newest frame, so a resume can still learn the first seq held.
-        while (record.bytes > options.resumeBufferBytes && record.head < record.frames.length - 1) {
-          record.bytes -= record.sizes[record.head] as number;
+        while (record.bytes > options.resumeBufferBytes && record.head < record.texts.length - 1) {
+          record.bytes -= Math.abs(record.sizes[record.head] as number);
           record.head++;
         }
         // Dropping by moving a head index is O(1) per frame; splicing a full buffer was O(n) and
         // took a third of the bridge's CPU at saturation. Compact once the dead part dominates.
-        if (record.head > DEFAULT_COMPACT_AFTER && record.head * 2 > record.frames.length) {
-          record.frames = record.frames.slice(record.head);
+        if (record.head > DEFAULT_COMPACT_AFTER && record.head * 2 > record.texts.length) {
+          record.texts = record.texts.slice(record.head);
+          record.numberedAt = record.numberedAt.slice(record.head);
           record.sizes = record.sizes.slice(record.head);
+          record.firstSeq += record.head;
           record.head = 0;
         }
       }
@@ -146,13 +162,22 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry &
     async readFrames(requestId, afterSeq): Promise<ReplayResult> {
       const record = streams.get(requestId);
       if (!record) return { status: 'unknown' };
-      const first = record.frames[record.head];
-      if (first !== undefined && first.seq > afterSeq + 1) {
-        return { status: 'truncated', firstSeq: first.seq };
+      const { texts, numberedAt, sizes, head } = record;
+      const firstHeld = record.firstSeq + head;
+      if (head < texts.length && firstHeld > afterSeq + 1) {
+        return { status: 'truncated', firstSeq: firstHeld };
       }
       // Seqs are consecutive from the head: the replay starts at a computed index.
-      const from = record.head + Math.max(0, afterSeq + 1 - (first?.seq ?? 0));
-      const frames = record.frames.slice(from);
+      const frames: ChatResponse[] = [];
+      for (let i = head + Math.max(0, afterSeq + 1 - firstHeld); i < texts.length; i++) {
+        frames.push(
+          LocalFrame.fromJson(
+            texts[i] as string,
+            numberedAt[i] as number,
+            (sizes[i] as number) > 0,
+          ),
+        );
+      }
       return { status: 'ok', frames, done: record.done, info: record.info };
     },
 

@@ -5,20 +5,17 @@
  */
 import type { BridgeHooks } from './hooks.ts';
 import type { Logger } from '../internal/logger.ts';
-import { toBridgeError } from '../internal/errors.ts';
-import { type Frame, toStopFrame } from '../protocol/frame.ts';
 import { type BridgeObserver, silentObserver } from '../internal/observer.ts';
 import type { BridgeOptions } from '../config/types.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { BridgeConfig } from '../upstream/request-config.ts';
 import type { StreamHost } from './stream-host.ts';
-import { Stream } from './stream.ts';
-import { clientRequestIdOf } from '../registry/stream-ownership.ts';
+import type { Stream } from './stream.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
-import { relayUpstream } from '../upstream/relay.ts';
-import { applyFrameHook, toHookErrorLogger } from './frame-hook.ts';
+import { createRelay } from '../upstream/relay.ts';
+import { toHookErrorLogger } from './frame-hook.ts';
+import { LocalStream, type LocalStreamContext } from './local-stream.ts';
 import { createRunningStreams } from './running-streams.ts';
-import { createStreamOutcome } from './stream-outcome.ts';
 import {
   applyUpstreamRequestHook,
   type StreamRequest,
@@ -49,64 +46,44 @@ export interface LocalStreamHost extends StreamHost {
   cancelAll(): void;
 }
 
+/** A stream's stop went out: its account is closed (one function for every stream). */
+const finishOutcome = (stream: Stream): void =>
+  (stream as LocalStream).outcome.finished(stream.seq);
+
 /** Create a host that runs streams in this process. */
 export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHost {
   const { options, upstream, upstreamUrl, registry, logger } = deps;
   const observer = deps.observer ?? silentObserver;
   const { config, hooks } = deps;
   const running = createRunningStreams({ registry, logger, options });
-  const relays = new Set<Promise<void>>();
-  const logStoreError = (requestId: string) => (error: unknown) =>
-    logger.error({ requestId, err: String(error) }, 'registry write failed');
+  const context: LocalStreamContext = {
+    options,
+    client: upstream,
+    registry,
+    logger,
+    observer,
+    hooks,
+  };
+  /** Relays not ended yet (they outlive their stream's stop by the drain), and who waits for none. */
+  let relaysRunning = 0;
+  const idleWaiters: Array<() => void> = [];
+  const relayEnded = (): void => {
+    if (--relaysRunning === 0) for (const wake of idleWaiters.splice(0)) wake();
+  };
 
   const host: LocalStreamHost = {
     async startStream(info, body, headers) {
-      // What the application, the upstream and the logs see: the client's id, not the registry key.
-      const requestId = clientRequestIdOf(info);
-      const startedAt = performance.now();
-      const outcome = createStreamOutcome({ requestId, info, startedAt, logger, observer, hooks });
-      const logFailure = logStoreError(requestId);
-      // One handler per stream: no closure per frame on the hot path.
-      const onStoreError = (error: unknown): void => {
-        logFailure(error);
-        // A shared store that lost a frame leaves every later frame unreadable to resumes and
-        // other instances: end the stream with the reason rather than run on with a gap.
-        if (stream.state === 'running') {
-          emit({ type: 'error', content: toBridgeError(error).toPayload() });
-          stream.cancel('error');
-        }
-      };
-      const stream = new Stream(info, (frame) => {
-        if (frame.type === 'stop') outcome.stopped(frame);
-        registry.appendFrame(info, frame)?.catch(onStoreError);
-      });
+      const stream = new LocalStream(info, context);
+      const requestId = stream.clientRequestId;
       running.track(stream);
       observer.streamStarted();
-      stream.onDone(() => outcome.finished(stream.seq));
+      stream.onDone(finishOutcome);
       logger.debug({ requestId }, 'stream started');
-      let first = true;
-      const emit = (upstreamFrame: Frame): void => {
-        const frame = applyFrameHook(hooks, logger, upstreamFrame, info);
-        if (frame === undefined) return;
-        if (first) {
-          first = false;
-          // Failures are counted by code; the histogram is the latency of real answers.
-          if (frame.type !== 'error') observer.firstFrame(performance.now() - startedAt);
-        }
-        if (frame.type === 'error') outcome.failed(frame);
-        stream.push(frame);
-      };
-      // The stream is claimed already: a request that cannot go out ends it with the reason
-      // instead of it never starting.
-      const fail = (error: unknown): void => {
-        emit({ type: 'error', content: toBridgeError(error).toPayload() });
-        emit(toStopFrame('error'));
-      };
       let shaped: StreamRequest;
       try {
         shaped = toStreamRequest(config, upstreamUrl, body, headers, requestId);
       } catch (error) {
-        fail(error);
+        stream.fail(error);
         return;
       }
       const onUpstreamRequest = hooks?.onUpstreamRequest;
@@ -115,25 +92,20 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
           shaped = await applyUpstreamRequestHook(onUpstreamRequest, shaped, requestId, info);
         } catch (error) {
           toHookErrorLogger(logger, 'onUpstreamRequest', requestId)(error);
-          fail(error);
+          stream.fail(error);
           return;
         }
       }
       const { request } = shaped;
-      const relay = relayUpstream({
-        client: upstream,
-        url: request.url,
-        method: request.method,
-        body: request.body,
-        headers: shaped.headers,
-        timeouts: options,
-        signal: stream.signal,
-        whenFlowing: () => stream.whenFlowing(),
-        format: options.upstreamFormat,
-        report: outcome.report,
-        emit,
-      }).finally(() => relays.delete(relay));
-      relays.add(relay);
+      stream.url = request.url;
+      stream.method = request.method;
+      stream.body = request.body;
+      stream.headers = shaped.headers;
+      // The stream is the relay's input, and cancels it directly: no AbortSignal, no closure.
+      const relay = createRelay(stream);
+      stream.relay = relay;
+      relaysRunning++;
+      void relay.run().then(relayEnded, relayEnded);
     },
     async findRunning(requestId) {
       return running.get(requestId)?.info;
@@ -154,7 +126,7 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
       return running.size;
     },
     async idle() {
-      while (relays.size > 0) await Promise.allSettled([...relays]);
+      while (relaysRunning > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
     cancelAll() {
       for (const stream of running.toArray()) stream.cancel();

@@ -55,6 +55,18 @@ export function createRunningStreams(deps: RunningStreamsDeps): RunningStreams {
       else stream.resume();
     }, logStoreError(requestId));
   };
+  /** A stream is done (one listener for every stream, not a closure apiece). */
+  const untrack = (stream: Stream): void => {
+    const { requestId, conversationId } = stream.info;
+    running.delete(requestId);
+    if (conversationId !== undefined) {
+      const ids = byConversation.get(conversationId);
+      ids?.delete(requestId);
+      if (ids?.size === 0) byConversation.delete(conversationId);
+    }
+    pressure.delete(requestId);
+    registry.finishStream(requestId).catch(logStoreError(requestId));
+  };
   return {
     get size() {
       return running.size;
@@ -72,16 +84,7 @@ export function createRunningStreams(deps: RunningStreamsDeps): RunningStreams {
         }
         ids.add(requestId);
       }
-      stream.onDone(() => {
-        running.delete(requestId);
-        if (conversationId !== undefined) {
-          const ids = byConversation.get(conversationId);
-          ids?.delete(requestId);
-          if (ids?.size === 0) byConversation.delete(conversationId);
-        }
-        pressure.delete(requestId);
-        registry.finishStream(requestId).catch(logStoreError(requestId));
-      });
+      stream.onDone(untrack);
     },
     audienceChanged(requestIds, conversationIds) {
       const ids = new Set(requestIds);

@@ -8,6 +8,8 @@ import type { Frame } from '../protocol/frame.ts';
 import type { StreamInfo } from '../registry/registry.ts';
 import type { RelayReport } from '../upstream/dialect-chooser.ts';
 import type { Detection } from '../upstream/dialects/index.ts';
+import type { DialectName } from '../upstream/dialects/types.ts';
+import type { SseEvent } from '../upstream/sse-event.ts';
 import { toHookErrorLogger } from './frame-hook.ts';
 import type { BridgeHooks } from './hooks.ts';
 
@@ -19,6 +21,8 @@ const toDialectLog = (detection: Detection | undefined) =>
 export interface StreamOutcome {
   /** Given to the relay: the dialect, and events passed on without a mapping. */
   readonly report: RelayReport;
+  /** `performance.now()` when the stream started. */
+  readonly startedAt: number;
   /** The stop went out: its reason is the outcome unless an error came first. */
   stopped(stop: Frame): void;
   /** An error frame went out: counted by code, and the outcome is that code. */
@@ -41,52 +45,74 @@ export interface StreamOutcomeDeps {
 
 /** Start the account of one stream. */
 export function createStreamOutcome(deps: StreamOutcomeDeps): StreamOutcome {
-  const { requestId, logger, observer } = deps;
-  let errorCode: string | undefined;
-  let stopReason = 'complete';
-  let detected: Detection | undefined;
-  const report: RelayReport = {
-    detected(detection) {
-      detected = detection;
-      logger.debug({ requestId, ...toDialectLog(detection) }, 'upstream dialect');
-    },
-    unmapped(dialect, event) {
-      observer.unmappedEvent(dialect);
-      logger.debug({ requestId, dialect, event: event.event }, 'unmapped upstream event');
-    },
-    dropped(dialect, event) {
-      logger.debug({ requestId, dialect, event: event.event }, 'named event without JSON data');
-    },
-  };
-  return {
-    report,
-    stopped(stop) {
-      const reason = (stop.content as { reason?: unknown } | undefined)?.reason;
-      if (typeof reason === 'string') stopReason = reason;
-    },
-    failed(error) {
-      const code = (error.content as { code?: unknown }).code;
-      errorCode = typeof code === 'string' ? code : 'upstream_error';
-      observer.upstreamError(errorCode);
-      logger.warn({ requestId, code: errorCode }, 'stream error');
-    },
-    finished(frames) {
-      const durationMs = Math.round(performance.now() - deps.startedAt);
-      const outcome = errorCode ?? stopReason;
-      observer.streamFinished({ requestId, durationMs, frames, outcome });
-      logger.info(
-        { requestId, durationMs, frames, outcome, ...toDialectLog(detected) },
-        'stream finished',
-      );
-      const onStreamEnd = deps.hooks?.onStreamEnd;
-      if (onStreamEnd) {
-        const { conversationId } = deps.info;
-        const summary = { requestId, conversationId, durationMs, frames, outcome };
-        // Off the frame path: a slow or failing hook holds nothing back.
-        Promise.resolve()
-          .then(() => onStreamEnd(summary))
-          .catch(toHookErrorLogger(logger, 'onStreamEnd', requestId));
-      }
-    },
-  };
+  return new Outcome(deps);
+}
+
+/** A class, not closures: one per running stream; it is its own relay report. */
+class Outcome implements StreamOutcome, RelayReport {
+  #errorCode: string | undefined;
+  #stopReason = 'complete';
+  #detected: Detection | undefined;
+
+  constructor(readonly deps: StreamOutcomeDeps) {}
+
+  get report(): RelayReport {
+    return this;
+  }
+
+  get startedAt(): number {
+    return this.deps.startedAt;
+  }
+
+  detected(detection: Detection): void {
+    this.#detected = detection;
+    this.deps.logger.debug(
+      { requestId: this.deps.requestId, ...toDialectLog(detection) },
+      'upstream dialect',
+    );
+  }
+
+  unmapped(dialect: DialectName, event: SseEvent): void {
+    const { requestId, logger, observer } = this.deps;
+    observer.unmappedEvent(dialect);
+    logger.debug({ requestId, dialect, event: event.event }, 'unmapped upstream event');
+  }
+
+  dropped(dialect: DialectName, event: SseEvent): void {
+    const { requestId, logger } = this.deps;
+    logger.debug({ requestId, dialect, event: event.event }, 'named event without JSON data');
+  }
+
+  stopped(stop: Frame): void {
+    const reason = (stop.content as { reason?: unknown } | undefined)?.reason;
+    if (typeof reason === 'string') this.#stopReason = reason;
+  }
+
+  failed(error: Frame): void {
+    const { requestId, logger, observer } = this.deps;
+    const code = (error.content as { code?: unknown }).code;
+    this.#errorCode = typeof code === 'string' ? code : 'upstream_error';
+    observer.upstreamError(this.#errorCode);
+    logger.warn({ requestId, code: this.#errorCode }, 'stream error');
+  }
+
+  finished(frames: number): void {
+    const { requestId, logger, observer } = this.deps;
+    const durationMs = Math.round(performance.now() - this.deps.startedAt);
+    const outcome = this.#errorCode ?? this.#stopReason;
+    observer.streamFinished({ requestId, durationMs, frames, outcome });
+    logger.info(
+      { requestId, durationMs, frames, outcome, ...toDialectLog(this.#detected) },
+      'stream finished',
+    );
+    const onStreamEnd = this.deps.hooks?.onStreamEnd;
+    if (onStreamEnd) {
+      const { conversationId } = this.deps.info;
+      const summary = { requestId, conversationId, durationMs, frames, outcome };
+      // Off the frame path: a slow or failing hook holds nothing back.
+      Promise.resolve()
+        .then(() => onStreamEnd(summary))
+        .catch(toHookErrorLogger(logger, 'onStreamEnd', requestId));
+    }
+  }
 }

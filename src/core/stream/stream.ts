@@ -25,17 +25,17 @@ export class Stream {
   readonly info: StreamInfo;
   private nextSeq = 0;
   private stateValue: StreamState = 'running';
-  private readonly abort = new AbortController();
   private readonly doneListeners: Array<(stream: Stream) => void> = [];
-  private readonly sink: FrameSink;
+  private readonly sink: FrameSink | undefined;
   private graceTimer: Timer | undefined;
   private paused: { promise: Promise<void>; resolve: () => void } | undefined;
   /** `,"request_id":"…","seq":` — appended to passed-through upstream JSON, before the seq. */
   private readonly membersHead: string;
   /** The request id frames carry (the client's; `info.requestId` is the registry key). */
-  private readonly clientRequestId: string;
+  readonly clientRequestId: string;
 
-  constructor(info: StreamInfo, sink: FrameSink) {
+  /** Without `sink`, a subclass overrides {@link Stream.deliver}. */
+  constructor(info: StreamInfo, sink?: FrameSink) {
     this.info = info;
     this.sink = sink;
     this.clientRequestId = info.clientRequestId ?? info.requestId;
@@ -44,11 +44,6 @@ export class Stream {
 
   get requestId(): string {
     return this.info.requestId;
-  }
-
-  /** Aborted when the stream is cancelled or abandoned; the upstream relay listens to it. */
-  get signal(): AbortSignal {
-    return this.abort.signal;
   }
 
   get state(): StreamState {
@@ -83,7 +78,7 @@ export class Stream {
     const seq = this.nextSeq++;
     // Numbered now, once: a replayed frame keeps this time.
     const timestamp = Date.now();
-    this.sink(
+    this.deliver(
       new LocalFrame(
         frame.type,
         frame.content,
@@ -96,6 +91,11 @@ export class Stream {
     if (isStop) for (const listener of this.doneListeners.splice(0)) listener(this);
   }
 
+  /** Hand a numbered frame on (to the sink given at construction). */
+  protected deliver(frame: ChatResponse): void {
+    (this.sink as FrameSink)(frame);
+  }
+
   /** The frame's JSON made from its upstream text, when it has one that ends its object. */
   private passThrough(frame: Frame, seq: number, timestamp: number): string | undefined {
     const upstream = UpstreamJsonFrame.jsonOf(frame)?.trimEnd();
@@ -104,11 +104,14 @@ export class Stream {
     return `${upstream.slice(0, -1)}${this.membersHead}${seq},"timestamp":${timestamp}}`;
   }
 
-  /** End the stream now with a stop of this reason and abort its upstream request. */
+  /** End the stream now with a stop of this reason and stop its upstream request. */
   cancel(reason: StopReason = 'cancelled'): void {
     this.push(toStopFrame(reason));
-    this.abort.abort();
+    this.cancelled();
   }
+
+  /** After {@link Stream.cancel}: a subclass stops its upstream request here. */
+  protected cancelled(): void {}
 
   /** Nobody receives the stream: keep it running for `graceMs`, then abandon it. */
   startGrace(graceMs: number): void {

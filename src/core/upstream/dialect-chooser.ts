@@ -22,7 +22,7 @@ export interface RelayReport extends DialectReport {
   detected(detection: Detection): void;
 }
 
-/** What a chooser works with: where frames go, and the stream's state. */
+/** What a chooser works with: where frames go, and the stream's state (called as methods). */
 export interface DialectChoice {
   /** Receives the mapped frames in order. */
   forward: (frame: Frame) => void;
@@ -50,60 +50,71 @@ export interface DialectChooser {
 
 /** A chooser for one stream; decides at once when configured or when the headers say. */
 export function createDialectChooser(choice: DialectChoice): DialectChooser {
-  const { forward, isCompleted, report } = choice;
-  let dialect: Dialect | undefined;
-  const held: SseEvent[] = [];
-  const mapEvent = (event: SseEvent): void => {
-    for (const frame of (dialect as Dialect).map(event)) {
-      forward(frame);
-      if (isCompleted()) return;
+  return new Chooser(choice);
+}
+
+/** A class, not closures: one per running stream. */
+class Chooser implements DialectChooser {
+  current: Dialect | undefined;
+  readonly #held: SseEvent[] = [];
+
+  constructor(readonly choice: DialectChoice) {
+    if (choice.format !== 'auto') this.decide({ dialect: choice.format, reason: 'configured' });
+    else {
+      // Called as a method: the choice may be an object whose state it reads.
+      const fromHeaders = detectFromHeaders((name) => choice.header(name));
+      if (fromHeaders) this.decide(fromHeaders);
     }
-  };
-  const decide = (detection: Detection): Dialect => {
-    const chosen = createDialect(detection.dialect, report);
-    dialect = chosen;
-    report.detected(detection);
-    for (const event of held.splice(0)) {
-      if (isCompleted()) break;
-      mapEvent(event);
+  }
+
+  #mapEvent(event: SseEvent): void {
+    for (const frame of (this.current as Dialect).map(event)) {
+      this.choice.forward(frame);
+      if (this.choice.isCompleted()) return;
+    }
+  }
+
+  decide(detection: Detection): Dialect {
+    const { choice } = this;
+    const chosen = createDialect(detection.dialect, choice.report);
+    this.current = chosen;
+    choice.report.detected(detection);
+    for (const event of this.#held.splice(0)) {
+      if (choice.isCompleted()) break;
+      this.#mapEvent(event);
     }
     return chosen;
-  };
-  if (choice.format !== 'auto') decide({ dialect: choice.format, reason: 'configured' });
-  else {
-    const fromHeaders = detectFromHeaders(choice.header);
-    if (fromHeaders) decide(fromHeaders);
   }
-  return {
-    get current(): Dialect | undefined {
-      return dialect;
-    },
-    onEvent(event: SseEvent): void {
-      // Keep-alives are consumed like comments in every dialect (their bytes reset the idle timer).
-      if (isCompleted() || isKeepAlive(event)) return;
-      choice.started();
-      if (dialect === undefined) {
-        const detection = detectFromEvent(event);
-        if (detection === undefined) {
-          held.push(event);
-          if (held.length >= DEFAULT_MAX_UNDECIDED_EVENTS) {
-            decide({
-              dialect: 'legacy',
-              reason: `undecided after ${DEFAULT_MAX_UNDECIDED_EVENTS} events`,
-            });
-          }
-          return;
+
+  onEvent(event: SseEvent): void {
+    const { choice } = this;
+    // Keep-alives are consumed like comments in every dialect (their bytes reset the idle timer).
+    if (choice.isCompleted() || isKeepAlive(event)) return;
+    choice.started();
+    if (this.current === undefined) {
+      const detection = detectFromEvent(event);
+      if (detection === undefined) {
+        this.#held.push(event);
+        if (this.#held.length >= DEFAULT_MAX_UNDECIDED_EVENTS) {
+          this.decide({
+            dialect: 'legacy',
+            reason: `undecided after ${DEFAULT_MAX_UNDECIDED_EVENTS} events`,
+          });
         }
-        decide(detection);
-        if (isCompleted()) return;
+        return;
       }
-      mapEvent(event);
-    },
-    wantsDatalessEnd(): boolean {
-      return dialect === undefined ? choice.format === 'auto' : dialect.name === 'event';
-    },
-    settle(why: string): Dialect {
-      return dialect ?? decide({ dialect: 'legacy', reason: why });
-    },
-  };
+      this.decide(detection);
+      if (choice.isCompleted()) return;
+    }
+    this.#mapEvent(event);
+  }
+
+  wantsDatalessEnd(): boolean {
+    const dialect = this.current;
+    return dialect === undefined ? this.choice.format === 'auto' : dialect.name === 'event';
+  }
+
+  settle(why: string): Dialect {
+    return this.current ?? this.decide({ dialect: 'legacy', reason: why });
+  }
 }

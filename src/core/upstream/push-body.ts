@@ -91,48 +91,70 @@ async function* iteratePushBody(body: PushBody): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** Takes a push body's chunks (see {@link drivePushBody}). */
+export interface ChunkTaker {
+  /** One chunk, synchronously; a promise when there is no room for more (called as a method). */
+  take(chunk: Uint8Array): Promise<void> | undefined;
+}
+
 /**
- * Feed a push body to `take` until it ends. `take` runs synchronously per chunk and returns a
- * promise when there is no room for more: the body is paused until it settles. Resolves when the
+ * Feed a push body to `taker.take` until it ends. `take` runs synchronously per chunk and returns
+ * a promise when there is no room for more: the body is paused until it settles. Resolves when the
  * body ends; rejects with the body's error, or with what `take` threw (the body is then paused and
  * left for the caller to abort).
  */
-export function drivePushBody(
-  body: PushBody,
-  take: (chunk: Uint8Array) => Promise<void> | undefined,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let waiting = 0;
-    const fail = (error: unknown): void => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-    };
-    const roomMade = (): void => {
-      if (--waiting === 0 && !settled) body.resume();
-    };
-    body.attach({
-      data(chunk) {
-        if (settled) return;
-        let room: Promise<void> | undefined;
-        try {
-          room = take(chunk);
-        } catch (error) {
-          body.pause();
-          fail(error);
-          return;
-        }
-        if (room === undefined) return;
-        if (waiting++ === 0) body.pause();
-        room.then(roomMade, fail);
-      },
-      end() {
-        if (settled) return;
-        settled = true;
-        resolve();
-      },
-      error: fail,
-    });
-  });
+export function drivePushBody(body: PushBody, taker: ChunkTaker): Promise<void> {
+  return new Promise((resolve, reject) => body.attach(new PushDrive(body, taker, resolve, reject)));
+}
+
+/** One body's sink: a class, so a running stream holds one object instead of five closures. */
+class PushDrive implements BodySink {
+  #settled = false;
+  /** Room promises not yet settled; the body resumes when the last one does. */
+  #waiting = 0;
+
+  constructor(
+    readonly body: PushBody,
+    readonly taker: ChunkTaker,
+    readonly resolve: () => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.reject(error);
+  }
+
+  roomMade(): void {
+    if (--this.#waiting === 0 && !this.#settled) this.body.resume();
+  }
+
+  data(chunk: Uint8Array): void {
+    if (this.#settled) return;
+    let room: Promise<void> | undefined;
+    try {
+      room = this.taker.take(chunk);
+    } catch (error) {
+      this.body.pause();
+      this.fail(error);
+      return;
+    }
+    if (room === undefined) return;
+    if (this.#waiting++ === 0) this.body.pause();
+    room.then(
+      () => this.roomMade(),
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  end(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.resolve();
+  }
+
+  error(error: unknown): void {
+    this.fail(error);
+  }
 }

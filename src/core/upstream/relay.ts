@@ -5,11 +5,17 @@ import { BridgeError, toBridgeError } from '../internal/errors.ts';
 import { type Frame, toStopFrame } from '../protocol/frame.ts';
 import type { Dialect, UpstreamFormat } from './dialects/index.ts';
 import { DONE, toFrame } from './dialects/legacy.ts';
-import { createDialectChooser, type DialectChoice, type RelayReport } from './dialect-chooser.ts';
+import {
+  createDialectChooser,
+  type DialectChoice,
+  type DialectChooser,
+  type RelayReport,
+} from './dialect-chooser.ts';
 import type { UpstreamMethod } from './request-config.ts';
-import type { UpstreamClient } from './client.ts';
-import { drivePushBody, isPushBody, type UpstreamBody } from './push-body.ts';
-import { createSseReader } from './sse-reader.ts';
+import type { UpstreamClient, UpstreamResponse } from './client.ts';
+import { type ChunkTaker, drivePushBody, isPushBody } from './push-body.ts';
+import { createSseReader, type SseReader, type SseReaderOptions } from './sse-reader.ts';
+import type { EventSourceMessage } from 'eventsource-parser';
 import { readText, toBodyKind } from './text-body.ts';
 import { cancelTimer, type Timer } from '../internal/timers.ts';
 
@@ -36,8 +42,11 @@ export interface RelayInput {
   body?: string | undefined;
   headers: Record<string, string>;
   timeouts: RelayTimeouts;
-  /** Aborted when the stream is cancelled; the relay then ends quietly. */
-  signal: AbortSignal;
+  /**
+   * Aborted when the stream is cancelled; the relay then ends quietly. Without one, the stream
+   * calls {@link UpstreamRelay.cancel} instead (an AbortSignal per stream is not small).
+   */
+  signal?: AbortSignal | undefined;
   /** Receives every frame in order; the last one is a stop. */
   emit: (frame: Frame) => void;
   /**
@@ -58,130 +67,257 @@ const silentRelayReport: RelayReport = {
   dropped: () => {},
 };
 
-/** Relay one upstream request into frames. Never throws; always emits a final stop. */
-export async function relayUpstream(input: RelayInput): Promise<void> {
-  const { timeouts, emit } = input;
-  const abort = new AbortController();
-  const onCancel = (): void => abort.abort();
-  input.signal.addEventListener('abort', onCancel, { once: true });
+/** One upstream request being relayed. */
+export interface UpstreamRelay {
+  /** Relay the request into frames. Never throws; always emits a final stop. Call once. */
+  run(): Promise<void>;
+  /** The stream was cancelled: end quietly (what aborting `signal` does). */
+  cancel(): void;
+}
 
-  let timedOut: string | undefined;
-  let completed = false;
-  let sawError = false;
-  let idleTimer: Timer | undefined;
-  const expire = (what: string): void => {
-    timedOut ??= what;
-    abort.abort();
-  };
-  let firstFrameTimer: Timer | undefined = setTimeout(
-    () => expire(`no upstream event within ${timeouts.firstFrameTimeoutMs} ms`),
-    timeouts.firstFrameTimeoutMs,
-  );
-  // One idle timer per request, not one per chunk: activity only moves `lastActivity`, and the
-  // timer, when it fires, sleeps again for whatever is left of the timeout.
-  let lastActivity = 0;
-  const checkIdle = (): void => {
-    const quietMs = Date.now() - lastActivity;
-    idleTimer =
-      quietMs >= timeouts.idleTimeoutMs
-        ? void expire(`upstream silent for ${timeouts.idleTimeoutMs} ms`)
-        : setTimeout(checkIdle, timeouts.idleTimeoutMs - quietMs);
-  };
-  const touchIdle = (): void => {
+/** A relay of one upstream request, to run and perhaps cancel. */
+export function createRelay(input: RelayInput): UpstreamRelay {
+  return new Relay(input);
+}
+
+/** Relay one upstream request into frames. Never throws; always emits a final stop. */
+export function relayUpstream(input: RelayInput): Promise<void> {
+  return new Relay(input).run();
+}
+
+/**
+ * One relay run. Its state is fields and its steps are methods (timer callbacks static, with the
+ * run as argument): thousands of streams run at once, and a closure apiece per step was a good
+ * part of what each one cost.
+ */
+class Relay
+  implements UpstreamRelay, DialectChoice, ChunkTaker, SseReaderOptions, EventListenerObject
+{
+  readonly abort = new AbortController();
+  timedOut: string | undefined;
+  completed = false;
+  sawError = false;
+  idleTimer: Timer | undefined;
+  firstFrameTimer: Timer | undefined;
+  /** One idle timer per request, not one per chunk: activity only moves this. */
+  lastActivity = 0;
+  gotResponse = false;
+  cancelled = false;
+  readonly report: RelayReport;
+  readonly format: UpstreamFormat;
+  /** The response while its dialect is chosen (`header` reads it), then let go. */
+  head: UpstreamResponse | undefined;
+  chooser: DialectChooser | undefined;
+  reader: SseReader | undefined;
+
+  constructor(readonly input: RelayInput) {
+    this.report = input.report ?? silentRelayReport;
+    this.format = input.format ?? 'auto';
+  }
+
+  async run(): Promise<void> {
+    const { input } = this;
+    input.signal?.addEventListener('abort', this, { once: true });
+    this.firstFrameTimer = setTimeout(
+      Relay.firstFrameTimedOut,
+      input.timeouts.firstFrameTimeoutMs,
+      this,
+    );
+    try {
+      const response = await input.client({
+        url: input.url,
+        method: input.method ?? 'POST',
+        body: input.body,
+        headers: input.headers,
+        signal: this.abort.signal,
+      });
+      this.gotResponse = true;
+      if (response.status < 200 || response.status > 299) {
+        const preview = await readText(response.body, DEFAULT_ERROR_BODY_PREVIEW_BYTES, () =>
+          this.touchIdle(),
+        );
+        throw new BridgeError('upstream_status', `upstream answered HTTP ${response.status}`, {
+          details: { status: response.status, body: preview },
+        });
+      }
+      const kind = toBodyKind(response.contentType);
+      if (kind === undefined) {
+        throw new BridgeError(
+          'upstream_bad_response',
+          `upstream answered ${response.contentType ?? 'no content type'}, not SSE, JSON or text`,
+        );
+      }
+      if (kind === 'sse') {
+        const chooser = this.startSse(response);
+        const { body } = response;
+        try {
+          // Awaited here, not in a helper: every async function suspended is memory per stream.
+          await (isPushBody(body) ? drivePushBody(body, this) : this.pull(body));
+        } catch (error) {
+          // Whatever arrived before the failure reaches the client before the failure does.
+          if (!this.completed) chooser.settle('stream failed before a dialect was decided');
+          throw error;
+        }
+        const dialect = this.endSse(chooser);
+        if (dialect) this.forward(dialect.end());
+      } else {
+        const text = await readText(response.body, DEFAULT_MAX_BUFFERED_BODY_BYTES, () =>
+          this.touchIdle(),
+        );
+        const frame =
+          kind === 'json' ? toFrame({ data: text }) : { type: 'text', content: { data: text } };
+        if (frame !== DONE && frame !== undefined) this.forward(frame);
+      }
+      if (kind !== 'sse') this.forward(toStopFrame(this.sawError ? 'error' : 'complete'));
+    } catch (error) {
+      if (!this.completed) {
+        const failure = toFailure(error, {
+          cancelled: this.cancelled || input.signal?.aborted === true,
+          timedOut: this.timedOut,
+          gotResponse: this.gotResponse,
+        });
+        if (failure === 'cancelled') {
+          this.forward(toStopFrame('cancelled'));
+        } else {
+          this.forward({ type: 'error', content: failure.toPayload() });
+          this.forward(toStopFrame('error'));
+        }
+      }
+    } finally {
+      cancelTimer(this.firstFrameTimer);
+      cancelTimer(this.idleTimer);
+      input.signal?.removeEventListener('abort', this);
+      this.abort.abort();
+    }
+  }
+
+  /** The stream was cancelled (its signal aborted). */
+  handleEvent(): void {
+    this.cancel();
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.abort.abort();
+  }
+
+  expire(what: string): void {
+    this.timedOut ??= what;
+    this.abort.abort();
+  }
+
+  static firstFrameTimedOut(this: void, relay: Relay): void {
+    relay.expire(`no upstream event within ${relay.input.timeouts.firstFrameTimeoutMs} ms`);
+  }
+
+  /** The idle timer fired: expire, or sleep again for whatever is left of the timeout. */
+  static checkIdle(this: void, relay: Relay): void {
+    const { idleTimeoutMs } = relay.input.timeouts;
+    const quietMs = Date.now() - relay.lastActivity;
+    relay.idleTimer =
+      quietMs >= idleTimeoutMs
+        ? void relay.expire(`upstream silent for ${idleTimeoutMs} ms`)
+        : setTimeout(Relay.checkIdle, idleTimeoutMs - quietMs, relay);
+  }
+
+  static drained(this: void, relay: Relay): void {
+    relay.abort.abort();
+  }
+
+  touchIdle(): void {
     // Until the first frame, the first-frame timeout alone bounds the wait: a backend may send
     // its head at once and then think for longer than the idle timeout.
-    if (completed || firstFrameTimer !== undefined) return;
-    lastActivity = Date.now();
-    idleTimer ??= setTimeout(checkIdle, timeouts.idleTimeoutMs);
-  };
+    if (this.completed || this.firstFrameTimer !== undefined) return;
+    this.lastActivity = Date.now();
+    this.idleTimer ??= setTimeout(Relay.checkIdle, this.input.timeouts.idleTimeoutMs, this);
+  }
+
   // An upstream event arrived (it may be held while the dialect is undecided, or carry nothing
   // for the client): the first-frame timeout has done its job, the idle timeout takes over.
-  const started = (): void => {
-    if (firstFrameTimer === undefined) return;
-    cancelTimer(firstFrameTimer);
-    firstFrameTimer = undefined;
-    touchIdle();
-  };
-  const forward = (frame: Frame): void => {
-    if (completed) return;
-    started();
-    if (frame.type === 'error') sawError = true;
-    emit(frame);
-    if (frame.type === 'stop') complete();
-  };
-  const complete = (): void => {
-    if (completed) return;
-    completed = true;
-    cancelTimer(idleTimer);
-    // Drain briefly for connection reuse, then let go of the body whatever it does.
-    idleTimer = setTimeout(() => abort.abort(), DEFAULT_DRAIN_MS);
-  };
+  started(): void {
+    if (this.firstFrameTimer === undefined) return;
+    cancelTimer(this.firstFrameTimer);
+    this.firstFrameTimer = undefined;
+    this.touchIdle();
+  }
 
-  let gotResponse = false;
-  try {
-    const response = await input.client({
-      url: input.url,
-      method: input.method ?? 'POST',
-      body: input.body,
-      headers: input.headers,
-      signal: abort.signal,
-    });
-    gotResponse = true;
-    if (response.status < 200 || response.status > 299) {
-      const preview = await readText(response.body, DEFAULT_ERROR_BODY_PREVIEW_BYTES, touchIdle);
-      throw new BridgeError('upstream_status', `upstream answered HTTP ${response.status}`, {
-        details: { status: response.status, body: preview },
-      });
+  forward(frame: Frame): void {
+    if (this.completed) return;
+    this.started();
+    if (frame.type === 'error') this.sawError = true;
+    this.input.emit(frame);
+    if (frame.type === 'stop') this.complete();
+  }
+
+  complete(): void {
+    if (this.completed) return;
+    this.completed = true;
+    cancelTimer(this.idleTimer);
+    // Drain briefly for connection reuse, then let go of the body whatever it does.
+    this.idleTimer = setTimeout(Relay.drained, DEFAULT_DRAIN_MS, this);
+  }
+
+  isCompleted(): boolean {
+    return this.completed;
+  }
+
+  /** Backpressure: a promise while the frames cannot be taken. */
+  waitForRoom(): Promise<void> | undefined {
+    const gate = this.input.whenFlowing?.();
+    if (gate === undefined || this.completed) return undefined;
+    // Paused on purpose: the idle timeout measures the upstream, not our receivers.
+    cancelTimer(this.idleTimer);
+    this.idleTimer = undefined;
+    return gate.then(() => this.touchIdle());
+  }
+
+  /** One chunk of an SSE body; after the stop the body is still read (and dropped) for reuse. */
+  take(chunk: Uint8Array): Promise<void> | undefined {
+    this.touchIdle();
+    if (this.completed) return undefined;
+    (this.reader as SseReader).push(chunk);
+    return this.waitForRoom();
+  }
+
+  /** The SSE reader's events go to the dialect chooser (called unbound by eventsource-parser). */
+  readonly onEvent = (event: EventSourceMessage): void =>
+    (this.chooser as DialectChooser).onEvent(event);
+
+  watchDataless(): boolean {
+    return (this.chooser as DialectChooser).wantsDatalessEnd();
+  }
+
+  header(name: string): string | null {
+    return this.head?.header?.(name) ?? null;
+  }
+
+  /** Start reading an SSE body: its dialect chooser, and the reader that feeds it. */
+  startSse(response: UpstreamResponse): DialectChooser {
+    // Read by the chooser once, at its start: the response head need not live as long as the body.
+    this.head = response;
+    const chooser = createDialectChooser(this);
+    this.head = undefined;
+    this.chooser = chooser;
+    // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
+    // algorithm; the named-event dialect needs them, so they are watched for until it is ruled out.
+    this.reader = createSseReader(this);
+    return chooser;
+  }
+
+  /** Read a pulled body (fetch) chunk by chunk. */
+  async pull(body: AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const chunk of body) {
+      const room = this.take(chunk);
+      if (room) await room;
     }
-    const kind = toBodyKind(response.contentType);
-    if (kind === undefined) {
-      throw new BridgeError(
-        'upstream_bad_response',
-        `upstream answered ${response.contentType ?? 'no content type'}, not SSE, JSON or text`,
-      );
-    }
-    if (kind === 'sse') {
-      const waitForRoom = (): Promise<void> | undefined => {
-        const gate = input.whenFlowing?.();
-        if (gate === undefined || completed) return undefined;
-        // Paused on purpose: the idle timeout measures the upstream, not our receivers.
-        cancelTimer(idleTimer);
-        idleTimer = undefined;
-        return gate.then(touchIdle);
-      };
-      const dialect = await readSse(response.body, {
-        forward,
-        started,
-        report: input.report ?? silentRelayReport,
-        onBytes: touchIdle,
-        isCompleted: () => completed,
-        waitForRoom,
-        format: input.format ?? 'auto',
-        header: response.header ?? (() => null),
-      });
-      if (dialect) forward(dialect.end());
-    } else {
-      const text = await readText(response.body, DEFAULT_MAX_BUFFERED_BODY_BYTES, touchIdle);
-      const frame =
-        kind === 'json' ? toFrame({ data: text }) : { type: 'text', content: { data: text } };
-      if (frame !== DONE && frame !== undefined) forward(frame);
-    }
-    if (kind !== 'sse') forward(toStopFrame(sawError ? 'error' : 'complete'));
-  } catch (error) {
-    if (!completed) {
-      const failure = toFailure(error, { cancelled: input.signal.aborted, timedOut, gotResponse });
-      if (failure === 'cancelled') {
-        forward(toStopFrame('cancelled'));
-      } else {
-        forward({ type: 'error', content: failure.toPayload() });
-        forward(toStopFrame('error'));
-      }
-    }
-  } finally {
-    cancelTimer(firstFrameTimer);
-    cancelTimer(idleTimer);
-    input.signal.removeEventListener('abort', onCancel);
-    abort.abort();
+  }
+
+  /** The SSE body ended: the dialect, if the stream still needs its end (undefined: completed). */
+  endSse(chooser: DialectChooser): Dialect | undefined {
+    if (!this.completed) (this.reader as SseReader).end();
+    if (this.isCompleted()) return undefined;
+    const dialect = chooser.settle('stream ended before a dialect was decided');
+    return this.isCompleted() ? undefined : dialect;
   }
 }
 
@@ -198,46 +334,4 @@ function toFailure(
     return new BridgeError('upstream_closed', undefined, { cause: error });
   }
   return toBridgeError(error);
-}
-
-interface SseReading extends DialectChoice {
-  onBytes: () => void;
-  waitForRoom: () => Promise<void> | undefined;
-}
-
-/** Read an SSE body through its dialect; resolves with the dialect (undefined: completed). */
-async function readSse(body: UpstreamBody, reading: SseReading): Promise<Dialect | undefined> {
-  const { onBytes, isCompleted, waitForRoom } = reading;
-  const chooser = createDialectChooser(reading);
-  // Named events without a data line (LangServe's `event: end`) are not dispatched by the SSE
-  // algorithm; the named-event dialect needs them, so they are watched for until it is ruled out.
-  const reader = createSseReader({
-    onEvent: (event) => chooser.onEvent(event),
-    watchDataless: () => chooser.wantsDatalessEnd(),
-  });
-  // After the stop the body is still read (and dropped) so the connection can be reused.
-  const take = (chunk: Uint8Array): Promise<void> | undefined => {
-    onBytes();
-    if (isCompleted()) return undefined;
-    reader.push(chunk);
-    return waitForRoom();
-  };
-  try {
-    if (isPushBody(body)) {
-      await drivePushBody(body, take);
-    } else {
-      for await (const chunk of body) {
-        const room = take(chunk);
-        if (room) await room;
-      }
-    }
-  } catch (error) {
-    // Whatever arrived before the failure reaches the client before the failure does.
-    if (!isCompleted()) chooser.settle('stream failed before a dialect was decided');
-    throw error;
-  }
-  if (!isCompleted()) reader.end();
-  if (isCompleted()) return undefined;
-  const dialect = chooser.settle('stream ended before a dialect was decided');
-  return isCompleted() ? undefined : dialect;
 }

@@ -3,7 +3,7 @@
  * stream (notifications), so both read `text/event-stream` the same way: UTF-8 across chunk
  * boundaries, CR / LF / CRLF line ends, comments, `retry:`, and a bound on one event's size.
  */
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { BridgeError } from '../internal/errors.ts';
 
 /** Largest single SSE event (characters): bounds memory against a data line that never ends. */
@@ -50,95 +50,115 @@ export interface SseReader {
 
 /** A reader for one body; the callbacks are made once, nothing is allocated per event. */
 export function createSseReader(options: SseReaderOptions): SseReader {
-  const { onEvent, watchDataless } = options;
-  const throwOnOversized = options.throwOnOversized ?? true;
-  const decoder = new TextDecoder();
-  let tooBig = false;
-  const parser = createParser({
-    onEvent,
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-    onError: (error) => {
-      if (error.type === 'max-buffer-size-exceeded') tooBig = true;
-    },
-    maxBufferSize: options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
-  });
-  // eventsource-parser strips a "BOM" by comparing the first three decoded characters of its first
-  // chunk with 0xEF 0xBB 0xBF (text "ï»¿"); TextDecoder already removed any real BOM, so that check
-  // would only ever eat real upstream text, and only when unsplit. A blank first line disarms it.
-  parser.feed('\n');
-  const lineEnds = createLineEndNormaliser();
-  const dataless = watchDataless ? createDatalessEventWatcher() : undefined;
-  const feed = (text: string): void => {
-    if (dataless === undefined || !(watchDataless as () => boolean)()) {
+  return new Reader(options);
+}
+
+/** A class, not closures: the relay makes one per running stream. */
+class Reader implements SseReader {
+  readonly #options: SseReaderOptions;
+  readonly #decoder = new TextDecoder();
+  readonly #parser: EventSourceParser;
+  readonly #lineEnds = new LineEnds();
+  /** Made when `watchDataless` first says yes (it is asked before any text is read by it). */
+  #dataless: DatalessEventWatcher | undefined;
+  #tooBig = false;
+
+  constructor(options: SseReaderOptions) {
+    this.#options = options;
+    this.#parser = createParser({
+      onEvent: options.onEvent,
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded') this.#tooBig = true;
+      },
+      maxBufferSize: options.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
+    });
+    // eventsource-parser strips a "BOM" by comparing the first three decoded characters of its
+    // first chunk with 0xEF 0xBB 0xBF (text "ï»¿"); TextDecoder already removed any real BOM, so
+    // that check would only ever eat real upstream text, and only when unsplit. A blank first line
+    // disarms it.
+    this.#parser.feed('\n');
+  }
+
+  push(chunk: Uint8Array): void {
+    this.#feed(this.#lineEnds.normalise(this.#decoder.decode(chunk, { stream: true })));
+    if (this.#tooBig && (this.#options.throwOnOversized ?? true)) {
+      throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
+    }
+  }
+
+  end(): void {
+    this.#feed(this.#lineEnds.normalise(this.#decoder.decode()));
+  }
+
+  #feed(text: string): void {
+    const parser = this.#parser;
+    // Called as a method: the options may be an object whose state it reads.
+    if (!this.#options.watchDataless?.()) {
       parser.feed(text);
       return;
     }
+    this.#dataless ??= new DatalessEventWatcher();
     // The parser reads up to the blank line that ends each dataless `end`, then the `end` is
     // reported: events before it come first and events after it after, however the body is cut.
     let from = 0;
-    for (const cut of dataless(text)) {
+    for (const cut of this.#dataless.cuts(text)) {
       parser.feed(text.slice(from, cut));
-      onEvent({ event: 'end', data: '' });
+      this.#options.onEvent({ event: 'end', data: '' });
       from = cut;
     }
     parser.feed(from === 0 ? text : text.slice(from));
-  };
-  return {
-    push(chunk) {
-      feed(lineEnds(decoder.decode(chunk, { stream: true })));
-      if (tooBig && throwOnOversized) {
-        throw new BridgeError('upstream_bad_response', 'an upstream event exceeds the size limit');
-      }
-    },
-    end() {
-      feed(lineEnds(decoder.decode()));
-    },
-  };
+  }
 }
+
+/** Only the start of each line matters; keeping a bounded head keeps long lines linear. */
+const DATALESS_HEAD = 64;
 
 /**
  * Finds `end` events that have no `data:` line (LF line ends only: the text has been normalised):
  * for each chunk, the offsets just past the blank lines that end them. State carries across
  * chunks, so an event cut anywhere is still found once.
  */
-function createDatalessEventWatcher(): (text: string) => number[] {
-  // Only the start of each line matters; keeping a bounded head keeps long lines linear.
-  const HEAD = 64;
-  let head = '';
-  let empty = true;
-  let name: string | undefined;
-  let hasData = false;
+class DatalessEventWatcher {
+  #head = '';
+  #empty = true;
+  #name: string | undefined;
+  #hasData = false;
+
   /** Whether the line just ended completes a dataless `end` event. */
-  const endLine = (): boolean => {
+  #endLine(): boolean {
     let ended = false;
-    if (empty) {
-      ended = name === 'end' && !hasData;
-      name = undefined;
-      hasData = false;
+    const head = this.#head;
+    if (this.#empty) {
+      ended = this.#name === 'end' && !this.#hasData;
+      this.#name = undefined;
+      this.#hasData = false;
     } else if (head.startsWith('event:')) {
-      name = head.slice(head[6] === ' ' ? 7 : 6);
+      this.#name = head.slice(head[6] === ' ' ? 7 : 6);
     } else if (head.startsWith('data')) {
-      hasData = true;
+      this.#hasData = true;
     }
-    head = '';
-    empty = true;
+    this.#head = '';
+    this.#empty = true;
     return ended;
-  };
-  return (text: string): number[] => {
+  }
+
+  cuts(text: string): number[] {
     const cuts: number[] = [];
     let from = 0;
     for (;;) {
       const newline = text.indexOf('\n', from);
       const to = newline === -1 ? text.length : newline;
       if (to > from) {
-        empty = false;
-        if (head.length < HEAD) head += text.slice(from, Math.min(to, from + HEAD - head.length));
+        this.#empty = false;
+        const room = DATALESS_HEAD - this.#head.length;
+        if (room > 0) this.#head += text.slice(from, Math.min(to, from + room));
       }
       if (newline === -1) return cuts;
-      if (endLine()) cuts.push(newline + 1);
+      if (this.#endLine()) cuts.push(newline + 1);
       from = newline + 1;
     }
-  };
+  }
 }
 
 /**
@@ -147,12 +167,19 @@ function createDatalessEventWatcher(): (text: string) => number[] {
  * bytes (forever, if the upstream stays open after its stop). A CR is a line end at once; an LF
  * starting the next chunk just completes it.
  */
-export function createLineEndNormaliser(): (text: string) => string {
-  let afterCr = false;
-  return (text) => {
+class LineEnds {
+  #afterCr = false;
+
+  normalise(text: string): string {
     if (text === '') return text;
-    const rest = afterCr && text.charCodeAt(0) === 10 ? text.slice(1) : text;
-    afterCr = rest.endsWith('\r');
+    const rest = this.#afterCr && text.charCodeAt(0) === 10 ? text.slice(1) : text;
+    this.#afterCr = rest.endsWith('\r');
     return rest.includes('\r') ? rest.replace(/\r\n?/g, '\n') : rest;
-  };
+  }
+}
+
+/** {@link LineEnds} as a function (one per body). */
+export function createLineEndNormaliser(): (text: string) => string {
+  const lineEnds = new LineEnds();
+  return (text) => lineEnds.normalise(text);
 }
