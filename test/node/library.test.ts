@@ -376,4 +376,44 @@ describe('hooks', () => {
       outcome: 'complete',
     });
   });
+
+  it('a stream cancelled while onUpstreamRequest runs never sends its upstream request', async () => {
+    const upstream = await answerUpstream();
+    let release: () => void = () => {};
+    const hookStarted = new Inbox<string>();
+    const bridge = testBridge({
+      upstreamUrl: upstream.url,
+      hooks: {
+        onUpstreamRequest: async ({ requestId }) => {
+          hookStarted.push(requestId);
+          await new Promise<void>((resolve) => (release = resolve));
+          return {};
+        },
+      },
+    });
+    const server = createServer();
+    bridge.attach(server);
+    const url = await listen(server);
+    const client = await connectWs(url);
+    client.send({ event: 'chat_message', id: 1, data: { q: 'hi' } });
+    const ack = await client.inbox.waitFor((m) => m.id === 1);
+    const requestId = ack.data.request_id as string;
+    await hookStarted.waitFor(() => true);
+    // From another connection (this one's messages queue behind the chat_message), with the token.
+    const other = await connectWs(url);
+    const token = ack.data.resume_token as string;
+    other.send({
+      event: 'chat_cancel',
+      id: 2,
+      data: { request_id: requestId, resume_token: token },
+    });
+    expect((await other.inbox.waitFor((m) => m.id === 2)).event).toBe('ack');
+    release();
+    const frames = await client.frames(requestId);
+    assertWellFormed(frames);
+    expect(frames.map((f) => [f.type, f.content])).toEqual([['stop', { reason: 'cancelled' }]]);
+    // Long enough for a request that went out to reach the upstream.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(upstream.requests).toHaveLength(0);
+  });
 });

@@ -96,6 +96,9 @@ export function createLocalStreamHost(deps: LocalStreamHostDeps): LocalStreamHos
           return;
         }
       }
+      // Cancelled while the hook ran (from another connection, a drain): its stop is out, and the
+      // backend must not be asked for an answer nobody will read.
+      if (stream.state !== 'running') return;
       const { request } = shaped;
       stream.url = request.url;
       stream.method = request.method;
