@@ -12,6 +12,7 @@ import { toAfterSeq, toConversationId, toEventData, toRequestId } from '../proto
 import type { TopicMessage } from '../registry/registry.ts';
 import { toOptionalResumeToken, toStreamOwner } from '../registry/stream-ownership.ts';
 import type { ClientMessage } from '../stream/hooks.ts';
+import { ActiveParts } from './active-parts.ts';
 import { ChatStreams } from './chat.ts';
 import {
   type ClientConnection,
@@ -35,23 +36,6 @@ export type {
 
 /** Told once when a session closes. */
 type CloseListener = (session: Session) => void;
-
-/**
- * The parts of a session made on first use: most connections sit idle, and their collections
- * cost about 1 KB each connection; kept together, an idle session holds one field for all of them.
- * Each part makes its own collections lazily too.
- */
-class ActiveParts {
-  delivery: Delivery | undefined = undefined;
-  conversations: Conversations | undefined = undefined;
-  chat: ChatStreams | undefined = undefined;
-  /** The chain of client events being handled, one after another. */
-  queue: Promise<void> | undefined = undefined;
-  /** Made at the first message: an idle connection never needs its bucket. */
-  rateLimit: RateLimit | undefined = undefined;
-  /** When the client last sent a message. */
-  lastMessageAt: number | undefined = undefined;
-}
 
 /** One connected client and what it receives. */
 export class Session {
