@@ -12,12 +12,16 @@
  * `--paced` measures the latency blocks' load instead of saturation: `--streams` (default 200)
  * streams at 50 frames/s for 5 s each round, printing the relay's CPU per frame, how busy it was
  * and the p50/p99 latency. Paced, each upstream chunk holds one frame, so per-chunk costs (a
- * socket write per frame, timers, promise hops) count in full.
+ * socket write per frame, timers, promise hops) count in full. `--redis [url]` (paced only) adds
+ * arm BR, sse2ws `/ws` with its registry in Redis (default redis://127.0.0.1:6379, keys under a
+ * prefix of this run, removed at the end), and prints redis-server's CPU per frame and
+ * (BR + redis-server) / B, the bench's Redis target.
  */
 import { fileURLToPath } from 'node:url';
 import { startChild, type ChildHandle } from './children.ts';
 import type { Arm } from './clients.ts';
 import { latencyRun, saturationRun } from './measure.ts';
+import { findRedisServer } from './redis-server.ts';
 import { spreadOf } from './stats.ts';
 
 const arg = (name: string, fallback: number): number => {
@@ -35,6 +39,16 @@ const cpuProf = process.argv.includes('--cpu-prof')
   ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`]
   : [];
 
+const redisAt = process.argv.indexOf('--redis');
+const redisUrl =
+  redisAt === -1
+    ? undefined
+    : ((process.argv[redisAt + 1]?.startsWith('redis') ? process.argv[redisAt + 1] : undefined) ??
+      'redis://127.0.0.1:6379');
+const redis = redisUrl === undefined || !PACED ? undefined : await findRedisServer(redisUrl);
+if (typeof redis === 'string') throw new Error(`--redis: ${redis}`);
+const redisPrefix = `sse2ws-profile-${process.pid}:`;
+
 const upstream = await startChild('./upstream.ts');
 const env = { BENCH_UPSTREAM_URL: `${upstream.url}/chat` };
 const children = new Map<Arm, ChildHandle>([
@@ -43,19 +57,32 @@ const children = new Map<Arm, ChildHandle>([
   ['B', await startChild('./bridge-child.ts', env, cpuProf)],
   ["B'", await startChild('./bridge-child.ts', env, cpuProf)],
 ]);
-const arms: Arm[] = ['A1', 'A2', 'B', "B'"];
-/** The naive relay an arm is compared with: the one of its own protocol. */
-const naiveOf = (arm: Arm): Arm => (arm === 'A2' || arm === "B'" ? 'A2' : 'A1');
+if (redis) {
+  const redisEnv = { ...env, BENCH_REDIS_URL: redis.url, BENCH_REDIS_PREFIX: redisPrefix };
+  children.set('BR', await startChild('./bridge-child.ts', redisEnv, cpuProf));
+}
+const arms: Arm[] = ['A1', 'A2', 'B', "B'", ...(redis ? (['BR'] as const) : [])];
+/** The arm an arm is compared with: the naive relay of its protocol; BR with B (the target's). */
+const naiveOf = (arm: Arm): Arm =>
+  arm === 'A2' || arm === "B'" ? 'A2' : arm === 'BR' ? 'B' : 'A1';
 if (PACED) {
-  const runs = new Map<Arm, Array<{ cpu: number; busy: number; p50: number; p99: number }>>();
+  type PacedRun = { cpu: number; redisCpu: number; busy: number; p50: number; p99: number };
+  const runs = new Map<Arm, PacedRun[]>();
   for (let round = 0; round <= rounds; round++) {
     for (const arm of [...arms, ...[...arms].reverse()]) {
       const child = children.get(arm) as ChildHandle;
       const p = { streams, rate: 50, seconds: round === 0 ? 1 : 5, size };
-      const run = await latencyRun(arm, child.url, p, { relay: child });
+      const sidecar = arm === 'BR' ? redis : undefined;
+      const run = await latencyRun(arm, child.url, p, { relay: child, sidecar });
       // Round 0 warms up JIT and pools.
       if (round === 0) continue;
-      const r = { cpu: run.relayCpuUsPerFrame, busy: run.relayBusy, p50: run.p50, p99: run.p99 };
+      const r = {
+        cpu: run.relayCpuUsPerFrame,
+        redisCpu: run.sidecarCpuUsPerFrame,
+        busy: run.relayBusy,
+        p50: run.p50,
+        p99: run.p99,
+      };
       runs.set(arm, [...(runs.get(arm) ?? []), r]);
     }
   }
@@ -70,7 +97,15 @@ if (PACED) {
         `p99 ${(med((x) => x.p99) / 1000).toFixed(1)} ms`,
     );
   }
+  if (redis) {
+    const redisCpu = spreadOf((runs.get('BR') ?? []).map((x) => x.redisCpu)).median;
+    console.log(
+      `BR  redis-server ${redisCpu.toFixed(1)} µs/frame; (BR + redis-server) / B ` +
+        `${((cpuOf('BR') + redisCpu) / cpuOf('B')).toFixed(2)}`,
+    );
+  }
   await Promise.all([...children.values(), upstream].map((c) => c.stop()));
+  if (redis) await redis.removeKeys(redisPrefix);
   process.exit(0);
 }
 const cpu = new Map<Arm, number[]>(arms.map((a) => [a, []]));
