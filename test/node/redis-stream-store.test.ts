@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { BridgeError } from '../../src/core/internal/errors.ts';
 import type { ChatResponse } from '../../src/core/protocol/frame.ts';
+import { silentLogger } from '../../src/core/internal/logger.ts';
+import { createRedisConnections } from '../../src/node/redis/connection.ts';
 import { createRedisKeys } from '../../src/node/redis/keys.ts';
 import {
   createRedisStreamStore,
@@ -75,7 +77,7 @@ describeRedis('Redis stream store', () => {
     expect(replay.status === 'ok' && replay.frames.map((f) => f.seq)).toEqual([0, 1]);
   });
 
-  it('stores the frames a stream makes in one tick with one script call, in order', async () => {
+  it('stores the frames streams make in one tick with one script call, in order', async () => {
     const keys = createRedisKeys(testPrefix());
     const redis = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
     onCleanup(() => {
@@ -107,12 +109,62 @@ describeRedis('Redis stream store', () => {
       append(store, frame('b', 1, 'stop')),
       append(store, frame('a', 2)),
     ]);
-    expect(scriptCalls).toBe(2);
+    expect(scriptCalls).toBe(1);
     const a = await store.read('a', -1);
     expect(a.status === 'ok' && a.frames.map((f) => f.seq)).toEqual([0, 1, 2]);
     const b = await store.read('b', -1);
     expect(b).toMatchObject({ status: 'ok', done: true });
     expect(b.status === 'ok' && b.frames.map((f) => f.seq)).toEqual([0, 1]);
+  });
+
+  it("stores the frames of several streams' chunks handled in one event-loop turn with one script call, in one write", async () => {
+    // The bridge's own command connection. Paced, each upstream chunk holds one frame, so one
+    // script call per stream per chunk was a round trip, a socket write and a script run per frame.
+    const connections = createRedisConnections(SHARED_REDIS_URL, silentLogger);
+    onCleanup(() => connections.close());
+    await connections.connected();
+    const redis = connections.command;
+    const store = createRedisStreamStore({
+      redis,
+      keys: createRedisKeys(testPrefix()),
+      instanceId: 'one',
+      resumeBufferBytes: 10_000,
+      resumeRetentionMs: 5_000,
+      leaseTtlMs: LEASE_TTL_MS,
+    });
+    const ids = ['a', 'b', 'c'];
+    await Promise.all(ids.map((id) => store.claim({ requestId: id })));
+    let writes = 0;
+    const { stream } = redis;
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((...args: unknown[]) => {
+      writes++;
+      return write(...args);
+    }) as typeof stream.write;
+    // Three upstream chunks of one turn, each handled in its own callback (microtasks apart).
+    const stored = [append(store, frame('a', 0))];
+    await null;
+    stored.push(append(store, frame('b', 0)));
+    await null;
+    stored.push(append(store, frame('c', 0, 'stop')));
+    await Promise.all(stored);
+    stream.write = write as typeof stream.write;
+    expect(writes).toBe(1);
+    for (const id of ids) {
+      const replay = await store.read(id, -1);
+      expect(replay).toMatchObject({ status: 'ok', done: id === 'c' });
+      expect(replay.status === 'ok' && replay.frames.map((f) => f.seq)).toEqual([0]);
+    }
+  });
+
+  it('runs a call made after an append after it in Redis (the waiting frames go first)', async () => {
+    const [store] = createStores(1) as [RedisStreamStore];
+    await store.claim({ requestId: 'order' });
+    // Not awaited: the append waits for the end of the turn, the read asks at once.
+    const stored = append(store, frame('order', 0));
+    const replay = await store.read('order', -1);
+    await stored;
+    expect(replay.status === 'ok' && replay.frames.map((f) => f.seq)).toEqual([0]);
   });
 
   it('ends an orphaned stream once, however many instances watch it, and refuses the owner after', async () => {

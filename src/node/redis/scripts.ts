@@ -82,53 +82,67 @@ return 1
 );
 
 /**
- * KEYS meta, frames, lease; ARGV buffer bytes, record TTL, retention, length bound, stream channel,
- * conversation channel ('' for none), then five per frame, in seq order: seq, frame JSON, its
- * bytes, is-stop ('1'/'0'), payload. One call stores and publishes every frame a stream made from
- * one upstream chunk. Returns 1 stored, -1 the stream is finished (or was declared lost), -2 a
+ * KEYS three per stream (meta, frames, lease); ARGV buffer bytes, record TTL, retention, length
+ * bound, then per stream: its channel, its conversation's channel ('' for none), its frame count,
+ * and five per frame, in seq order: seq, frame JSON, its bytes, is-stop ('1'/'0'), payload. One call
+ * stores and publishes every frame the streams made in one event-loop turn (paced, each stream's
+ * chunk holds one frame, and a call per stream was a round trip and a script run per frame).
+ * Returns one result per stream: 1 stored, -1 the stream is finished (or was declared lost), -2 a
  * frame before one of them is missing (a write failed): the caller ends the stream instead of
  * storing a gap. A frame already stored (a retry) is skipped.
  */
 export const APPEND = script(
   'append',
   `
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'running' then return -1 end
-local nxt = tonumber(redis.call('HGET', KEYS[1], 'next'))
-local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes'))
 local limit = tonumber(ARGV[1])
-local ttl = ARGV[2]
-local result = 1
-for i = 7, #ARGV, 5 do
-  local seq = tonumber(ARGV[i])
-  if seq > nxt then
-    result = -2
-    break
-  end
-  if seq == nxt then
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '0-' .. (seq + 1), 'f', ARGV[i + 1], 'n', ARGV[i + 2])
-    bytes = bytes + tonumber(ARGV[i + 2])
-    while bytes > limit do
-      -- Keep the newest frame, so a resume can still learn the first seq held.
-      local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 2)
-      if #head < 2 then break end
-      redis.call('XDEL', KEYS[2], head[1][1])
-      bytes = bytes - tonumber(head[1][2][4])
+local results = {}
+local a = 5
+for s = 1, #KEYS, 3 do
+  local meta, frames, lease = KEYS[s], KEYS[s + 1], KEYS[s + 2]
+  local channel, conv, count = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  local first, last = a + 3, a + 2 + count * 5
+  a = last + 1
+  local record = redis.call('HMGET', meta, 'state', 'next', 'bytes')
+  if record[1] ~= 'running' then
+    results[#results + 1] = -1
+  else
+    local nxt = tonumber(record[2])
+    local bytes = tonumber(record[3])
+    local ttl = ARGV[2]
+    local result = 1
+    for i = first, last, 5 do
+      local seq = tonumber(ARGV[i])
+      if seq > nxt then
+        result = -2
+        break
+      end
+      if seq == nxt then
+        redis.call('XADD', frames, 'MAXLEN', '~', ARGV[4], '0-' .. (seq + 1), 'f', ARGV[i + 1], 'n', ARGV[i + 2])
+        bytes = bytes + tonumber(ARGV[i + 2])
+        while bytes > limit do
+          -- Keep the newest frame, so a resume can still learn the first seq held.
+          local head = redis.call('XRANGE', frames, '-', '+', 'COUNT', 2)
+          if #head < 2 then break end
+          redis.call('XDEL', frames, head[1][1])
+          bytes = bytes - tonumber(head[1][2][4])
+        end
+        nxt = seq + 1
+        if ARGV[i + 3] == '1' then
+          redis.call('HSET', meta, 'state', 'done')
+          redis.call('DEL', lease)
+          ttl = ARGV[3]
+        end
+        redis.call('PUBLISH', channel, ARGV[i + 4])
+        if conv ~= '' then redis.call('PUBLISH', conv, ARGV[i + 4]) end
+      end
     end
-    nxt = seq + 1
-    if ARGV[i + 3] == '1' then
-      redis.call('HSET', KEYS[1], 'state', 'done')
-      redis.call('DEL', KEYS[3])
-      ttl = ARGV[3]
-    end
-    redis.call('PUBLISH', ARGV[5], ARGV[i + 4])
-    if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[i + 4]) end
+    redis.call('HSET', meta, 'bytes', bytes, 'next', nxt)
+    redis.call('PEXPIRE', meta, ttl)
+    redis.call('PEXPIRE', frames, ttl)
+    results[#results + 1] = result
   end
 end
-redis.call('HSET', KEYS[1], 'bytes', bytes, 'next', nxt)
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
-return result
+return results
 `,
 );
 

@@ -49,8 +49,8 @@ export interface RedisStreamStore {
   /** Create the record and take its lease; false when the id is taken. */
   claim(info: StreamInfo): Promise<boolean>;
   /**
-   * Store and publish a frame, batched with the stream's other frames of this tick. The batch's
-   * outcome comes through its first frame's promise (rejected with `upstream_lost` when the stream
+   * Store and publish a frame, batched with the frames of this event-loop turn (every stream's).
+   * A stream's outcome comes through its first frame's promise (rejected with `upstream_lost` when the stream
    * was ended elsewhere); later frames of the batch resolve at once.
    */
   append(info: StreamInfo, frame: ChatResponse, json: string): Promise<void>;
@@ -111,43 +111,53 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
   ];
 
   /**
-   * Frames waiting for their stream's one APPEND call: every frame a stream makes from one upstream
-   * chunk is pushed in the same tick, so one script call per stream per chunk stores them all
-   * (one call per frame cost a Redis round trip and script run each at saturation).
+   * Frames waiting for the one APPEND call of this event-loop turn: the chunks handled in one turn
+   * (one per stream, paced) are stored by one script call, sent from a `setImmediate` once the
+   * turn's I/O has been handled. Every other call sends the waiting frames first, so the
+   * connection keeps the order the calls were made in (a stream's stop is stored before its
+   * lease is released).
    */
   const batches = new Map<string, AppendBatch>();
-  const appendBatch = async (batch: AppendBatch): Promise<void> => {
-    const { info } = batch;
-    const k = keys.stream(info.requestId);
-    const conversation =
-      info.conversationId === undefined ? '' : keys.channel(conversationTopic(info.conversationId));
-    const result = await call(
-      APPEND,
-      [k.meta, k.frames, k.lease],
-      [
-        deps.resumeBufferBytes,
-        recordTtlMs,
-        resumeRetentionMs,
-        maxLen,
-        keys.channel(streamTopic(info.requestId)),
-        conversation,
-        ...batch.args,
-      ],
+  let scheduled: NodeJS.Immediate | undefined;
+  const appendAll = async (due: AppendBatch[]): Promise<number[]> => {
+    const k: string[] = [];
+    const args: Array<string | number> = [
+      deps.resumeBufferBytes,
+      recordTtlMs,
+      resumeRetentionMs,
+      maxLen,
+    ];
+    for (const { info, args: frameArgs } of due) {
+      const streamKeys = keys.stream(info.requestId);
+      k.push(streamKeys.meta, streamKeys.frames, streamKeys.lease);
+      const conversation =
+        info.conversationId === undefined
+          ? ''
+          : keys.channel(conversationTopic(info.conversationId));
+      args.push(keys.channel(streamTopic(info.requestId)), conversation, frameArgs.length / 5);
+      for (const arg of frameArgs) args.push(arg);
+    }
+    return (await call(APPEND, k, args)) as number[];
+  };
+  const outcomeOf = (result: number | undefined): Promise<void> => {
+    if (result === 1) return STORED_WITH_BATCH;
+    return Promise.reject(
+      result === -1
+        ? new BridgeError(
+            'upstream_lost',
+            'this instance lost its lease on the stream and another ended it',
+          )
+        : new BridgeError('store_unavailable', 'a frame of this stream could not be stored'),
     );
-    if (result === -1) {
-      throw new BridgeError(
-        'upstream_lost',
-        'this instance lost its lease on the stream and another ended it',
-      );
-    }
-    if (result !== 1) {
-      throw new BridgeError('store_unavailable', 'a frame of this stream could not be stored');
-    }
   };
   const flush = (): void => {
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (batches.size === 0) return;
     const due = [...batches.values()];
     batches.clear();
-    for (const batch of due) batch.settle(appendBatch(batch));
+    const results = appendAll(due);
+    due.forEach((batch, i) => batch.settle(results.then((r) => outcomeOf(r[i]))));
   };
 
   return {
@@ -180,7 +190,7 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
         });
         batch = { info, args: [], done, settle };
         batches.set(info.requestId, batch);
-        if (batches.size === 1) queueMicrotask(flush);
+        scheduled ??= setImmediate(flush);
       }
       const key = JSON.stringify(info.requestId);
       const payload = toPayload(instanceId, `{"kind":"frame","key":${key},"frame":${json}}`);
@@ -196,6 +206,7 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
     },
 
     async read(requestId, afterSeq) {
+      flush();
       const k = keys.stream(requestId);
       const after = Math.min(afterSeq, MAX_SEQ);
       const reply = (await call(
@@ -219,18 +230,21 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
     },
 
     async loseIfOrphaned(requestId, force = false) {
+      flush();
       const k = keys.stream(requestId);
       const args = [...loseArgs(requestId), force ? '1' : '0'];
       return Number(await call(LOST, [k.meta, k.lease, k.frames], args));
     },
 
     async renew(requestId) {
+      flush();
       const k = keys.stream(requestId);
       const args = [instanceId, leaseTtlMs, recordTtlMs];
       return (await call(RENEW, [k.meta, k.lease, k.frames], args)) === 1;
     },
 
     async release(requestId) {
+      flush();
       await call(RELEASE, [keys.stream(requestId).lease], [instanceId]);
     },
 
