@@ -157,6 +157,41 @@ describeRedis('Redis stream store', () => {
     }
   });
 
+  it('splits a turn of many streams into calls of at most maxAppendArgs arguments, in order', async () => {
+    const redis = new Redis(SHARED_REDIS_URL, { maxRetriesPerRequest: 1 });
+    onCleanup(() => {
+      redis.disconnect();
+    });
+    const store = createRedisStreamStore({
+      redis,
+      keys: createRedisKeys(testPrefix()),
+      instanceId: 'one',
+      resumeBufferBytes: 10_000,
+      resumeRetentionMs: 5_000,
+      leaseTtlMs: LEASE_TTL_MS,
+      // Room for two one-frame streams (3 + 5 arguments each) per call.
+      maxAppendArgs: 16,
+    });
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    await Promise.all(ids.map((id) => store.claim({ requestId: id })));
+    const calls: number[] = [];
+    const evalsha = redis.evalsha.bind(redis);
+    redis.evalsha = ((...args: Parameters<typeof evalsha>) => {
+      calls.push(Number(args[1]) / 3);
+      return evalsha(...args);
+    }) as typeof redis.evalsha;
+    // A stream's frames stay in one call even past the bound: `a` has three (3 + 15 arguments).
+    await Promise.all([
+      ...[0, 1, 2].map((seq) => append(store, frame('a', seq))),
+      ...ids.slice(1).map((id) => append(store, frame(id, 0))),
+    ]);
+    expect(calls).toEqual([1, 2, 2]);
+    for (const id of ids) {
+      const replay = await store.read(id, -1);
+      expect(replay.status === 'ok' && replay.frames.length).toBe(id === 'a' ? 3 : 1);
+    }
+  });
+
   it('runs a call made after an append after it in Redis (the waiting frames go first)', async () => {
     const [store] = createStores(1) as [RedisStreamStore];
     await store.claim({ requestId: 'order' });

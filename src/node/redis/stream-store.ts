@@ -30,6 +30,13 @@ import {
  * count bound (XADD MAXLEN ~) only guards against a byte accounting error.
  */
 export const DEFAULT_MIN_FRAME_BYTES = 48;
+/**
+ * Script arguments one APPEND call carries at most (a stream's frames are never split; a larger
+ * stream goes alone): a turn of thousands of streams otherwise becomes one call whose arguments
+ * ioredis spreads into a function call, which V8 refuses past about 100,000, and one long script
+ * run that holds every other client of the Redis server.
+ */
+export const DEFAULT_MAX_APPEND_ARGS = 10_000;
 /** Seqs never get near this; larger `after_seq` values (existence checks) are clamped to it. */
 const MAX_SEQ = 2 ** 40;
 
@@ -42,6 +49,8 @@ export interface RedisStreamStoreDeps {
   resumeBufferBytes: number;
   resumeRetentionMs: number;
   leaseTtlMs: number;
+  /** Arguments of one APPEND call, at most (tests set it low); {@link DEFAULT_MAX_APPEND_ARGS}. */
+  maxAppendArgs?: number;
 }
 
 /** Stream records in Redis. */
@@ -50,8 +59,8 @@ export interface RedisStreamStore {
   claim(info: StreamInfo): Promise<boolean>;
   /**
    * Store and publish a frame, batched with the frames of this event-loop turn (every stream's).
-   * A stream's outcome comes through its first frame's promise (rejected with `upstream_lost` when the stream
-   * was ended elsewhere); later frames of the batch resolve at once.
+   * A stream's outcome comes through its first frame's promise (rejected with `upstream_lost` when
+   * the stream was ended elsewhere); its later frames of the turn resolve at once.
    */
   append(info: StreamInfo, frame: ChatResponse, json: string): Promise<void>;
   /** Frames after `afterSeq` (ending the stream first if its owner is lost). */
@@ -94,6 +103,7 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
   // Running records outlive a silent owner by the lease, then stay for the retention like any.
   const recordTtlMs = leaseTtlMs + resumeRetentionMs;
   const maxLen = Math.ceil(deps.resumeBufferBytes / DEFAULT_MIN_FRAME_BYTES) + 1;
+  const maxAppendArgs = deps.maxAppendArgs ?? DEFAULT_MAX_APPEND_ARGS;
   const lostContent = JSON.stringify(new BridgeError('upstream_lost').toPayload());
   const call = async (s: Script, k: readonly string[], args: ReadonlyArray<string | number>) => {
     try {
@@ -113,9 +123,10 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
   /**
    * Frames waiting for the one APPEND call of this event-loop turn: the chunks handled in one turn
    * (one per stream, paced) are stored by one script call, sent from a `setImmediate` once the
-   * turn's I/O has been handled. Every other call sends the waiting frames first, so the
-   * connection keeps the order the calls were made in (a stream's stop is stored before its
-   * lease is released).
+   * turn's I/O has been handled (in calls of at most `maxAppendArgs` arguments). The calls that
+   * read or change a stream's record (read, lose, renew, release) send the waiting frames first,
+   * so Redis runs them in the order they were made (a stream's stop is stored before its lease is
+   * released, a read sees what was appended before it).
    */
   const batches = new Map<string, AppendBatch>();
   let scheduled: NodeJS.Immediate | undefined;
@@ -154,10 +165,23 @@ export function createRedisStreamStore(deps: RedisStreamStoreDeps): RedisStreamS
     if (scheduled !== undefined) clearImmediate(scheduled);
     scheduled = undefined;
     if (batches.size === 0) return;
-    const due = [...batches.values()];
+    let group: AppendBatch[] = [];
+    let groupArgs = 0;
+    const send = (): void => {
+      const due = group;
+      const results = appendAll(due);
+      due.forEach((batch, i) => batch.settle(results.then((r) => outcomeOf(r[i]))));
+      group = [];
+      groupArgs = 0;
+    };
+    for (const batch of batches.values()) {
+      const size = batch.args.length + 3;
+      if (group.length > 0 && groupArgs + size > maxAppendArgs) send();
+      group.push(batch);
+      groupArgs += size;
+    }
     batches.clear();
-    const results = appendAll(due);
-    due.forEach((batch, i) => batch.settle(results.then((r) => outcomeOf(r[i]))));
+    send();
   };
 
   return {
